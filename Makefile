@@ -1,0 +1,67 @@
+# postern - one Makefile for GNU make.  See README.md.
+CC       ?= cc
+PKGS      = libevent libcares libcrypto libssl
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes -Werror
+CPPFLAGS += -D_GNU_SOURCE -Isrc
+LDLIBS   += -levent -lcares -lssl -lcrypto -lcrypt
+PYTHON   ?= python3
+
+# Build directory: objects for the normal and the sanitizer builds live apart.
+B        ?= build
+SRCS     := $(sort $(wildcard src/*.c))
+LIBSRCS  := $(filter-out src/main.c,$(SRCS))
+LIBOBJS  := $(LIBSRCS:src/%.c=$(B)/%.o)
+UNITSRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNITBINS := $(UNITSRCS:tests/unit/%.c=$(B)/%)
+
+.PHONY: all deps check unit integration demo lint check-asan fuzz fuzz-smoke bench install clean
+
+all: postern
+
+postern: $(B)/main.o $(B)/libpostern.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/libpostern.a: $(LIBOBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/%.o: src/%.c $(wildcard src/*.h) | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(B)/test_%: tests/unit/test_%.c $(B)/libpostern.a tests/unit/unit.h
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(WARN) -Wno-missing-prototypes -o $@ $< $(B)/libpostern.a $(LDLIBS) -lcmocka
+
+$(B):
+	mkdir -p $(B)
+
+# Debian packages the build and the tests need; installs only what is missing.
+deps:
+	@sh tools/deps.sh
+
+unit: $(UNITBINS)
+	@sh tools/run-unit.sh $(UNITBINS)
+
+integration: postern
+	@$(PYTHON) tests/integration/run.py
+
+check: deps
+	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory lint
+
+check-asan: deps
+	@$(MAKE) --no-print-directory B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		LDFLAGS="-fsanitize=address,undefined" all unit integration
+
+demo: deps all
+	@sh tools/demo.sh
+
+lint:
+	@sh tools/lint.sh
+
+install: all
+	install -d $(DESTDIR)/usr/sbin
+	install -m 0755 postern $(DESTDIR)/usr/sbin/postern
+
+clean:
+	rm -rf build build-asan build-fuzz postern

@@ -1,0 +1,72 @@
+/* config - postern.conf: one parameter table, defaults that are safe on the
+ *          internet, and every error reported as file:line.
+ * Trusts: nothing in the file; values are checked against the table's bounds.
+ * Gives:  a struct config with every effective value (defaults filled in),
+ *         the parsed relay rules, or the list of all errors found.
+ * Syntax: "key = value" lines, '#' comments (whole line, or after
+ *         whitespace), "route DOMAIN = HOST:PORT" lines. Unknown keys,
+ *         repeated keys and bad values are errors. Required keys:
+ *         local_domains, users, spool, listen_smtp.
+ * Never:  opens anything but the config file itself and the relay_rules
+ *         file (config_load); config_parse does no I/O at all. */
+#ifndef POSTERN_CONFIG_H
+#define POSTERN_CONFIG_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "buf.h"
+#include "netaddr.h"
+#include "rules.h"
+
+struct listen_addr {
+	char		host[64];	/* numeric: "127.0.0.1", "::1" */
+	unsigned	port;
+	char		text[80];	/* as written, for logs */
+};
+
+struct route {
+	char		domain[256];	/* lower case; "*" for the catch-all */
+	char		host[256];	/* host name or numeric address (no brackets) */
+	unsigned	port;
+	unsigned	line;
+};
+
+struct config {
+	char		*path;		/* the config file */
+	char		*hostname;	/* default gethostname() */
+	char		**local_domains; /* lower case, trailing dot removed */
+	size_t		 n_local_domains;
+	struct cidr	*local_networks; /* default 127.0.0.1/32, ::1/128 */
+	size_t		 n_local_networks;
+	char		*relay_rules_path; /* NULL if unset */
+	struct rules	*rules;		/* parsed relay_rules, NULL if unset */
+	char		*users_path;
+	char		*spool;
+	struct listen_addr *listen_smtp;
+	size_t		 n_listen_smtp;
+	uint64_t	 max_message_size;	/* default 10240000 */
+	struct route	*routes;
+	size_t		 n_routes;
+	char		*postmaster;	/* user that receives postmaster@ mail; default "postmaster" unset -> NULL */
+	char		*user;		/* run-as user when started as root; default "postern" */
+	int		 log_syslog;	/* log = stderr | syslog */
+	unsigned	 max_recipients;	/* default 1000 */
+	unsigned	 max_errors;		/* per session, default 20 */
+	unsigned	 smtp_timeout;		/* seconds idle in a command state, default 300 */
+	unsigned	 data_timeout;		/* seconds without a byte in DATA, default 180 */
+};
+
+/* Parse the text of a config file. name is used in messages. Relative
+ * paths in values are taken relative to the directory of name.
+ * Returns NULL if any error was added to errs (all of them are). */
+struct config *config_parse(const char *name, const char *text, size_t len,
+	    struct errlist *errs);
+/* Read and parse path, then read and parse the relay_rules file.
+ * Returns NULL with errs filled on any error. */
+struct config *config_load(const char *path, struct errlist *errs);
+void	config_free(struct config *c);
+/* Print every effective value, "key = value" lines, as postern check does. */
+void	config_print(const struct config *c, FILE *out);
+/* The route for a domain (exact domain first, then "*"), or NULL. */
+const struct route *config_route(const struct config *c, const char *domain);
+#endif

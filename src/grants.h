@@ -1,0 +1,35 @@
+/* grants - POP-before-SMTP relay grants: address -> (user, expiry).
+ * Trusts: its callers; addresses come from accepted sockets.
+ * Gives:  lookups with an explicit clock (tests inject time), and a text
+ *         form ("ADDRESS USER EXPIRY\n" lines) for the spool/grants file.
+ * Never:  does I/O; the auth process owns the file. */
+#ifndef POSTERN_GRANTS_H
+#define POSTERN_GRANTS_H
+#include <stddef.h>
+#include <time.h>
+#include "netaddr.h"
+
+struct grant {
+	struct netaddr	addr;
+	char		user[64];
+	time_t		expires;
+};
+
+struct grants {
+	struct grant	*v;
+	size_t		 n;
+};
+
+/* The live grant for addr at time now, or NULL. An expired grant never
+ * matches, and a grant for one address never covers another. */
+const struct grant *grants_lookup(const struct grants *g,
+	    const struct netaddr *addr, time_t now);
+/* Add or renew; returns 0. */
+int	grants_put(struct grants *g, const struct netaddr *addr,
+	    const char *user, time_t expires);
+/* Remove one address; returns 1 if it was there. */
+int	grants_revoke(struct grants *g, const struct netaddr *addr);
+/* Drop grants that expired before now. */
+void	grants_expire(struct grants *g, time_t now);
+void	grants_free(struct grants *g);
+#endif

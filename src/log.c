@@ -1,0 +1,113 @@
+/* log - one line per event, to stderr or syslog; see log.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static char	log_proc[32] = "postern";
+static int	log_to_syslog;
+
+void
+log_init(const char *procname, int use_syslog)
+{
+	log_setproc(procname);
+	log_to_syslog = use_syslog;
+	if (use_syslog)
+		openlog("postern", LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+void
+log_setproc(const char *procname)
+{
+	snprintf(log_proc, sizeof(log_proc), "%s", procname);
+}
+
+static void
+log_emit(int prio, const char *fmt, va_list ap)
+{
+	char msg[2048], stamp[32];
+	struct timespec ts;
+	struct tm tm;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_to_syslog) {
+		syslog(prio, "%s: %s", log_proc, msg);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* One write per line so that lines of several processes never mix. */
+	dprintf(STDERR_FILENO, "%s.%03ldZ postern/%s[%ld]: %s%s\n", stamp,
+	    ts.tv_nsec / 1000000, log_proc, (long)getpid(),
+	    prio <= LOG_WARNING ? "warning: " : "", msg);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_ERR, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+char *
+log_quote(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+	unsigned char c;
+
+	if (dstlen == 0)
+		return dst;
+	for (i = 0; i < srclen; i++) {
+		c = (unsigned char)src[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			if (o + 1 >= dstlen)
+				break;
+			dst[o++] = (char)c;
+		} else if (c == '"' || c == '\\') {
+			if (o + 2 >= dstlen)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = (char)c;
+		} else {
+			if (o + 4 >= dstlen)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	dst[o] = '\0';
+	return dst;
+}

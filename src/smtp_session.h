@@ -1,0 +1,133 @@
+/* smtp_session - one SMTP server session as an explicit state machine.
+ * Trusts: nothing the client sends. Trusts its ops (smtpd.c) and the
+ *         config it is given.
+ * Gives:  bytes in (smtp_session_feed), replies out (s->out), and requests
+ *         to the world through ops: "does this local user exist?", "open /
+ *         write / commit / abort the message file". Asynchronous answers
+ *         come back through smtp_session_user_result() and
+ *         smtp_session_commit_result(); while one is pending the session is
+ *         busy and consumes no input (pipelined commands wait their turn).
+ *         Dispatch: line -> verb (500 5.5.1 unknown) -> state (503 5.5.1)
+ *         -> handler checks arguments (501 5.5.4 / 553 5.1.x) -> act.
+ * Limits: command lines 512 octets with CRLF, text lines 1000, recipients
+ *         cfg->max_recipients, errors cfg->max_errors (then 421 and close),
+ *         message size cfg->max_message_size.
+ * Never:  touches a socket, a file or a clock itself; it does not decide
+ *         relaying (relay.c does) or know where messages are stored. */
+#ifndef POSTERN_SMTP_SESSION_H
+#define POSTERN_SMTP_SESSION_H
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include "address.h"
+#include "buf.h"
+#include "config.h"
+#include "grants.h"
+#include "linebuf.h"
+#include "relay.h"
+#include "smtp_data.h"
+
+#define SMTP_OUT_HIGHWATER	65536
+#define SMTP_CMD_LIMIT		512
+
+enum smtp_state {
+	SMTP_STATE_GREETING = 0, /* before smtp_session_start() */
+	SMTP_STATE_READY,	/* greeted; needs EHLO/HELO */
+	SMTP_STATE_HELO,	/* after EHLO/HELO or RSET: MAIL may come */
+	SMTP_STATE_MAIL,	/* after MAIL: RCPT may come */
+	SMTP_STATE_RCPT,	/* at least one recipient: DATA may come */
+	SMTP_STATE_DATA,	/* reading message content */
+	SMTP_STATE_QUIT,	/* closing: no more input is read */
+};
+
+enum smtp_wait {
+	SMTP_WAIT_NONE = 0,
+	SMTP_WAIT_USER,		/* user_lookup() is pending */
+	SMTP_WAIT_COMMIT,	/* message_commit() is pending */
+};
+
+enum smtp_user_result { SMTP_USER_FOUND, SMTP_USER_UNKNOWN, SMTP_USER_TEMPFAIL };
+
+struct smtp_rcpt {
+	struct address	addr;
+	enum relay_result kind;		/* RELAY_ACCEPT_LOCAL or RELAY_ACCEPT_RELAY */
+	char		mailbox[64];	/* local user for ACCEPT_LOCAL, "" otherwise */
+	char		rule[160];	/* the relay rule that accepted it */
+};
+
+struct smtp_txn {
+	struct address	from;
+	struct smtp_rcpt *rcpts;
+	size_t		nrcpts;
+	uint64_t	declared_size;	/* SIZE= or 0 */
+	int		body_8bit;	/* BODY=8BITMIME */
+};
+
+struct smtp_session;
+
+struct smtp_session_ops {
+	/* Ask whether local user `mailbox` exists; answer with
+	 * smtp_session_user_result(). May answer before returning. */
+	void	(*user_lookup)(void *arg, const char *mailbox);
+	/* DATA accepted: create the message file for s->txn.
+	 * 0 on success; -1 (disk trouble) makes the session reply 451 4.3.0. */
+	int	(*message_open)(void *arg, const struct smtp_session *s);
+	/* Append content bytes (unstuffed). 0, or -1 on disk trouble (the
+	 * session keeps reading to the end of data, then replies 451). */
+	int	(*message_write)(void *arg, const char *p, size_t n);
+	/* The whole message is written and acceptable: make it durable and
+	 * answer with smtp_session_commit_result(). May answer before returning. */
+	void	(*message_commit)(void *arg);
+	/* Throw away the open message file (bad data, disk error, RSET, close). */
+	void	(*message_abort)(void *arg);
+	/* A log line about this session (the session prefixes nothing). */
+	void	(*log)(void *arg, const char *line);
+};
+
+struct smtp_session {
+	enum smtp_state	state;
+	enum smtp_wait	wait;
+	const struct config *cfg;
+	const struct relay_policy *policy;
+	const struct grants *grants;	/* may be NULL; may change between calls */
+	struct relay_client client;
+	char		client_text[64];	/* "[127.0.0.2]" for logs/Received */
+	char		helo[256];		/* as given, sanitised; "" before HELO */
+	int		esmtp;			/* EHLO (1) or HELO (0) */
+	struct smtp_txn	txn;
+	struct linebuf	lb;
+	struct smtp_data data;
+	struct buf	pending_out;		/* private: content awaiting message_write */
+	struct buf	out;			/* replies for the client; the caller drains it */
+	unsigned	errors;			/* bad commands so far */
+	int		data_failed;		/* message_write failed during DATA */
+	int		close;			/* close after out is flushed */
+	time_t		now;			/* set by the caller before each call */
+	struct smtp_rcpt pending_rcpt;		/* private: RCPT waiting for user_lookup */
+	const struct smtp_session_ops *ops;
+	void		*arg;
+	unsigned	messages;		/* accepted in this session */
+};
+
+/* Set up; nothing is sent yet. client->local_addr may be family 0. */
+void	smtp_session_init(struct smtp_session *s, const struct config *cfg,
+	    const struct relay_policy *policy, const struct relay_client *client,
+	    const struct smtp_session_ops *ops, void *arg);
+void	smtp_session_free(struct smtp_session *s);
+/* Queue the 220 greeting (or, with reject_text non-NULL, "554 5.7.1 text"
+ * and close: a relay_rules deny). */
+void	smtp_session_start(struct smtp_session *s, const char *reject_text);
+/* Feed client bytes. Returns how many were consumed: fewer than len when
+ * the session became busy (wait != NONE) or is closing; the caller keeps
+ * the rest and feeds it again after the answer. Replies are in s->out. */
+size_t	smtp_session_feed(struct smtp_session *s, const char *in, size_t len);
+/* Answers to the asynchronous requests. */
+void	smtp_session_user_result(struct smtp_session *s, enum smtp_user_result r);
+/* ok: the message is durable under queue id `id` -> 250 2.0.0 Ok: queued as ID;
+ * !ok -> 451 4.3.0. */
+void	smtp_session_commit_result(struct smtp_session *s, int ok, const char *id);
+/* Idle timeout: queue "421 4.4.2 HOST Error: timeout exceeded" and close. */
+void	smtp_session_timeout(struct smtp_session *s);
+/* Server shutting down: 421 4.3.2 and close. */
+void	smtp_session_shutdown(struct smtp_session *s);
+#endif

@@ -1,0 +1,47 @@
+/* users - the user database: "name:hash" lines, hash from crypt(3)
+ *         (yescrypt, or SHA-512 "$6$" where yescrypt is missing).
+ * Trusts: the file's owner (root), but still parses it defensively.
+ * Gives:  lookups, password checks, and atomic edits for `postern user`.
+ * Limits: user names 1..32 of [a-z0-9._-], starting with a letter or digit;
+ *         passwords non-empty, no NUL, CR or LF.
+ * Never:  logs passwords or hashes. users_parse/users_find do no I/O. */
+#ifndef POSTERN_USERS_H
+#define POSTERN_USERS_H
+#include <stddef.h>
+#include "buf.h"
+
+#define USERS_NAME_MAX	32
+
+struct user_entry {
+	char	name[USERS_NAME_MAX + 1];
+	char	*hash;
+	int	apop;		/* has an APOP/CRAM secret (set by POP3 issue) */
+};
+
+struct users {
+	struct user_entry *v;
+	size_t		   n;
+};
+
+/* Parse file text; bad lines are reported as name:line in errs and skipped.
+ * Returns a table (possibly empty); never NULL. */
+struct users *users_parse(const char *name, const char *text, size_t len,
+	    struct errlist *errs);
+void	users_free(struct users *u);
+const struct user_entry *users_find(const struct users *u, const char *name);
+/* 1 if name is a valid user name (see Limits). */
+int	users_name_valid(const char *name);
+/* 1 if the password is acceptable (see Limits). */
+int	users_password_valid(const char *pw, size_t len);
+/* A new salted hash (malloc'ed), or NULL on failure. */
+char	*users_hash_password(const char *pw);
+/* 1 if pw matches the entry's hash, 0 otherwise (constant-time compare). */
+int	users_check_password(const struct user_entry *e, const char *pw);
+
+enum users_op { USERS_ADD, USERS_PASSWD, USERS_DEL };
+/* Edit the file at path atomically (lock, write temp, fsync, rename,
+ * fsync dir). hash is ignored for USERS_DEL. Returns 0, or -1 with a
+ * message in err (e.g. "user exists", "no such user"). */
+int	users_file_edit(const char *path, enum users_op op, const char *name,
+	    const char *hash, char *err, size_t errlen);
+#endif
