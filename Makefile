@@ -17,9 +17,12 @@ UNITBINS := $(UNITSRCS:tests/unit/%.c=$(B)/%)
 
 .PHONY: all deps check unit integration demo lint check-asan fuzz fuzz-smoke bench install clean
 
-all: postern
+# The server binary; the sanitizer build puts its own under build-asan/.
+BIN      ?= postern
 
-postern: $(B)/main.o $(B)/libpostern.a
+all: $(BIN)
+
+$(BIN): $(B)/main.o $(B)/libpostern.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/libpostern.a: $(LIBOBJS)
@@ -41,8 +44,8 @@ deps:
 unit: $(UNITBINS)
 	@sh tools/run-unit.sh $(UNITBINS)
 
-integration: postern
-	@$(PYTHON) tests/integration/run.py
+integration: $(BIN)
+	@POSTERN=$(abspath $(BIN)) $(PYTHON) tests/integration/run.py
 
 check: deps
 	@$(MAKE) --no-print-directory all unit
@@ -50,7 +53,7 @@ check: deps
 	@$(MAKE) --no-print-directory lint
 
 check-asan: deps
-	@$(MAKE) --no-print-directory B=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	@$(MAKE) --no-print-directory B=build-asan BIN=build-asan/postern CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined" all unit integration
 
 demo: deps all

@@ -43,7 +43,7 @@ int	linebuf_pending(const struct linebuf *lb);
 
 /* Consume bytes from in[0..len) up to and including the end of one line.
  * *used_r: bytes consumed (always all of them when NEED_MORE).
- * For every status but NEED_MORE, *line_r/*linelen_r give the line without
+ * For every status but NEED_MORE, *line_r and *linelen_r give the line without
  * its terminator (for TOO_LONG: the first limit-2 bytes); the pointer stays
  * valid until the next call. A line ends at CRLF, or at a bare LF
  * (reported as LINEBUF_BARE_LF). Precedence when a line has several faults:

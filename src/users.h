@@ -35,7 +35,9 @@ int	users_name_valid(const char *name);
 int	users_password_valid(const char *pw, size_t len);
 /* A new salted hash (malloc'ed), or NULL on failure. */
 char	*users_hash_password(const char *pw);
-/* 1 if pw matches the entry's hash, 0 otherwise (constant-time compare). */
+/* 1 if pw matches the entry's hash, 0 otherwise (constant-time compare).
+ * e may be NULL (unknown user): a dummy hash is computed so that the
+ * answer takes as long as for a wrong password, and 0 is returned. */
 int	users_check_password(const struct user_entry *e, const char *pw);
 
 enum users_op { USERS_ADD, USERS_PASSWD, USERS_DEL };
@@ -44,4 +46,14 @@ enum users_op { USERS_ADD, USERS_PASSWD, USERS_DEL };
  * message in err (e.g. "user exists", "no such user"). */
 int	users_file_edit(const char *path, enum users_op op, const char *name,
 	    const char *hash, char *err, size_t errlen);
+
+/* Added: flags for the line's third field, and the kind of failure. */
+#define USERS_F_APOP	0x01	/* write "name:hash:apop" */
+/* As users_file_edit, with flags (USERS_F_*; PASSWD rewrites the line with
+ * exactly these flags). On -1, *tempfail_r (may be NULL) is 1 for I/O
+ * trouble (lock, read, write, fsync, rename: retrying may help) and 0 for a
+ * refused request (bad name, user exists, no such user). */
+int	users_file_edit_flags(const char *path, enum users_op op,
+	    const char *name, const char *hash, unsigned flags,
+	    int *tempfail_r, char *err, size_t errlen);
 #endif

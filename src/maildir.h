@@ -1,0 +1,24 @@
+/* maildir - durable delivery into spool/mail/USER/Maildir.
+ * Trusts: the user name (checked by users_name_valid before it gets here)
+ *         and the message bytes it is given (already accepted).
+ * Gives:  one new file in new/, written through tmp/ -> fsync -> rename
+ *         -> fsync(new/), named "SECS.MUSECPPID_N.HOST,S=SIZE".
+ * Limits: works from a directory descriptor of spool/mail, so it runs
+ *         after privileges were dropped and inside root-only parents.
+ * Never:  overwrites an existing file (O_EXCL) or leaves a half-written
+ *         file in new/. */
+#ifndef POSTERN_MAILDIR_H
+#define POSTERN_MAILDIR_H
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Create USER/Maildir/{tmp,new,cur} under mail_fd if missing. 0 or -1. */
+int	maildir_create(int mail_fd, const char *user);
+/* Deliver: header bytes (trace headers) then len bytes of the file src_fd
+ * starting at src_off. 0 on success (durable); -1 with errno on failure
+ * (always temporary from the caller's view: disk trouble). name_r (may be
+ * NULL) receives the file name in new/. */
+int	maildir_deliver(int mail_fd, const char *user, const char *host,
+	    const char *header, size_t header_len, int src_fd, off_t src_off,
+	    char *name_r, size_t name_len);
+#endif

@@ -1,0 +1,37 @@
+/* proc - what the master hands each child process, and the child set-up
+ *        every process does: die with the master, no core dumps, drop
+ *        privileges (verified), then run its own event loop.
+ * Trusts: the master's runtime (opened while it was root).
+ * Never:  returns from a *_main function: children exit. */
+#ifndef POSTERN_PROC_H
+#define POSTERN_PROC_H
+#include <sys/types.h>
+#include "config.h"
+
+struct runtime {
+	struct config	*cfg;
+	int		 spool_fd;	/* directory descriptors, opened as root */
+	int		 incoming_fd;
+	int		 queue_fd;
+	int		 mail_fd;
+	int		 drop;		/* started as root: drop to uid/gid */
+	uid_t		 uid;
+	gid_t		 gid;
+	int		*smtp_fds;	/* listening sockets */
+	size_t		 n_smtp_fds;
+};
+
+/* In a freshly forked child: PR_SET_PDEATHSIG, PR_SET_DUMPABLE 0, default
+ * signal dispositions, log name. Exits if the master is already gone. */
+void	proc_child_init(const char *name, pid_t master_pid);
+/* Drop to rt->uid/gid when rt->drop; fatal() unless verified. */
+void	proc_drop(const struct runtime *rt);
+
+void	smtpd_main(struct runtime *rt, int auth_fd) __attribute__((noreturn));
+void	auth_main(struct runtime *rt, int master_fd, int smtpd_fd)
+	    __attribute__((noreturn));
+void	qmgr_main(struct runtime *rt) __attribute__((noreturn));
+
+/* postern serve -c FILE */
+int	master_main(int argc, char **argv);
+#endif

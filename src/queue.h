@@ -1,0 +1,95 @@
+/* queue - the on-disk message format and the queue's invariants.
+ * Trusts: files in spool/queue were written by postern (smtpd or the
+ *         queue process); still, every field is checked when read.
+ * Gives:  envelope formatting (smtpd), envelope parsing with the file
+ *         offsets of each recipient's status byte (queue process), ids.
+ * Never:  does I/O; the callers own the files (smtpd.c, qmgr.c).
+ *
+ * Spool layout:
+ *   incoming/ID   being received; not acknowledged; removed at start-up
+ *   queue/ID      acknowledged: renamed here after fsync(file); the 250 is
+ *                 sent only after fsync(queue/) too
+ *   mail/USER/Maildir/{tmp,new,cur}   local mailboxes
+ *
+ * A queue file is an envelope, an empty line, and the content:
+ *   POSTERN-QUEUE 1
+ *   id 0000019C7E3A1B2F4A1
+ *   time 1795812345
+ *   client 127.0.0.2
+ *   auth -
+ *   from <alice@example.net>          ("from <>" for the null sender)
+ *   rcpt P L alice <alice@mydomain.test>
+ *   rcpt P R - <bob@example.net>
+ *   helo the client's HELO text (printable ASCII, to the end of the line)
+ *
+ *   Received: ... (our trace header, then the message as received, CRLF)
+ * Each "rcpt" line carries a status byte at a fixed place (column 5):
+ *   P pending, D delivered, F failed permanently (bounced).
+ * kind L = local mailbox (third field), R = remote (third field "-").
+ *
+ * States and the invariant start-up relies on (as qmail's INTERNALS):
+ *   1. incoming/ID exists only while a session receives it; no client was
+ *      told 250 for it, so recovery deletes it.
+ *   2. queue/ID is complete and fsync'ed before the directory entry is
+ *      fsync'ed, and both before the 250: every acknowledged message is
+ *      in queue/ after any crash.
+ *   3. A recipient's byte goes P -> D (or F) only after its delivery is
+ *      durable (the Maildir file and its directory fsync'ed). A crash in
+ *      between repeats that one delivery: at least once, never zero.
+ *   4. queue/ID is unlinked only when no recipient is P.
+ */
+#ifndef POSTERN_QUEUE_H
+#define POSTERN_QUEUE_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+#include "buf.h"
+
+#define QUEUE_ID_LEN		19
+#define QUEUE_MAGIC		"POSTERN-QUEUE 1\n"
+#define QUEUE_ENVELOPE_MAX	(1024 * 1024)
+
+enum queue_rcpt_kind { QUEUE_LOCAL = 'L', QUEUE_REMOTE = 'R' };
+enum queue_rcpt_status { QUEUE_PENDING = 'P', QUEUE_DONE = 'D', QUEUE_FAILED = 'F' };
+
+struct queue_rcpt {
+	char		status;		/* QUEUE_PENDING ... */
+	char		kind;		/* QUEUE_LOCAL / QUEUE_REMOTE */
+	char		mailbox[64];	/* local user, "" for remote */
+	char		addr[260];	/* without <> */
+	off_t		status_off;	/* file offset of the status byte */
+};
+
+struct queue_envelope {
+	char		id[QUEUE_ID_LEN + 1];
+	time_t		time;
+	char		client[64];
+	char		auth[64];	/* "" when none */
+	char		from[260];	/* "" for the null sender */
+	char		helo[256];
+	struct queue_rcpt *rcpts;
+	size_t		nrcpts;
+	off_t		content_off;	/* first byte of the content */
+};
+
+/* A new queue id into id_r (QUEUE_ID_LEN + 1 bytes): time in
+ * microseconds and a counter, in hex, so ids sort by arrival.
+ * Collisions are possible across processes; callers create with O_EXCL. */
+void	queue_make_id(char *id_r, uint64_t usec, uint32_t salt);
+/* 1 if s is a well-formed queue id. */
+int	queue_id_valid(const char *s);
+
+/* Append the envelope (through the empty line) to out. Values must be
+ * free of CR, LF and (except helo) spaces; returns -1 if not or if out is full. */
+int	queue_envelope_format(struct buf *out, const struct queue_envelope *e);
+/* Parse the envelope at the start of text. On success fills e (free with
+ * queue_envelope_free) and returns 0; -1 on any malformation. */
+int	queue_envelope_parse(const char *text, size_t len,
+	    struct queue_envelope *e);
+void	queue_envelope_free(struct queue_envelope *e);
+/* 1 if any recipient is still pending. */
+int	queue_envelope_pending(const struct queue_envelope *e);
+/* RFC 5322 date for trace headers ("Fri, 27 Nov 2026 20:34:30 +0000"). */
+void	queue_rfc5322_date(time_t t, char *buf, size_t len);
+#endif

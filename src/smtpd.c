@@ -1,0 +1,629 @@
+/* smtpd - the SMTP process: accepts connections on every SMTP listener,
+ *         runs one smtp_session per connection, streams DATA into
+ *         spool/incoming and commits messages into spool/queue.
+ * Trusts: nothing from the network (the session parses it); the auth
+ *         process's answers; its own spool directory descriptors.
+ * Gives:  a 250 after DATA only once the message file and queue/'s
+ *         directory entry are fsync'ed. Commits of all sessions that end
+ *         DATA in the same event-loop round share one directory fsync.
+ * Never:  reads the users file, delivers mail, or runs as root. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "buf.h"
+#include "ipc.h"
+#include "log.h"
+#include "proc.h"
+#include "queue.h"
+#include "relay.h"
+#include "smtp_session.h"
+
+#define SMTPD_WRITE_CHUNK	65536
+#define SMTPD_FEED_CHUNK	65536
+#define SMTPD_OUT_PAUSE		65536	/* stop reading while this much is unsent */
+
+struct conn {
+	uint64_t	id;		/* slot | generation << 32 */
+	char		sid[24];	/* session id in logs */
+	struct bufferevent *bev;
+	struct event	*timer;
+	struct smtp_session s;
+	int		msg_fd;		/* incoming/ID while receiving, else -1 */
+	char		msg_id[QUEUE_ID_LEN + 1];
+	struct buf	wbuf;		/* content waiting for write(2) */
+	int		write_err;
+	int		committing;	/* on the commit list */
+	int		closing;	/* close once the output is flushed */
+	unsigned	messages;
+};
+
+static struct smtpd {
+	struct event_base *base;
+	struct runtime	*rt;
+	struct relay_policy policy;
+	struct ipc	*auth;
+	struct evconnlistener **listeners;
+	size_t		nlisteners;
+	struct conn	**slots;
+	uint32_t	*gens;
+	size_t		nslots;
+	struct conn	**commits;	/* waiting for the next group commit */
+	size_t		ncommits, commits_cap;
+	struct event	*commit_ev;
+	uint32_t	id_salt;
+	unsigned	nconns;
+} d;
+
+static void conn_process(struct conn *c);
+static void conn_free(struct conn *c);
+
+static struct conn *
+conn_by_id(uint64_t id)
+{
+	uint32_t slot = (uint32_t)id, gen = (uint32_t)(id >> 32);
+
+	if (slot >= d.nslots || d.slots[slot] == NULL || d.gens[slot] != gen)
+		return NULL;
+	return d.slots[slot];
+}
+
+static void
+conn_register(struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < d.nslots; i++)
+		if (d.slots[i] == NULL)
+			break;
+	if (i == d.nslots) {
+		d.slots = xreallocarray(d.slots, d.nslots + 64, sizeof(*d.slots));
+		d.gens = xreallocarray(d.gens, d.nslots + 64, sizeof(*d.gens));
+		memset(d.slots + d.nslots, 0, 64 * sizeof(*d.slots));
+		memset(d.gens + d.nslots, 0, 64 * sizeof(*d.gens));
+		d.nslots += 64;
+	}
+	d.slots[i] = c;
+	d.gens[i]++;
+	c->id = (uint64_t)d.gens[i] << 32 | i;
+}
+
+/* ---- the session's requests (smtp_session_ops) ---- */
+
+static void
+op_user_lookup(void *arg, const char *mailbox)
+{
+	struct conn *c = arg;
+
+	if (ipc_send(d.auth, IPC_USER_LOOKUP, c->id, mailbox, strlen(mailbox)) == -1)
+		smtp_session_user_result(&c->s, SMTP_USER_TEMPFAIL);
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+msg_flush(struct conn *c)
+{
+	if (c->write_err)
+		return -1;
+	if (c->wbuf.len > 0 && write_all(c->msg_fd, c->wbuf.data, c->wbuf.len) == -1) {
+		log_warn("session=%s incoming/%s: write: %s", c->sid, c->msg_id,
+		    strerror(errno));
+		c->write_err = 1;
+	}
+	buf_reset(&c->wbuf);
+	return c->write_err ? -1 : 0;
+}
+
+/* Our trace header: RFC 5321 4.4 (TCP-info is the address we saw). */
+static int
+add_received(struct conn *c, const struct smtp_session *s, time_t now)
+{
+	char date[64], ip[INET6_ADDRSTRLEN], rcpt[ADDRESS_PATH_MAX + 8];
+
+	queue_rfc5322_date(now, date, sizeof(date));
+	netaddr_format(&s->client.addr, ip, sizeof(ip));
+	if (buf_printf(&c->wbuf, "Received: from %s ([%s%s])\r\n\tby %s (postern) "
+	    "with %s id %s", s->helo[0] ? s->helo : "unknown",
+	    s->client.addr.family == AF_INET6 ? "IPv6:" : "", ip,
+	    s->cfg->hostname, s->esmtp ? "ESMTP" : "SMTP", c->msg_id) == -1)
+		return -1;
+	if (s->txn.nrcpts == 1 &&
+	    address_format(&s->txn.rcpts[0].addr, rcpt, sizeof(rcpt)) != NULL)
+		return buf_printf(&c->wbuf, "\r\n\tfor <%s>; %s\r\n", rcpt, date);
+	return buf_printf(&c->wbuf, ";\r\n\t%s\r\n", date);
+}
+
+static int
+op_message_open(void *arg, const struct smtp_session *s)
+{
+	struct conn *c = arg;
+	struct queue_envelope e;
+	struct queue_rcpt *rc;
+	struct timeval tv;
+	char ip[INET6_ADDRSTRLEN];
+	size_t i;
+	int tries, r;
+
+	memset(&e, 0, sizeof(e));
+	for (tries = 0; tries < 8; tries++) {
+		gettimeofday(&tv, NULL);
+		queue_make_id(c->msg_id, (uint64_t)tv.tv_sec * 1000000 +
+		    (uint64_t)tv.tv_usec, d.id_salt++);
+		c->msg_fd = openat(d.rt->incoming_fd, c->msg_id,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (c->msg_fd != -1 || errno != EEXIST)
+			break;
+	}
+	if (c->msg_fd == -1) {
+		log_warn("session=%s incoming: %s", c->sid, strerror(errno));
+		return -1;
+	}
+	c->write_err = 0;
+	buf_reset(&c->wbuf);
+	memcpy(e.id, c->msg_id, sizeof(e.id));
+	e.time = tv.tv_sec;
+	netaddr_format(&s->client.addr, ip, sizeof(ip));
+	snprintf(e.client, sizeof(e.client), "%s", ip);
+	if (s->client.auth_user)
+		snprintf(e.auth, sizeof(e.auth), "%s", s->client.auth_user);
+	if (!s->txn.from.is_null)
+		address_format(&s->txn.from, e.from, sizeof(e.from));
+	snprintf(e.helo, sizeof(e.helo), "%s", s->helo);
+	e.rcpts = xcalloc(s->txn.nrcpts, sizeof(*e.rcpts));
+	e.nrcpts = s->txn.nrcpts;
+	for (i = 0; i < s->txn.nrcpts; i++) {
+		rc = &e.rcpts[i];
+		rc->status = QUEUE_PENDING;
+		if (s->txn.rcpts[i].kind == RELAY_ACCEPT_LOCAL) {
+			rc->kind = QUEUE_LOCAL;
+			snprintf(rc->mailbox, sizeof(rc->mailbox), "%s",
+			    s->txn.rcpts[i].mailbox);
+		} else {
+			rc->kind = QUEUE_REMOTE;
+		}
+		address_format(&s->txn.rcpts[i].addr, rc->addr, sizeof(rc->addr));
+	}
+	r = queue_envelope_format(&c->wbuf, &e);
+	free(e.rcpts);
+	if (r == -1 || add_received(c, s, e.time) == -1) {
+		log_warn("session=%s cannot format envelope", c->sid);
+		close(c->msg_fd);
+		c->msg_fd = -1;
+		unlinkat(d.rt->incoming_fd, c->msg_id, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+op_message_write(void *arg, const char *p, size_t n)
+{
+	struct conn *c = arg;
+
+	if (c->write_err)
+		return -1;
+	if (buf_append(&c->wbuf, p, n) == -1) {
+		if (msg_flush(c) == -1)
+			return -1;
+		if (n >= SMTPD_WRITE_CHUNK) {
+			if (write_all(c->msg_fd, p, n) == -1) {
+				c->write_err = 1;
+				return -1;
+			}
+			return 0;
+		}
+		buf_append(&c->wbuf, p, n);
+	}
+	if (c->wbuf.len >= SMTPD_WRITE_CHUNK)
+		return msg_flush(c);
+	return 0;
+}
+
+static void
+op_message_abort(void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->msg_fd == -1)
+		return;
+	close(c->msg_fd);
+	c->msg_fd = -1;
+	unlinkat(d.rt->incoming_fd, c->msg_id, 0);
+	buf_reset(&c->wbuf);
+}
+
+static void
+op_message_commit(void *arg)
+{
+	struct conn *c = arg;
+
+	if (msg_flush(c) == -1) {
+		op_message_abort(c);
+		smtp_session_commit_result(&c->s, 0, NULL);
+		return;
+	}
+	if (d.ncommits == d.commits_cap) {
+		d.commits_cap = d.commits_cap ? d.commits_cap * 2 : 32;
+		d.commits = xreallocarray(d.commits, d.commits_cap, sizeof(*d.commits));
+	}
+	d.commits[d.ncommits++] = c;
+	c->committing = 1;
+	/* Runs after every ready I/O event of this round (lower priority):
+	 * sessions finishing DATA together share the directory fsync. */
+	event_active(d.commit_ev, EV_TIMEOUT, 0);
+}
+
+static void
+op_log(void *arg, const char *line)
+{
+	struct conn *c = arg;
+
+	log_info("session=%s %s", c->sid, line);
+}
+
+static const struct smtp_session_ops ops = {
+	.user_lookup = op_user_lookup,
+	.message_open = op_message_open,
+	.message_write = op_message_write,
+	.message_commit = op_message_commit,
+	.message_abort = op_message_abort,
+	.log = op_log,
+};
+
+/* ---- group commit ---- */
+
+static void
+commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn **batch, *c;
+	size_t n, i;
+	int *ok, dir_ok;
+	char from[ADDRESS_PATH_MAX + 8];
+
+	(void)fd; (void)what; (void)arg;
+	batch = d.commits;
+	n = d.ncommits;
+	d.commits = NULL;
+	d.ncommits = d.commits_cap = 0;
+	ok = xcalloc(n, sizeof(*ok));
+	for (i = 0; i < n; i++) {
+		c = batch[i];
+		ok[i] = fdatasync(c->msg_fd) == 0 && close(c->msg_fd) == 0;
+		if (!ok[i])
+			log_warn("session=%s incoming/%s: fsync: %s", c->sid,
+			    c->msg_id, strerror(errno));
+		c->msg_fd = -1;
+		if (ok[i] && renameat(d.rt->incoming_fd, c->msg_id,
+		    d.rt->queue_fd, c->msg_id) == -1) {
+			log_warn("session=%s rename into queue: %s", c->sid,
+			    strerror(errno));
+			ok[i] = 0;
+		}
+		if (!ok[i])
+			unlinkat(d.rt->incoming_fd, c->msg_id, 0);
+	}
+	dir_ok = n == 0 || fsync(d.rt->queue_fd) == 0;
+	if (!dir_ok)
+		log_warn("fsync(queue/): %s", strerror(errno));
+	for (i = 0; i < n; i++) {
+		c = batch[i];
+		c->committing = 0;
+		if (ok[i] && dir_ok) {
+			c->messages++;
+			log_info("session=%s queued id=%s from=<%s> size=%llu nrcpt=%zu "
+			    "client=%s", c->sid, c->msg_id,
+			    c->s.txn.from.is_null ? "" :
+			    address_format(&c->s.txn.from, from, sizeof(from)) ?
+			    from : "?", (unsigned long long)c->s.data.size,
+			    c->s.txn.nrcpts, c->s.client_text);
+		}
+		smtp_session_commit_result(&c->s, ok[i] && dir_ok, c->msg_id);
+		if (c->bev == NULL)
+			conn_free(c);	/* the client left while we committed */
+		else
+			conn_process(c);
+	}
+	free(ok);
+	free(batch);
+}
+
+/* ---- connections ---- */
+
+static void
+conn_timer_arm(struct conn *c)
+{
+	struct timeval tv = { 0, 0 };
+
+	tv.tv_sec = c->s.state == SMTP_STATE_DATA ? c->s.cfg->data_timeout :
+	    c->s.cfg->smtp_timeout;
+	event_add(c->timer, &tv);
+}
+
+static void
+conn_flush(struct conn *c)
+{
+	if (c->bev == NULL)
+		return;
+	if (c->s.out.len > 0) {
+		bufferevent_write(c->bev, c->s.out.data, c->s.out.len);
+		buf_reset(&c->s.out);
+	}
+	if (c->s.close && !c->closing) {
+		c->closing = 1;
+		bufferevent_disable(c->bev, EV_READ);
+		event_del(c->timer);
+	}
+	if (c->closing &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_free(c);
+}
+
+static void
+conn_process(struct conn *c)
+{
+	struct evbuffer *in, *out;
+	unsigned char *p;
+	size_t avail, used;
+
+	if (c->bev == NULL)
+		return;
+	in = bufferevent_get_input(c->bev);
+	out = bufferevent_get_output(c->bev);
+	while (!c->closing && !c->s.close && c->s.wait == SMTP_WAIT_NONE &&
+	    (avail = evbuffer_get_length(in)) > 0 &&
+	    evbuffer_get_length(out) + c->s.out.len < SMTPD_OUT_PAUSE) {
+		if (avail > SMTPD_FEED_CHUNK)
+			avail = SMTPD_FEED_CHUNK;
+		p = evbuffer_pullup(in, (ev_ssize_t)avail);
+		c->s.now = time(NULL);
+		used = smtp_session_feed(&c->s, (const char *)p, avail);
+		evbuffer_drain(in, used);
+		if (c->s.out.len > 0 && c->bev != NULL) {
+			bufferevent_write(c->bev, c->s.out.data, c->s.out.len);
+			buf_reset(&c->s.out);
+		}
+		if (used == 0)
+			break;
+	}
+	if (c->bev != NULL && !c->s.close)
+		conn_timer_arm(c);
+	conn_flush(c);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_process(arg);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (c->closing)
+		conn_flush(c);
+	else
+		conn_process(c);	/* output drained: read again */
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		conn_free(c);
+}
+
+static void
+conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd; (void)what;
+	if (c->s.wait != SMTP_WAIT_NONE) {
+		conn_timer_arm(c);	/* our own answer is late, not the client */
+		return;
+	}
+	log_info("session=%s timeout in state %d", c->sid, (int)c->s.state);
+	smtp_session_timeout(&c->s);
+	conn_flush(c);
+}
+
+static void
+conn_free(struct conn *c)
+{
+	if (c->bev != NULL) {
+		log_info("session=%s disconnect from %s messages=%u", c->sid,
+		    c->s.client_text, c->messages);
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+		event_free(c->timer);
+		c->timer = NULL;
+		d.nconns--;
+	}
+	/* A commit in flight owns the file; commit_cb frees us afterwards. */
+	if (c->committing)
+		return;
+	if (c->msg_fd != -1)
+		op_message_abort(c);
+	d.slots[(uint32_t)c->id] = NULL;
+	smtp_session_free(&c->s);
+	buf_free(&c->wbuf);
+	free(c);
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct sockaddr_storage local;
+	socklen_t locallen = sizeof(local);
+	struct relay_client client;
+	struct rules_match rm;
+	struct conn *c;
+	char ip[INET6_ADDRSTRLEN], lip[INET6_ADDRSTRLEN];
+	const char *deny = NULL;
+	unsigned port = 0;
+
+	(void)l; (void)salen; (void)arg;
+	memset(&client, 0, sizeof(client));
+	if (netaddr_from_sockaddr(sa, &client.addr) == -1) {
+		close(fd);
+		return;
+	}
+	if (getsockname(fd, (struct sockaddr *)&local, &locallen) == 0)
+		netaddr_from_sockaddr((struct sockaddr *)&local, &client.local_addr);
+	if (sa->sa_family == AF_INET)
+		port = ntohs(((struct sockaddr_in *)sa)->sin_port);
+	else if (sa->sa_family == AF_INET6)
+		port = ntohs(((struct sockaddr_in6 *)sa)->sin6_port);
+
+	c = xcalloc(1, sizeof(*c));
+	c->msg_fd = -1;
+	buf_init(&c->wbuf, SMTPD_WRITE_CHUNK * 2);
+	conn_register(c);
+	snprintf(c->sid, sizeof(c->sid), "%08X%04X", (unsigned)time(NULL),
+	    (unsigned)(c->id & 0xffff));
+	c->bev = bufferevent_socket_new(d.base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->timer = evtimer_new(d.base, conn_timeout_cb, c);
+	if (c->bev == NULL || c->timer == NULL)
+		fatal("out of memory");
+	d.nconns++;
+	smtp_session_init(&c->s, d.rt->cfg, &d.policy, &client, &ops, c);
+	netaddr_format(&client.addr, ip, sizeof(ip));
+	netaddr_format(&client.local_addr, lip, sizeof(lip));
+	log_info("session=%s connect from [%s]:%u to [%s]", c->sid, ip, port, lip);
+	if (d.rt->cfg->rules != NULL) {
+		rules_lookup(d.rt->cfg->rules, &client.addr, &rm);
+		if (rm.action == RULES_DENY) {
+			deny = "Access denied";
+			log_info("session=%s denied by relay_rules line %u (%s)",
+			    c->sid, rm.line, rm.text);
+		}
+	}
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->s.now = time(NULL);
+	smtp_session_start(&c->s, deny);
+	conn_process(c);
+}
+
+/* ---- the auth process ---- */
+
+static void
+auth_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
+    size_t len, void *arg)
+{
+	struct conn *c;
+	unsigned char r;
+
+	(void)ipc; (void)arg;
+	if (type != IPC_USER_LOOKUP_REPLY || len != 1)
+		fatal("auth sent an unexpected message (type %u, %zu bytes)",
+		    type, len);
+	if ((c = conn_by_id(id)) == NULL || c->s.wait != SMTP_WAIT_USER)
+		return;		/* the session is gone */
+	r = *(const unsigned char *)data;
+	smtp_session_user_result(&c->s, r == SMTP_USER_FOUND ? SMTP_USER_FOUND :
+	    r == SMTP_USER_UNKNOWN ? SMTP_USER_UNKNOWN : SMTP_USER_TEMPFAIL);
+	conn_process(c);
+}
+
+static void
+auth_eof_cb(struct ipc *ipc, void *arg)
+{
+	(void)ipc; (void)arg;
+	log_info("auth process gone; exiting");
+	exit(0);
+}
+
+static void
+sigterm_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct timeval tv = { 0, 300000 };
+	size_t i;
+
+	(void)sig; (void)what; (void)arg;
+	for (i = 0; i < d.nlisteners; i++)
+		evconnlistener_disable(d.listeners[i]);
+	for (i = 0; i < d.nslots; i++)
+		if (d.slots[i] != NULL && d.slots[i]->bev != NULL &&
+		    !d.slots[i]->committing) {
+			smtp_session_shutdown(&d.slots[i]->s);
+			conn_flush(d.slots[i]);
+		}
+	event_base_loopexit(d.base, &tv);
+}
+
+void
+smtpd_main(struct runtime *rt, int auth_fd)
+{
+	struct event *sig;
+	size_t i;
+
+	d.rt = rt;
+	d.id_salt = (uint32_t)getpid() << 8;
+	d.policy.local_domains = rt->cfg->local_domains;
+	d.policy.n_local_domains = rt->cfg->n_local_domains;
+	d.policy.local_networks = rt->cfg->local_networks;
+	d.policy.n_local_networks = rt->cfg->n_local_networks;
+	d.policy.rules = rt->cfg->rules;
+	close(rt->mail_fd);
+	close(rt->spool_fd);
+	proc_drop(rt);
+
+	d.base = event_base_new();
+	if (d.base == NULL || event_base_priority_init(d.base, 2) == -1)
+		fatal("event_base_new failed");
+	d.commit_ev = event_new(d.base, -1, 0, commit_cb, NULL);
+	event_priority_set(d.commit_ev, 1);
+	d.auth = ipc_new(d.base, auth_fd, auth_msg_cb, auth_eof_cb, NULL);
+	sig = evsignal_new(d.base, SIGTERM, sigterm_cb, NULL);
+	evsignal_add(sig, NULL);
+	d.nlisteners = rt->n_smtp_fds;
+	d.listeners = xcalloc(d.nlisteners, sizeof(*d.listeners));
+	for (i = 0; i < d.nlisteners; i++) {
+		d.listeners[i] = evconnlistener_new(d.base, accept_cb, NULL,
+		    LEV_OPT_CLOSE_ON_FREE, -1, rt->smtp_fds[i]);
+		if (d.listeners[i] == NULL)
+			fatal("evconnlistener_new failed");
+	}
+	log_info("ready");
+	event_base_dispatch(d.base);
+	exit(0);
+}
