@@ -1,0 +1,100 @@
+/* test_grants - POP-before-SMTP grants: live, expired, other address. */
+#include "unit.h"
+
+#include <arpa/inet.h>
+
+#include "grants.h"
+
+static struct netaddr
+A(const char *s)
+{
+	struct netaddr a;
+
+	assert_int_equal(netaddr_parse(s, &a), 0);
+	return a;
+}
+
+static void
+test_grants_lookup(void **state)
+{
+	struct grants g = { NULL, 0 };
+	struct netaddr a = A("203.0.113.5"), b = A("203.0.113.6");
+	struct netaddr c = A("2001:db8::5"), m = A("::ffff:203.0.113.5");
+	const struct grant *gr;
+
+	(void)state;
+	assert_null(grants_lookup(&g, &a, 100));
+	assert_null(grants_lookup(NULL, &a, 100));
+	assert_int_equal(grants_put(&g, &a, "bob", 1000), 0);
+	assert_int_equal(grants_put(&g, &c, "carol", 1000), 0);
+
+	/* live until, not at, the expiry */
+	gr = grants_lookup(&g, &a, 999);
+	assert_non_null(gr);
+	assert_string_equal(gr->user, "bob");
+	assert_null(grants_lookup(&g, &a, 1000));
+	assert_null(grants_lookup(&g, &a, 5000));
+	/* the grant covers its own address only */
+	assert_null(grants_lookup(&g, &b, 999));
+	assert_non_null(grants_lookup(&g, &m, 999));	/* same address */
+	gr = grants_lookup(&g, &c, 0);
+	assert_non_null(gr);
+	assert_string_equal(gr->user, "carol");
+	assert_null(grants_lookup(&g, &(struct netaddr){ 0 }, 0));
+	grants_free(&g);
+	assert_int_equal(g.n, 0);
+	assert_null(g.v);
+}
+
+static void
+test_grants_put_revoke_expire(void **state)
+{
+	struct grants g = { NULL, 0 };
+	struct netaddr a = A("192.0.2.1"), b = A("192.0.2.2");
+	struct netaddr c = A("192.0.2.3");
+	char longname[200];
+
+	(void)state;
+	assert_int_equal(grants_put(&g, &a, "u1", 100), 0);
+	assert_int_equal(grants_put(&g, &b, "u2", 200), 0);
+	assert_int_equal(grants_put(&g, &c, "u3", 300), 0);
+	/* renew: same entry, new user and expiry */
+	assert_int_equal(grants_put(&g, &a, "u9", 400), 0);
+	assert_int_equal(g.n, 3);
+	assert_string_equal(grants_lookup(&g, &a, 350)->user, "u9");
+
+	grants_expire(&g, 200);		/* b expires at 200: gone */
+	assert_int_equal(g.n, 2);
+	assert_null(grants_lookup(&g, &b, 0));
+	assert_non_null(grants_lookup(&g, &c, 250));
+
+	assert_int_equal(grants_revoke(&g, &a), 1);
+	assert_int_equal(grants_revoke(&g, &a), 0);
+	assert_int_equal(g.n, 1);
+	assert_null(grants_lookup(&g, &a, 0));
+	assert_non_null(grants_lookup(&g, &c, 0));
+
+	/* a long user name is cut, never overflows */
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(grants_put(&g, &b, longname, 999), 0);
+	assert_int_equal(strlen(grants_lookup(&g, &b, 0)->user), 63);
+	assert_int_equal(grants_put(&g, &a, NULL, 999), 0);
+	assert_string_equal(grants_lookup(&g, &a, 0)->user, "");
+
+	grants_expire(&g, 100000);
+	assert_int_equal(g.n, 0);
+	grants_free(&g);
+	grants_free(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_grants_lookup),
+		cmocka_unit_test(test_grants_put_revoke_expire),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
