@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -26,9 +27,9 @@
 #include "ipc.h"
 #include "log.h"
 #include "proc.h"
+#include "users.h"
 
 #define EX_CONFIG	78
-#define USERS_FILE_MAX	(16 * 1024 * 1024)
 
 enum { CHILD_SMTPD, CHILD_AUTH, CHILD_QUEUE, NCHILDREN };
 static const char *const child_names[NCHILDREN] = { "smtpd", "auth", "queue" };
@@ -99,6 +100,19 @@ open_spool(void)
 	m.rt.queue_fd = spool_subdir(m.rt.spool_fd, "queue");
 	m.rt.mail_fd = spool_subdir(m.rt.spool_fd, "mail");
 	clean_incoming();
+}
+
+/* One smtpd serves a thousand connections and more: lift the soft limit
+ * on descriptors to the hard one. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static int
@@ -538,6 +552,7 @@ master_main(int argc, char **argv)
 	}
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	open_spool();
 	bind_listeners();
 

@@ -11,6 +11,8 @@
 #include "buf.h"
 
 #define USERS_NAME_MAX	32
+/* Added: largest users file read or written (same value as master.c's). */
+#define USERS_FILE_MAX	(16 * 1024 * 1024)
 
 struct user_entry {
 	char	name[USERS_NAME_MAX + 1];

@@ -1,0 +1,123 @@
+/* cmd_check - `postern check -c FILE`: validate the configuration, the
+ * relay rules and the users file; print every error as FILE:LINE: message,
+ * or every effective value when the configuration is valid. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmds.h"
+#include "config.h"
+#include "users.h"
+
+static void
+check_usage(void)
+{
+	fprintf(stderr, "usage: postern check -c FILE\n");
+}
+
+/* Warnings only: a server starts without users (it then has no mailboxes),
+ * and `postern user add` creates the file. */
+static void
+check_users(const struct config *c)
+{
+	struct errlist errs = { NULL, 0 };
+	struct users *u;
+	struct buf b;
+	char tmp[8192];
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	if ((fd = open(c->users_path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		if (errno == ENOENT)
+			fprintf(stderr, "postern: warning: users file %s does "
+			    "not exist yet (postern user add creates it)\n",
+			    c->users_path);
+		else
+			fprintf(stderr, "postern: warning: users file %s: "
+			    "%s\n", c->users_path, strerror(errno));
+		return;
+	}
+	buf_init(&b, USERS_FILE_MAX);
+	for (;;) {
+		n = read(fd, tmp, sizeof(tmp));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (buf_append(&b, tmp, (size_t)n) == -1) {
+			n = -1;
+			errno = EFBIG;
+			break;
+		}
+	}
+	if (n == -1) {
+		fprintf(stderr, "postern: warning: users file %s: %s\n",
+		    c->users_path, strerror(errno));
+		close(fd);
+		buf_free(&b);
+		return;
+	}
+	close(fd);
+	u = users_parse(c->users_path, b.data ? b.data : "", b.len, &errs);
+	for (i = 0; i < errs.n; i++)
+		fprintf(stderr, "postern: warning: %s\n", errs.msgs[i]);
+	if (c->postmaster != NULL && users_find(u, c->postmaster) == NULL)
+		fprintf(stderr, "postern: warning: postmaster = %s, but there "
+		    "is no such user in %s\n", c->postmaster, c->users_path);
+	fprintf(stderr, "postern: %s: %zu user%s\n", c->users_path, u->n,
+	    u->n == 1 ? "" : "s");
+	errlist_free(&errs);
+	users_free(u);
+	buf_free(&b);
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	struct errlist errs = { NULL, 0 };
+	const char *file = NULL;
+	struct config *c;
+	size_t i;
+	int k;
+
+	for (k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "-c") == 0 && k + 1 < argc)
+			file = argv[++k];
+		else if (strncmp(argv[k], "--config=", 9) == 0)
+			file = argv[k] + 9;
+		else if (strcmp(argv[k], "--config") == 0 && k + 1 < argc)
+			file = argv[++k];
+		else if (strcmp(argv[k], "-h") == 0 ||
+		    strcmp(argv[k], "--help") == 0) {
+			check_usage();
+			return 0;
+		} else {
+			check_usage();
+			return 1;
+		}
+	}
+	if (file == NULL) {
+		check_usage();
+		return 1;
+	}
+	if ((c = config_load(file, &errs)) == NULL) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		fprintf(stderr, "postern: %s: %zu error%s\n", file, errs.n,
+		    errs.n == 1 ? "" : "s");
+		errlist_free(&errs);
+		return CMDS_EX_CONFIG;
+	}
+	config_print(c, stdout);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		config_free(c);
+		return CMDS_EX_TEMPFAIL;
+	}
+	check_users(c);
+	config_free(c);
+	return 0;
+}
