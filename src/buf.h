@@ -25,7 +25,8 @@ int	buf_appends(struct buf *b, const char *s);
 /* printf-style append; -1 when the result would exceed max (unchanged). */
 int	buf_printf(struct buf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-int	buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+int	buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 2, 0)));
 /* Drop the first n bytes. */
 void	buf_consume(struct buf *b, size_t n);
 void	buf_reset(struct buf *b);

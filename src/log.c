@@ -27,6 +27,9 @@ log_setproc(const char *procname)
 	snprintf(log_proc, sizeof(log_proc), "%s", procname);
 }
 
+static void log_emit(int, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_emit(int prio, const char *fmt, va_list ap)
 {

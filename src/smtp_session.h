@@ -107,6 +107,11 @@ struct smtp_session {
 	const struct smtp_session_ops *ops;
 	void		*arg;
 	unsigned	messages;		/* accepted in this session */
+	size_t		more_input;		/* set by the caller before feed():
+						 * bytes already received beyond
+						 * the ones passed to this feed()
+						 * call (for the DATA pipelining
+						 * check; 0 if none or unknown) */
 };
 
 /* Set up; nothing is sent yet. client->local_addr may be family 0. */

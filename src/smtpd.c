@@ -308,7 +308,6 @@ commit_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn **batch, *c;
 	size_t n, i;
 	int *ok, dir_ok;
-	char from[ADDRESS_PATH_MAX + 8];
 
 	(void)fd; (void)what; (void)arg;
 	batch = d.commits;
@@ -338,15 +337,8 @@ commit_cb(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < n; i++) {
 		c = batch[i];
 		c->committing = 0;
-		if (ok[i] && dir_ok) {
+		if (ok[i] && dir_ok)
 			c->messages++;
-			log_info("session=%s queued id=%s from=<%s> size=%llu nrcpt=%zu "
-			    "client=%s", c->sid, c->msg_id,
-			    c->s.txn.from.is_null ? "" :
-			    address_format(&c->s.txn.from, from, sizeof(from)) ?
-			    from : "?", (unsigned long long)c->s.data.size,
-			    c->s.txn.nrcpts, c->s.client_text);
-		}
 		smtp_session_commit_result(&c->s, ok[i] && dir_ok, c->msg_id);
 		if (c->bev == NULL)
 			conn_free(c);	/* the client left while we committed */
@@ -405,6 +397,9 @@ conn_process(struct conn *c)
 		if (avail > SMTPD_FEED_CHUNK)
 			avail = SMTPD_FEED_CHUNK;
 		p = evbuffer_pullup(in, (ev_ssize_t)avail);
+		/* Bytes beyond this chunk still count as "sent before our
+		 * reply" for the session's DATA pipelining check. */
+		c->s.more_input = evbuffer_get_length(in) - avail;
 		c->s.now = time(NULL);
 		used = smtp_session_feed(&c->s, (const char *)p, avail);
 		evbuffer_drain(in, used);

@@ -1,0 +1,986 @@
+/* smtp_session - one SMTP server session as an explicit state machine;
+ * see smtp_session.h.
+ *
+ * Input: command lines through linebuf (512 octets with CRLF), message
+ * content through smtp_data (the <CRLF>.<CRLF> detector). Output: replies
+ * appended to s->out, content handed to ops->message_write, questions
+ * ("does this user exist?", "commit this message") to ops, answered
+ * through smtp_session_user_result()/smtp_session_commit_result(), maybe
+ * before the op returns: every handler ends right after it asked.
+ *
+ * Dispatch is the same for every line: line -> verb (500) -> state (503)
+ * -> handler checks its arguments (501/553/555) -> act. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "smtp_session.h"
+#include "users.h"
+
+#define SMTP_OUT_MAX		(256 * 1024)	/* replies never fail to fit */
+#define SMTP_DATA_CHUNK		(64 * 1024)	/* content fed per step */
+
+#define ST(x)	(1u << (x))
+#define ST_CMD	(ST(SMTP_STATE_READY) | ST(SMTP_STATE_HELO) | \
+		 ST(SMTP_STATE_MAIL) | ST(SMTP_STATE_RCPT))
+
+#define CMD_NEEDS_HELO	0x01	/* 503 "send HELO/EHLO first" in READY */
+
+struct smtp_cmd {
+	const char	*verb;
+	void		(*fn)(struct smtp_session *, const char *verb,
+			    char *args, size_t rest);
+	unsigned	states;		/* ST() bits in which it is valid */
+	unsigned	flags;
+	const char	*bad_state;	/* the 503 reply otherwise */
+};
+
+static void	cmd_ehlo(struct smtp_session *, const char *, char *, size_t);
+static void	cmd_mail(struct smtp_session *, const char *, char *, size_t);
+static void	cmd_rcpt(struct smtp_session *, const char *, char *, size_t);
+static void	cmd_data(struct smtp_session *, const char *, char *, size_t);
+static void	cmd_rset(struct smtp_session *, const char *, char *, size_t);
+static void	cmd_noop(struct smtp_session *, const char *, char *, size_t);
+static void	cmd_quit(struct smtp_session *, const char *, char *, size_t);
+static void	cmd_vrfy(struct smtp_session *, const char *, char *, size_t);
+static void	cmd_help(struct smtp_session *, const char *, char *, size_t);
+static void	cmd_notimpl(struct smtp_session *, const char *, char *, size_t);
+
+static const struct smtp_cmd smtp_cmds[] = {
+	{ "EHLO",	cmd_ehlo,	ST_CMD, 0, NULL },
+	{ "HELO",	cmd_ehlo,	ST_CMD, 0, NULL },
+	{ "MAIL",	cmd_mail,	ST(SMTP_STATE_HELO), CMD_NEEDS_HELO,
+	    "503 5.5.1 Error: nested MAIL command" },
+	{ "RCPT",	cmd_rcpt,	ST(SMTP_STATE_MAIL) | ST(SMTP_STATE_RCPT), 0,
+	    "503 5.5.1 Error: need MAIL command" },
+	{ "DATA",	cmd_data,	ST(SMTP_STATE_MAIL) | ST(SMTP_STATE_RCPT), 0,
+	    "503 5.5.1 Error: need MAIL command" },
+	{ "RSET",	cmd_rset,	ST_CMD, 0, NULL },
+	{ "NOOP",	cmd_noop,	ST_CMD, 0, NULL },
+	{ "QUIT",	cmd_quit,	ST_CMD, 0, NULL },
+	{ "VRFY",	cmd_vrfy,	ST_CMD, 0, NULL },
+	{ "HELP",	cmd_help,	ST_CMD, 0, NULL },
+	{ "EXPN",	cmd_notimpl,	ST_CMD, 0, NULL },
+	{ "STARTTLS",	cmd_notimpl,	ST_CMD, 0, NULL },
+	{ "AUTH",	cmd_notimpl,	ST_CMD, 0, NULL },
+	{ "BDAT",	cmd_notimpl,	ST_CMD, 0, NULL },
+	{ "ETRN",	cmd_notimpl,	ST_CMD, 0, NULL },
+	{ "TURN",	cmd_notimpl,	ST_CMD, 0, NULL },
+};
+
+static const char *
+host(const struct smtp_session *s)
+{
+	return s->cfg->hostname ? s->cfg->hostname : "localhost";
+}
+
+static void
+slog(struct smtp_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+slog(struct smtp_session *s, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	if (s->ops->log == NULL)
+		return;
+	va_start(ap, fmt);
+	/* A truncated log line is still worth having. */
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	s->ops->log(s->arg, line);
+}
+
+static void
+vreply(struct smtp_session *s, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void
+vreply(struct smtp_session *s, const char *fmt, va_list ap)
+{
+	/* out is capped far above what the high-water mark lets through,
+	 * so these never fail; if one did, the client would see a timeout,
+	 * never a wrong answer. */
+	if (buf_vprintf(&s->out, fmt, ap) == 0)
+		(void)buf_append(&s->out, "\r\n", 2);
+}
+
+/* A reply that does not count as a client error. */
+static void
+reply(struct smtp_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+reply(struct smtp_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreply(s, fmt, ap);
+	va_end(ap);
+}
+
+static void
+session_close(struct smtp_session *s)
+{
+	s->close = 1;
+	s->state = SMTP_STATE_QUIT;
+}
+
+/* A reply to a command: 4xx and 5xx count as errors, and too many of
+ * them end the session. */
+static void
+cmd_reply(struct smtp_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+cmd_reply(struct smtp_session *s, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	/* Our replies are short; a truncated one still carries its code. */
+	reply(s, "%s", text);
+	if (text[0] != '4' && text[0] != '5')
+		return;
+	s->errors++;
+	if (s->close || s->errors < s->cfg->max_errors)
+		return;
+	reply(s, "421 4.7.0 %s Error: too many errors", host(s));
+	slog(s, "too many errors client=%s errors=%u", s->client_text,
+	    s->errors);
+	session_close(s);
+}
+
+/* Peer text for a reply: printable ASCII only. */
+static void
+sanitise(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	size_t i;
+
+	if (dstlen == 0)
+		return;
+	for (i = 0; i < srclen && i + 1 < dstlen; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dst[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	dst[i] = '\0';
+}
+
+static void
+txn_reset(struct smtp_session *s)
+{
+	free(s->txn.rcpts);
+	memset(&s->txn, 0, sizeof(s->txn));
+	memset(&s->pending_rcpt, 0, sizeof(s->pending_rcpt));
+	s->data_failed = 0;
+	/* Idle sessions keep no content buffer (1000 of them are normal). */
+	buf_free(&s->pending_out);
+	s->state = s->helo[0] != '\0' ? SMTP_STATE_HELO : SMTP_STATE_READY;
+}
+
+/* A message file is open from the 354 until the end of data (abort) or
+ * until the commit is asked for. */
+static int
+message_is_open(const struct smtp_session *s)
+{
+	return s->state == SMTP_STATE_DATA && s->wait != SMTP_WAIT_COMMIT;
+}
+
+void
+smtp_session_init(struct smtp_session *s, const struct config *cfg,
+    const struct relay_policy *policy, const struct relay_client *client,
+    const struct smtp_session_ops *ops, void *arg)
+{
+	char ip[64];
+
+	memset(s, 0, sizeof(*s));
+	s->state = SMTP_STATE_GREETING;
+	s->wait = SMTP_WAIT_NONE;
+	s->cfg = cfg;
+	s->policy = policy;
+	s->client = *client;
+	s->ops = ops;
+	s->arg = arg;
+	if (client->addr.family == 0)
+		(void)xsnprintf(s->client_text, sizeof(s->client_text),
+		    "[unknown]");
+	else
+		(void)xsnprintf(s->client_text, sizeof(s->client_text), "[%s]",
+		    netaddr_format(&client->addr, ip, sizeof(ip)));
+	linebuf_init(&s->lb, SMTP_CMD_LIMIT);
+	buf_init(&s->out, SMTP_OUT_MAX);
+	/* smtp_data may produce one held-back CR more than it was fed. */
+	buf_init(&s->pending_out, SMTP_DATA_CHUNK + 16);
+}
+
+void
+smtp_session_free(struct smtp_session *s)
+{
+	if (message_is_open(s) && s->ops->message_abort != NULL)
+		s->ops->message_abort(s->arg);
+	free(s->txn.rcpts);
+	s->txn.rcpts = NULL;
+	s->txn.nrcpts = 0;
+	buf_free(&s->pending_out);
+	buf_free(&s->out);
+	s->state = SMTP_STATE_QUIT;
+	s->close = 1;
+}
+
+void
+smtp_session_start(struct smtp_session *s, const char *reject_text)
+{
+	if (s->state != SMTP_STATE_GREETING)
+		return;
+	if (reject_text != NULL) {
+		reply(s, "554 5.7.1 %s", reject_text);
+		slog(s, "reject client=%s reply=\"554 5.7.1\"", s->client_text);
+		session_close(s);
+		return;
+	}
+	reply(s, "220 %s ESMTP postern", host(s));
+	s->state = SMTP_STATE_READY;
+}
+
+/* The address as "local@domain" ("" for <>) into buf, for replies
+ * and logs; the parser guarantees ASCII. */
+static const char *
+addr_text(const struct address *a, char *buf, size_t len)
+{
+	if (address_format(a, buf, len) == NULL)
+		(void)xsnprintf(buf, len, "?");
+	return buf;
+}
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static char *
+skip_spaces(char *p)
+{
+	while (is_space(*p))
+		p++;
+	return p;
+}
+
+/* Case-insensitive "FROM:" / "TO:" prefix; returns what follows, spaces
+ * skipped, or NULL. */
+static char *
+match_keyword(char *args, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	if (strncasecmp(args, kw, n) != 0)
+		return NULL;
+	return skip_spaces(args + n);
+}
+
+/* ---- EHLO / HELO --------------------------------------------------- */
+
+static void
+cmd_ehlo(struct smtp_session *s, const char *verb, char *args, size_t rest)
+{
+	int esmtp = strcasecmp(verb, "EHLO") == 0;
+	size_t i, n = strlen(args);
+
+	(void)rest;
+	if (n == 0 || n >= sizeof(s->helo)) {
+		cmd_reply(s, "501 5.5.4 Syntax: %s hostname",
+		    esmtp ? "EHLO" : "HELO");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)args[i];
+
+		if (c < 0x20 || c >= 0x7f) {
+			cmd_reply(s, "501 5.5.4 Syntax: %s hostname",
+			    esmtp ? "EHLO" : "HELO");
+			return;
+		}
+	}
+	memcpy(s->helo, args, n + 1);
+	s->esmtp = esmtp;
+	txn_reset(s);
+	if (!esmtp) {
+		reply(s, "250 %s", host(s));
+		return;
+	}
+	reply(s, "250-%s", host(s));
+	reply(s, "250-PIPELINING");
+	reply(s, "250-SIZE %" PRIu64, s->cfg->max_message_size);
+	reply(s, "250-8BITMIME");
+	reply(s, "250-ENHANCEDSTATUSCODES");
+	reply(s, "250 HELP");
+}
+
+/* ---- MAIL ---------------------------------------------------------- */
+
+/* The parameter's keyword, sanitised, for "555 ... Unsupported option". */
+static void
+param_name(const char *p, char *dst, size_t dstlen)
+{
+	size_t n = strcspn(p, "=");
+
+	sanitise(dst, dstlen, p, n);
+}
+
+/* SIZE value: 1..20 digits, no overflow. */
+static int
+parse_size(const char *v, uint64_t *r)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	if (*v == '\0' || strlen(v) > 20)
+		return -1;
+	for (i = 0; v[i] != '\0'; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		if (n > (UINT64_MAX - (uint64_t)(v[i] - '0')) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(v[i] - '0');
+	}
+	*r = n;
+	return 0;
+}
+
+static void
+cmd_mail(struct smtp_session *s, const char *verb, char *args, size_t rest)
+{
+	struct address a;
+	enum address_status st;
+	char *p, *tok, *next, name[64];
+	uint64_t size = 0;
+	int have_size = 0, have_body = 0, body8 = 0;
+	size_t end;
+
+	(void)verb;
+	(void)rest;
+	if ((p = match_keyword(args, "FROM:")) == NULL || *p != '<') {
+		cmd_reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
+		return;
+	}
+	st = address_parse_path(p, strlen(p), 1, 0, &a, &end);
+	if (st == ADDRESS_ERR_8BIT) {
+		cmd_reply(s, "553 5.6.7 Non-ASCII addresses are not supported");
+		return;
+	}
+	if (st != ADDRESS_OK) {
+		cmd_reply(s, "501 5.1.7 Bad sender address syntax");
+		return;
+	}
+	p += end;
+	if (*p != '\0' && !is_space(*p)) {
+		cmd_reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
+		return;
+	}
+	for (tok = skip_spaces(p); *tok != '\0'; tok = skip_spaces(next)) {
+		char *eq;
+
+		next = tok + strcspn(tok, " \t");
+		if (*next != '\0')
+			*next++ = '\0';
+		eq = strchr(tok, '=');
+		if (eq != NULL && (size_t)(eq - tok) == 4 &&
+		    strncasecmp(tok, "SIZE", 4) == 0) {
+			if (have_size || parse_size(eq + 1, &size) == -1) {
+				cmd_reply(s, "501 5.5.4 Bad SIZE parameter");
+				return;
+			}
+			have_size = 1;
+		} else if (eq != NULL && (size_t)(eq - tok) == 4 &&
+		    strncasecmp(tok, "BODY", 4) == 0) {
+			if (have_body) {
+				cmd_reply(s, "501 5.5.4 Bad BODY parameter");
+				return;
+			}
+			if (strcasecmp(eq + 1, "7BIT") == 0)
+				body8 = 0;
+			else if (strcasecmp(eq + 1, "8BITMIME") == 0)
+				body8 = 1;
+			else {
+				cmd_reply(s, "501 5.5.4 Bad BODY parameter");
+				return;
+			}
+			have_body = 1;
+		} else {
+			param_name(tok, name, sizeof(name));
+			cmd_reply(s, "555 5.5.4 Unsupported option: %s", name);
+			return;
+		}
+	}
+	if (have_size && size > s->cfg->max_message_size) {
+		cmd_reply(s, "552 5.3.4 Message size exceeds fixed limit");
+		return;
+	}
+	txn_reset(s);
+	s->txn.from = a;
+	s->txn.declared_size = size;
+	s->txn.body_8bit = body8;
+	s->state = SMTP_STATE_MAIL;
+	reply(s, "250 2.1.0 Ok");
+}
+
+/* ---- RCPT ---------------------------------------------------------- */
+
+static int
+rcpt_same(const struct address *a, const struct address *b)
+{
+	return a->is_postmaster == b->is_postmaster &&
+	    strcmp(a->local, b->local) == 0 &&
+	    strcmp(a->domain, b->domain) == 0;
+}
+
+static int
+rcpt_is_duplicate(const struct smtp_session *s, const struct address *a)
+{
+	size_t i;
+
+	for (i = 0; i < s->txn.nrcpts; i++)
+		if (rcpt_same(&s->txn.rcpts[i].addr, a))
+			return 1;
+	return 0;
+}
+
+static void
+rcpt_log(struct smtp_session *s, const struct address *a,
+    const char *decision, const char *rule, const char *replytext)
+{
+	char from[ADDRESS_PATH_MAX + 8], to[ADDRESS_PATH_MAX + 8];
+	char qfrom[4 * sizeof(from)], qto[4 * sizeof(to)];
+	char qrule[4 * 160], qreply[1024];
+
+	addr_text(&s->txn.from, from, sizeof(from));
+	addr_text(a, to, sizeof(to));
+	log_quote(qfrom, sizeof(qfrom), from, strlen(from));
+	log_quote(qto, sizeof(qto), to, strlen(to));
+	log_quote(qrule, sizeof(qrule), rule, strlen(rule));
+	log_quote(qreply, sizeof(qreply), replytext, strlen(replytext));
+	slog(s, "rcpt client=%s from=<%s> to=<%s> decision=%s rule=\"%s\" "
+	    "reply=\"%s\"", s->client_text, qfrom, qto, decision, qrule, qreply);
+}
+
+/* Already accepted: the same address, or the same local mailbox (so that
+ * alice@ and Alice@ and postmaster@ -> alice are delivered once). */
+static int
+rcpt_is_stored(const struct smtp_session *s, const struct smtp_rcpt *r)
+{
+	size_t i;
+
+	for (i = 0; i < s->txn.nrcpts; i++) {
+		const struct smtp_rcpt *e = &s->txn.rcpts[i];
+
+		if (rcpt_same(&e->addr, &r->addr))
+			return 1;
+		if (r->kind == RELAY_ACCEPT_LOCAL &&
+		    e->kind == RELAY_ACCEPT_LOCAL &&
+		    strcmp(e->mailbox, r->mailbox) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Record an accepted recipient (once) and say so. */
+static void
+rcpt_accept(struct smtp_session *s, const struct smtp_rcpt *r,
+    const char *decision)
+{
+	if (!rcpt_is_stored(s, r)) {
+		s->txn.rcpts = xreallocarray(s->txn.rcpts, s->txn.nrcpts + 1,
+		    sizeof(*s->txn.rcpts));
+		s->txn.rcpts[s->txn.nrcpts++] = *r;
+	}
+	s->state = SMTP_STATE_RCPT;
+	rcpt_log(s, &r->addr, decision, r->rule, "250 2.1.5 Ok");
+	reply(s, "250 2.1.5 Ok");
+}
+
+static void
+rcpt_unknown(struct smtp_session *s, const struct smtp_rcpt *r)
+{
+	char addr[ADDRESS_PATH_MAX + 8], text[512];
+
+	addr_text(&r->addr, addr, sizeof(addr));
+	(void)xsnprintf(text, sizeof(text), "550 5.1.1 <%s>: Recipient "
+	    "address rejected: User unknown in local recipient table", addr);
+	rcpt_log(s, &r->addr, "reject", r->rule, text);
+	cmd_reply(s, "%s", text);
+}
+
+static void
+cmd_rcpt(struct smtp_session *s, const char *verb, char *args, size_t rest)
+{
+	struct relay_decision d;
+	struct smtp_rcpt r;
+	enum address_status st;
+	char *p, name[64], text[512];
+	size_t end, i;
+
+	(void)verb;
+	(void)rest;
+	if ((p = match_keyword(args, "TO:")) == NULL || *p != '<') {
+		cmd_reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	st = address_parse_path(p, strlen(p), 0, 1, &r.addr, &end);
+	if (st == ADDRESS_ERR_8BIT) {
+		cmd_reply(s, "553 5.6.7 Non-ASCII addresses are not supported");
+		return;
+	}
+	if (st != ADDRESS_OK) {
+		cmd_reply(s, "501 5.1.3 Bad recipient address syntax");
+		return;
+	}
+	p += end;
+	if (*p != '\0' && !is_space(*p)) {
+		cmd_reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+		return;
+	}
+	p = skip_spaces(p);
+	if (*p != '\0') {
+		param_name(p, name, sizeof(name));
+		name[strcspn(name, " \t")] = '\0';
+		cmd_reply(s, "555 5.5.4 Unsupported option: %s", name);
+		return;
+	}
+	if (s->txn.nrcpts >= s->cfg->max_recipients &&
+	    !rcpt_is_duplicate(s, &r.addr)) {
+		cmd_reply(s, "452 4.5.3 Error: too many recipients");
+		return;
+	}
+
+	memset(&d, 0, sizeof(d));
+	relay_decide(s->policy, &s->client, s->grants, s->now, &r.addr, &d);
+	(void)xsnprintf(r.rule, sizeof(r.rule), "%s", d.rule);
+	r.kind = d.result;
+	if (d.result == RELAY_ACCEPT_RELAY) {
+		rcpt_accept(s, &r, "accept-relay");
+		return;
+	}
+	if (d.result != RELAY_ACCEPT_LOCAL) {
+		(void)xsnprintf(text, sizeof(text), "%d %s %s", d.code,
+		    d.status ? d.status : "5.7.1",
+		    d.text ? d.text : "Relay access denied");
+		if (d.code < 400)	/* a REJECT that is not a rejection is a bug */
+			(void)xsnprintf(text, sizeof(text),
+			    "554 5.7.1 Relay access denied");
+		rcpt_log(s, &r.addr, "reject", r.rule, text);
+		cmd_reply(s, "%s", text);
+		return;
+	}
+
+	/* Local: which mailbox? */
+	if (r.addr.is_postmaster || strcasecmp(r.addr.local, "postmaster") == 0) {
+		const char *pm = s->cfg->postmaster ? s->cfg->postmaster :
+		    "postmaster";
+
+		if (xsnprintf(r.mailbox, sizeof(r.mailbox), "%s", pm) == -1)
+			(void)xsnprintf(r.mailbox, sizeof(r.mailbox),
+			    "postmaster");
+		rcpt_accept(s, &r, "accept-local");
+		return;
+	}
+	if ((r.addr.flags & ADDRESS_F_QUOTED) ||
+	    strlen(r.addr.local) >= sizeof(r.mailbox)) {
+		rcpt_unknown(s, &r);
+		return;
+	}
+	for (i = 0; r.addr.local[i] != '\0'; i++)
+		r.mailbox[i] = (char)tolower((unsigned char)r.addr.local[i]);
+	r.mailbox[i] = '\0';
+	if (!users_name_valid(r.mailbox)) {
+		rcpt_unknown(s, &r);
+		return;
+	}
+	s->pending_rcpt = r;
+	s->wait = SMTP_WAIT_USER;
+	/* May call smtp_session_user_result() before it returns: nothing
+	 * may follow this call. */
+	s->ops->user_lookup(s->arg, s->pending_rcpt.mailbox);
+}
+
+void
+smtp_session_user_result(struct smtp_session *s, enum smtp_user_result res)
+{
+	struct smtp_rcpt r;
+	char addr[ADDRESS_PATH_MAX + 8], text[512];
+
+	if (s->wait != SMTP_WAIT_USER)
+		return;		/* late or duplicate answer */
+	s->wait = SMTP_WAIT_NONE;
+	r = s->pending_rcpt;
+	memset(&s->pending_rcpt, 0, sizeof(s->pending_rcpt));
+	if (s->close)
+		return;		/* timed out or shut down meanwhile */
+	switch (res) {
+	case SMTP_USER_FOUND:
+		rcpt_accept(s, &r, "accept-local");
+		break;
+	case SMTP_USER_UNKNOWN:
+		rcpt_unknown(s, &r);
+		break;
+	default:
+		addr_text(&r.addr, addr, sizeof(addr));
+		(void)xsnprintf(text, sizeof(text),
+		    "451 4.3.0 <%s>: Temporary lookup failure", addr);
+		rcpt_log(s, &r.addr, "tempfail", r.rule, text);
+		cmd_reply(s, "%s", text);
+		break;
+	}
+}
+
+/* ---- DATA ---------------------------------------------------------- */
+
+static void
+cmd_data(struct smtp_session *s, const char *verb, char *args, size_t rest)
+{
+	(void)verb;
+	if (*args != '\0') {
+		cmd_reply(s, "501 5.5.4 Syntax: DATA");
+		return;
+	}
+	if (rest > 0) {
+		/* Content (or commands) sent before our 354: a client that
+		 * does not wait is either broken or smuggling. Never read
+		 * those bytes as anything. */
+		reply(s, "554 5.5.0 Error: SMTP protocol synchronization");
+		slog(s, "pipelining violation after DATA client=%s", s->client_text);
+		session_close(s);
+		return;
+	}
+	if (s->txn.nrcpts == 0) {
+		cmd_reply(s, "554 5.5.1 Error: no valid recipients");
+		return;
+	}
+	if (s->ops->message_open(s->arg, s) == -1) {
+		cmd_reply(s, "451 4.3.0 Error: queue file write error");
+		return;
+	}
+	buf_reset(&s->pending_out);
+	s->data_failed = 0;
+	smtp_data_init(&s->data, s->cfg->max_message_size);
+	s->state = SMTP_STATE_DATA;
+	reply(s, "354 End data with <CR><LF>.<CR><LF>");
+}
+
+static void
+data_log(struct smtp_session *s, const char *what, const char *extra)
+{
+	char from[ADDRESS_PATH_MAX + 8], qfrom[4 * sizeof(from)];
+
+	addr_text(&s->txn.from, from, sizeof(from));
+	log_quote(qfrom, sizeof(qfrom), from, strlen(from));
+	slog(s, "%s client=%s from=<%s> size=%" PRIu64 " nrcpt=%zu %s",
+	    what, s->client_text, qfrom, s->data.size, s->txn.nrcpts, extra);
+}
+
+/* <CRLF>.<CRLF> has been seen: answer once. */
+static void
+data_end(struct smtp_session *s)
+{
+	unsigned f = s->data.flags;
+	const char *text = NULL;
+	char extra[600], q[520];
+
+	if (f & SMTP_DATA_F_TOO_BIG)
+		text = "552 5.3.4 Message size exceeds fixed limit";
+	else if (f & (SMTP_DATA_F_BARE_LF | SMTP_DATA_F_BARE_CR))
+		text = "550 5.5.2 Message contains bare CR or LF; "
+		    "lines must end with CRLF";
+	else if (f & SMTP_DATA_F_NUL)
+		text = "550 5.6.0 Message contains NUL characters";
+	else if (f & SMTP_DATA_F_LONG_LINE)
+		text = "550 5.5.2 Message contains a line longer than "
+		    "1000 octets";
+	else if (s->data_failed)
+		text = "451 4.3.0 Error: queue file write error";
+	if (text != NULL) {
+		s->ops->message_abort(s->arg);
+		log_quote(q, sizeof(q), text, strlen(text));
+		(void)xsnprintf(extra, sizeof(extra), "reply=\"%s\"", q);
+		data_log(s, "message rejected", extra);
+		reply(s, "%s", text);
+		txn_reset(s);
+		linebuf_reset(&s->lb);
+		return;
+	}
+	s->wait = SMTP_WAIT_COMMIT;
+	/* May call smtp_session_commit_result() before it returns. */
+	s->ops->message_commit(s->arg);
+}
+
+void
+smtp_session_commit_result(struct smtp_session *s, int ok, const char *id)
+{
+	char extra[200], q[160];
+
+	if (s->wait != SMTP_WAIT_COMMIT)
+		return;
+	s->wait = SMTP_WAIT_NONE;
+	if (id == NULL)
+		id = "?";
+	log_quote(q, sizeof(q), id, strlen(id));
+	if (ok) {
+		s->messages++;
+		(void)xsnprintf(extra, sizeof(extra), "id=%s", q);
+		data_log(s, "message accepted", extra);
+		if (!s->close)
+			reply(s, "250 2.0.0 Ok: queued as %s", q);
+	} else {
+		data_log(s, "message commit failed", "reply=\"451 4.3.0\"");
+		if (!s->close)
+			reply(s, "451 4.3.0 Error: queue file write error");
+	}
+	if (s->close) {
+		/* Timed out or shut down while committing: stay closed. */
+		free(s->txn.rcpts);
+		memset(&s->txn, 0, sizeof(s->txn));
+		return;
+	}
+	txn_reset(s);
+	linebuf_reset(&s->lb);
+}
+
+/* Push unstuffed content to the message file. */
+static void
+data_flush(struct smtp_session *s)
+{
+	if (s->pending_out.len == 0)
+		return;
+	if (!s->data_failed && s->ops->message_write(s->arg,
+	    s->pending_out.data, s->pending_out.len) == -1)
+		s->data_failed = 1;
+	buf_reset(&s->pending_out);
+}
+
+static size_t
+data_feed(struct smtp_session *s, const char *in, size_t len)
+{
+	size_t n;
+
+	if (len > SMTP_DATA_CHUNK)
+		len = SMTP_DATA_CHUNK;
+	n = smtp_data_feed(&s->data, in, len, &s->pending_out);
+	data_flush(s);
+	if (s->data.done)
+		data_end(s);
+	return n;
+}
+
+/* ---- the small ones ------------------------------------------------ */
+
+static void
+cmd_rset(struct smtp_session *s, const char *verb, char *args, size_t rest)
+{
+	(void)verb;
+	(void)rest;
+	if (*args != '\0') {
+		cmd_reply(s, "501 5.5.4 Syntax: RSET");
+		return;
+	}
+	if (message_is_open(s))
+		s->ops->message_abort(s->arg);
+	txn_reset(s);
+	reply(s, "250 2.0.0 Ok");
+}
+
+static void
+cmd_noop(struct smtp_session *s, const char *verb, char *args, size_t rest)
+{
+	(void)verb;
+	(void)args;
+	(void)rest;
+	reply(s, "250 2.0.0 Ok");
+}
+
+static void
+cmd_quit(struct smtp_session *s, const char *verb, char *args, size_t rest)
+{
+	(void)verb;
+	(void)args;
+	(void)rest;
+	reply(s, "221 2.0.0 Bye");
+	session_close(s);
+}
+
+static void
+cmd_vrfy(struct smtp_session *s, const char *verb, char *args, size_t rest)
+{
+	(void)verb;
+	(void)rest;
+	if (*args == '\0') {
+		cmd_reply(s, "501 5.5.4 Syntax: VRFY address");
+		return;
+	}
+	reply(s, "252 2.0.0 Cannot VRFY user; try RCPT to attempt delivery");
+}
+
+static void
+cmd_help(struct smtp_session *s, const char *verb, char *args, size_t rest)
+{
+	(void)verb;
+	(void)args;
+	(void)rest;
+	reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT "
+	    "VRFY HELP");
+}
+
+static void
+cmd_notimpl(struct smtp_session *s, const char *verb, char *args, size_t rest)
+{
+	(void)verb;
+	(void)args;
+	(void)rest;
+	cmd_reply(s, "502 5.5.1 Error: command not implemented");
+}
+
+/* ---- dispatch ------------------------------------------------------ */
+
+static int
+is_http(const char *line, size_t len)
+{
+	static const char *const methods[] = {
+		"GET ", "POST ", "HEAD ", "PUT ", "CONNECT ",
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		n = strlen(methods[i]);
+		if (len >= n && memcmp(line, methods[i], n) == 0)
+			return 1;
+	}
+	return len >= 5 && strncasecmp(line, "Host:", 5) == 0;
+}
+
+static void
+dispatch(struct smtp_session *s, const char *line, size_t len, size_t rest)
+{
+	char cmd[SMTP_CMD_LIMIT + 1], verb[16], *args;
+	const struct smtp_cmd *c = NULL;
+	size_t i, vlen, n;
+
+	if (is_http(line, len)) {
+		reply(s, "521 5.7.0 %s Error: HTTP is not SMTP", host(s));
+		slog(s, "http request client=%s", s->client_text);
+		session_close(s);
+		return;
+	}
+	/* linebuf caps len at SMTP_CMD_LIMIT - 2 and has ruled out NUL. */
+	n = len < sizeof(cmd) - 1 ? len : sizeof(cmd) - 1;
+	memcpy(cmd, line, n);
+	cmd[n] = '\0';
+	/* Trailing blanks are common and harmless. */
+	while (n > 0 && is_space(cmd[n - 1]))
+		cmd[--n] = '\0';
+	vlen = strcspn(cmd, " \t");
+	if (vlen < sizeof(verb)) {
+		memcpy(verb, cmd, vlen);
+		verb[vlen] = '\0';
+		for (i = 0; i < sizeof(smtp_cmds) / sizeof(smtp_cmds[0]); i++)
+			if (strcasecmp(verb, smtp_cmds[i].verb) == 0) {
+				c = &smtp_cmds[i];
+				break;
+			}
+	}
+	if (c == NULL) {
+		cmd_reply(s, "500 5.5.1 Error: command not recognized");
+		return;
+	}
+	if (!(c->states & ST(s->state))) {
+		if ((c->flags & CMD_NEEDS_HELO) && s->state == SMTP_STATE_READY)
+			cmd_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
+		else
+			cmd_reply(s, "%s", c->bad_state);
+		return;
+	}
+	args = skip_spaces(cmd + vlen);
+	c->fn(s, c->verb, args, rest);
+}
+
+size_t
+smtp_session_feed(struct smtp_session *s, const char *in, size_t len)
+{
+	enum linebuf_status st;
+	const char *line;
+	size_t used = 0, n, linelen;
+
+	/* Give back a reply buffer that a burst made big, once it is drained. */
+	if (s->out.len == 0 && s->out.cap > 4096)
+		buf_free(&s->out);
+	while (used < len) {
+		if (s->wait != SMTP_WAIT_NONE || s->close ||
+		    s->state == SMTP_STATE_GREETING ||
+		    s->state == SMTP_STATE_QUIT ||
+		    s->out.len >= SMTP_OUT_HIGHWATER)
+			break;
+		if (s->state == SMTP_STATE_DATA) {
+			used += data_feed(s, in + used, len - used);
+			continue;
+		}
+		st = linebuf_next(&s->lb, in + used, len - used, &n, &line,
+		    &linelen);
+		used += n;
+		switch (st) {
+		case LINEBUF_NEED_MORE:
+			break;
+		case LINEBUF_LINE:
+			dispatch(s, line, linelen, len - used + s->more_input);
+			break;
+		case LINEBUF_TOO_LONG:
+			cmd_reply(s, "500 5.5.2 Error: line too long");
+			break;
+		case LINEBUF_BARE_LF:
+			cmd_reply(s, "500 5.5.2 Error: bare LF received");
+			break;
+		case LINEBUF_BARE_CR:
+			cmd_reply(s, "500 5.5.2 Error: bare CR received");
+			break;
+		case LINEBUF_NUL:
+			cmd_reply(s, "500 5.5.2 Error: NUL character received");
+			break;
+		}
+	}
+	return used;
+}
+
+void
+smtp_session_timeout(struct smtp_session *s)
+{
+	if (s->close)
+		return;
+	if (message_is_open(s))
+		s->ops->message_abort(s->arg);
+	reply(s, "421 4.4.2 %s Error: timeout exceeded", host(s));
+	slog(s, "timeout client=%s", s->client_text);
+	session_close(s);
+}
+
+void
+smtp_session_shutdown(struct smtp_session *s)
+{
+	if (s->close)
+		return;
+	if (message_is_open(s))
+		s->ops->message_abort(s->arg);
+	reply(s, "421 4.3.2 %s Service shutting down", host(s));
+	session_close(s);
+}
