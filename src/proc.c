@@ -10,15 +10,26 @@
 #include "log.h"
 #include "proc.h"
 
+static pid_t proc_master_pid;
+
+/* Die with the master. Set again after every credential change: the
+ * kernel clears the parent-death signal when uids change. */
+static void
+proc_die_with_master(void)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		fatal("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+	if (getppid() != proc_master_pid)
+		_exit(0);
+}
+
 void
 proc_child_init(const char *name, pid_t master_pid)
 {
 	/* Children must not outlive the master, even a SIGKILLed one, or a
 	 * restarted server could not bind its ports. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
-		fatal("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
-	if (getppid() != master_pid)
-		_exit(0);
+	proc_master_pid = master_pid;
+	proc_die_with_master();
 	/* No core files with mail in them; no ptrace between our processes. */
 	prctl(PR_SET_DUMPABLE, 0);
 	signal(SIGTERM, SIG_DFL);
@@ -41,4 +52,5 @@ proc_drop(const struct runtime *rt)
 	    setuid(0) != -1)
 		fatal("privileges were not dropped");
 	prctl(PR_SET_DUMPABLE, 0);
+	proc_die_with_master();
 }

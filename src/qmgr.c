@@ -225,9 +225,13 @@ inotify_cb(evutil_socket_t fd, short what, void *arg)
 	while ((r = read(fd, evbuf, sizeof(evbuf))) > 0) {
 		for (p = evbuf; p < evbuf + r; p += sizeof(*ev) + ev->len) {
 			ev = (const struct inotify_event *)p;
+			/* Only renames bring new messages: our own writes to a
+			 * queue file (status bytes) end in IN_CLOSE_WRITE, and
+			 * reacting to those would loop forever. */
 			if (ev->mask & IN_Q_OVERFLOW)
 				scan_queue();
-			else if (ev->len > 0 && queue_id_valid(ev->name))
+			else if ((ev->mask & IN_MOVED_TO) && ev->len > 0 &&
+			    queue_id_valid(ev->name))
 				process_one(ev->name);
 		}
 	}

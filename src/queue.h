@@ -9,7 +9,22 @@
  *   incoming/ID   being received; not acknowledged; removed at start-up
  *   queue/ID      acknowledged: renamed here after fsync(file); the 250 is
  *                 sent only after fsync(queue/) too
+ *   deferred/ID   advisory retry state of queue/ID (see below)
+ *   hold/ID       a queue file put on hold by `postern queue hold`; the
+ *                 queue process does not look here; `release` renames it
+ *                 back into queue/ (the inotify watch sees IN_MOVED_TO)
+ *   maildrop/     `postern sendmail` drops new mail here (mode 1733)
  *   mail/USER/Maildir/{tmp,new,cur}   local mailboxes
+ *   queue/.flush  created (and removed) by `postern queue flush` after it
+ *                 set every deferred/ID's "next" to 0: the queue process
+ *                 sees IN_CLOSE_WRITE on it and retries everything now
+ *
+ * deferred/ID is text, rewritten atomically (write deferred/.ID.tmp, fsync,
+ * rename). It is advisory: losing it only makes the next retry earlier.
+ *   next UNIXTIME          earliest next attempt
+ *   attempts N             attempts so far
+ *   error N TEXT           last error of recipient number N (0-based, in
+ *                          queue-file order), TEXT to the end of the line
  *
  * A queue file is an envelope, an empty line, and the content:
  *   POSTERN-QUEUE 1

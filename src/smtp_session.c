@@ -731,7 +731,7 @@ data_end(struct smtp_session *s)
 void
 smtp_session_commit_result(struct smtp_session *s, int ok, const char *id)
 {
-	char extra[200], q[160];
+	char q[160], from[ADDRESS_PATH_MAX + 8], qfrom[4 * sizeof(from)];
 
 	if (s->wait != SMTP_WAIT_COMMIT)
 		return;
@@ -741,8 +741,10 @@ smtp_session_commit_result(struct smtp_session *s, int ok, const char *id)
 	log_quote(q, sizeof(q), id, strlen(id));
 	if (ok) {
 		s->messages++;
-		(void)xsnprintf(extra, sizeof(extra), "id=%s", q);
-		data_log(s, "message accepted", extra);
+		addr_text(&s->txn.from, from, sizeof(from));
+		log_quote(qfrom, sizeof(qfrom), from, strlen(from));
+		slog(s, "queued id=%s from=<%s> size=%" PRIu64 " nrcpt=%zu client=%s",
+		    q, qfrom, s->data.size, s->txn.nrcpts, s->client_text);
 		if (!s->close)
 			reply(s, "250 2.0.0 Ok: queued as %s", q);
 	} else {

@@ -66,6 +66,7 @@ static struct smtpd {
 	struct event	*commit_ev;
 	uint32_t	id_salt;
 	unsigned	nconns;
+	unsigned	sessions;	/* accepted so far */
 } d;
 
 static void conn_process(struct conn *c);
@@ -512,8 +513,10 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->msg_fd = -1;
 	buf_init(&c->wbuf, SMTPD_WRITE_CHUNK * 2);
 	conn_register(c);
-	snprintf(c->sid, sizeof(c->sid), "%08X%04X", (unsigned)time(NULL),
-	    (unsigned)(c->id & 0xffff));
+	/* Unique per process lifetime (slots are reused, the counter is not),
+	 * and across restarts by the time prefix. */
+	snprintf(c->sid, sizeof(c->sid), "%08X%06X", (unsigned)time(NULL),
+	    (unsigned)(++d.sessions & 0xffffff));
 	c->bev = bufferevent_socket_new(d.base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(d.base, conn_timeout_cb, c);
 	if (c->bev == NULL || c->timer == NULL)

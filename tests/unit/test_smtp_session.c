@@ -614,9 +614,9 @@ test_content_written(void **state)
 		assert_memory_equal(F.message.data, want, sizeof(want) - 1);
 		assert_int_equal(r->s.messages, 1);
 		assert_int_equal(r->s.state, SMTP_STATE_HELO);
-		assert_non_null(strstr(F.logs.data, "message accepted "
-		    "client=[127.0.0.2] from=<sender@remote.example> size=30 "
-		    "nrcpt=1 id=ABC123"));
+		assert_non_null(strstr(F.logs.data, "queued id=ABC123 "
+		    "from=<sender@remote.example> size=30 nrcpt=1 "
+		    "client=[127.0.0.2]"));
 		finish(r);
 	}
 }
