@@ -159,6 +159,42 @@ done:
 	return ret;
 }
 
+/* The APOP secret is the password itself (APOP needs it in clear), kept
+ * hex-encoded in the secrets file ("name:HEX") so that any byte of it
+ * survives the "name:field" format. */
+static void
+secret_hex(const char *pw, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	for (i = 0; pw[i] != '\0' && o + 2 < outlen; i++) {
+		out[o++] = hex[(unsigned char)pw[i] >> 4];
+		out[o++] = hex[(unsigned char)pw[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+/* Set (hex != NULL) or remove the user's secret. 0 or -1 with err. */
+static int
+secrets_update(const char *path, const char *name, const char *hex,
+    int *tempfail_r, char *err, size_t errlen)
+{
+	if (hex == NULL) {
+		if (users_file_edit_flags(path, USERS_DEL, name, NULL, 0,
+		    tempfail_r, err, errlen) == -1 && *tempfail_r)
+			return -1;
+		return 0;	/* "no such user" is fine: nothing to remove */
+	}
+	if (users_file_edit_flags(path, USERS_PASSWD, name, hex, 0, tempfail_r,
+	    err, errlen) == 0)
+		return 0;
+	if (*tempfail_r)
+		return -1;
+	return users_file_edit_flags(path, USERS_ADD, name, hex, 0, tempfail_r,
+	    err, errlen);
+}
+
 int
 cmd_user(int argc, char **argv)
 {
@@ -168,6 +204,7 @@ cmd_user(int argc, char **argv)
 	enum users_op op;
 	struct config *c = NULL;
 	int k, apop = 0, tempfail = 0, ret;
+	char secret[2 * 1024 + 1] = "";
 	size_t i;
 
 	for (k = 1; k < argc; k++) {
@@ -241,6 +278,8 @@ cmd_user(int argc, char **argv)
 		if ((ret = get_password(name, pw, sizeof(pw))) != 0)
 			goto done;
 		hash = users_hash_password(pw);
+		if (apop)
+			secret_hex(pw, secret, sizeof(secret));
 		explicit_bzero(pw, sizeof(pw));
 		if (hash == NULL) {
 			fprintf(stderr, "postern: hashing the password "
@@ -255,11 +294,20 @@ cmd_user(int argc, char **argv)
 		ret = tempfail ? CMDS_EX_TEMPFAIL : 1;
 		goto done;
 	}
+	/* The APOP secret follows the users file: set with --apop, removed
+	 * otherwise (a stale secret would be a second, forgotten password). */
+	if (secrets_update(c->secrets_path, name, apop && op != USERS_DEL ?
+	    secret : NULL, &tempfail, err, sizeof(err)) == -1) {
+		fprintf(stderr, "postern: %s: %s\n", c->secrets_path, err);
+		ret = tempfail ? CMDS_EX_TEMPFAIL : 1;
+		goto done;
+	}
 	printf("postern: user %s %s\n", name, op == USERS_ADD ? "added" :
 	    op == USERS_PASSWD ? "password changed" : "deleted");
 	ret = 0;
 done:
 	explicit_bzero(pw, sizeof(pw));
+	explicit_bzero(secret, sizeof(secret));
 	if (hash != NULL) {
 		explicit_bzero(hash, strlen(hash));
 		free(hash);

@@ -35,6 +35,9 @@ enum param_type {
 	PT_U64,		/* uint64_t, min..max */
 	PT_USERNAME,	/* char *: [a-z0-9._-], 1..32 */
 	PT_ENUM,	/* int: index into a comma list of choices */
+	PT_DURATION,	/* unsigned seconds: N, Ns, Nm, Nh, Nd; min..max */
+	PT_SERVERS,	/* char *: "IP[:port], ..." (numeric), kept as given */
+	PT_DELIM,	/* char *: one of + - = _ (recipient_delimiter) */
 };
 
 #define PF_REQUIRED	0x01
@@ -78,6 +81,14 @@ static const struct param config_params[] = {
 	{ "postmaster", PT_USERNAME, 0, NULL, 0, 0, OFF(postmaster), 0, NULL,
 	    NULL },
 	{ "user", PT_USERNAME, 0, "postern", 0, 0, OFF(user), 0, NULL, NULL },
+	/* POP3 and POP-before-SMTP (issue 3). */
+	{ "listen_pop3", PT_LISTEN, 0, NULL, 0, 0,
+	    OFFN(listen_pop3, n_listen_pop3), NULL, NULL },
+	{ "pop3_auth", PT_ENUM, 0, "any", 0, 0, OFF(pop3_auth), 0,
+	    "any,apop-only", NULL },
+	{ "pop_before_smtp_ttl", PT_UINT, 0, "900", 0, 604800,
+	    OFF(pop_before_smtp_ttl), 0, NULL, NULL },
+	{ "secrets", PT_PATH, 0, NULL, 0, 0, OFF(secrets_path), 0, NULL, NULL },
 	{ "log", PT_ENUM, 0, "stderr", 0, 0, OFF(log_syslog), 0,
 	    "stderr,syslog", NULL },
 	{ "max_recipients", PT_UINT, 0, "1000", 1, 100000,
@@ -88,6 +99,26 @@ static const struct param config_params[] = {
 	    NULL, NULL },
 	{ "data_timeout", PT_UINT, 0, "180", 1, 86400, OFF(data_timeout), 0,
 	    NULL, NULL },
+	/* Outbound delivery, aliases (issue 4). */
+	{ "dns_servers", PT_SERVERS, 0, NULL, 0, 0, OFF(dns_servers), 0, NULL,
+	    NULL },
+	{ "remote_smtp_port", PT_UINT, 0, "25", 1, 65535,
+	    OFF(remote_smtp_port), 0, NULL, NULL },
+	{ "max_queue_lifetime", PT_DURATION, 0, "5d", 1, 8640000,
+	    OFF(max_queue_lifetime), 0, NULL, NULL },
+	{ "retry_min", PT_DURATION, 0, "300", 1, 86400, OFF(retry_min), 0,
+	    NULL, NULL },
+	{ "retry_max", PT_DURATION, 0, "4000", 1, 864000, OFF(retry_max), 0,
+	    NULL, NULL },
+	{ "smtp_connect_timeout", PT_DURATION, 0, "30", 1, 600,
+	    OFF(smtp_connect_timeout), 0, NULL, NULL },
+	{ "remote_max_connections", PT_UINT, 0, "20", 1, 1000,
+	    OFF(remote_max_connections), 0, NULL, NULL },
+	{ "remote_max_per_destination", PT_UINT, 0, "4", 1, 100,
+	    OFF(remote_max_per_destination), 0, NULL, NULL },
+	{ "aliases", PT_PATH, 0, NULL, 0, 0, OFF(aliases_path), 0, NULL, NULL },
+	{ "recipient_delimiter", PT_DELIM, 0, NULL, 0, 0,
+	    OFF(recipient_delimiter), 0, NULL, NULL },
 };
 #define NPARAMS	(sizeof(config_params) / sizeof(config_params[0]))
 
@@ -390,6 +421,8 @@ param_clear(const struct param *p, struct config *c)
 	switch (p->type) {
 	case PT_HOSTNAME:
 	case PT_PATH:
+	case PT_SERVERS:
+	case PT_DELIM:
 	case PT_USERNAME: {
 		char **sp = (char **)(base + p->off);
 
@@ -421,6 +454,7 @@ param_clear(const struct param *p, struct config *c)
 	case PT_UINT:
 	case PT_U64:
 	case PT_ENUM:
+	case PT_DURATION:
 		break;
 	}
 }
@@ -515,6 +549,74 @@ param_set(const struct param *p, struct config *c, const struct pctx *x,
 		snprintf(why, wlen, "%s: '%s' is not one of %s", p->name,
 		    qv(v, q, sizeof(q)), p->choices);
 		return -1;
+	}
+	case PT_DURATION: {
+		size_t vl = strlen(v);
+		uint64_t mul = 1;
+		char num[32];
+
+		if (vl > 1 && strchr("smhd", v[vl - 1]) != NULL) {
+			mul = v[vl - 1] == 's' ? 1 : v[vl - 1] == 'm' ? 60 :
+			    v[vl - 1] == 'h' ? 3600 : 86400;
+			vl--;
+		}
+		if (vl >= sizeof(num)) {
+			snprintf(why, wlen, "%s: '%s' is not a duration",
+			    p->name, qv(v, q, sizeof(q)));
+			return -1;
+		}
+		memcpy(num, v, vl);
+		num[vl] = '\0';
+		if (parse_u64(num, &u) == -1 || u > UINT32_MAX) {
+			snprintf(why, wlen, "%s: '%s' is not a duration "
+			    "(N, Ns, Nm, Nh or Nd)", p->name, qv(v, q, sizeof(q)));
+			return -1;
+		}
+		u *= mul;
+		if (u < p->min || u > p->max) {
+			snprintf(why, wlen, "%s: %" PRIu64 " seconds is out of "
+			    "range (%" PRIu64 "..%" PRIu64 ")", p->name, u,
+			    p->min, p->max);
+			return -1;
+		}
+		*(unsigned *)(base + p->off) = (unsigned)u;
+		return 0;
+	}
+	case PT_DELIM:
+		if (strlen(v) != 1 || strchr("+-=_", v[0]) == NULL) {
+			snprintf(why, wlen, "%s: '%s' must be one of + - = _",
+			    p->name, qv(v, q, sizeof(q)));
+			return -1;
+		}
+		*(char **)(base + p->off) = xstrdup(v);
+		return 0;
+	case PT_SERVERS: {
+		char *copy = xstrdup(v), *it[CONFIG_LIST_MAX];
+		struct listen_addr la;
+		struct netaddr na;
+		char w[200];
+
+		r = split_list(copy, 0, it, 32, &n);
+		if (r != 0 || n == 0) {
+			snprintf(why, wlen, "%s: a comma list of at most 32 "
+			    "addresses expected", p->name);
+			free(copy);
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			if (netaddr_parse(it[i], &na) == 0)
+				continue;	/* bare address: port 53 */
+			if (listen_parse(it[i], &la, w, sizeof(w)) == -1) {
+				snprintf(why, wlen, "%s: '%s': a numeric IP, "
+				    "IP:PORT or [IPv6]:PORT expected", p->name,
+				    qv(it[i], q, sizeof(q)));
+				free(copy);
+				return -1;
+			}
+		}
+		free(copy);
+		*(char **)(base + p->off) = xstrdup(v);
+		return 0;
 	}
 	case PT_DOMAINS:
 	case PT_CIDRS:
@@ -849,6 +951,13 @@ config_parse(const char *name, const char *text, size_t len,
 		free(v);
 	}
 
+	/* Defaults derived from other keys. */
+	if (c->secrets_path == NULL && c->users_path != NULL) {
+		size_t n = strlen(c->users_path) + sizeof(".secrets");
+		c->secrets_path = xcalloc(1, n);
+		(void)xsnprintf(c->secrets_path, n, "%s.secrets", c->users_path);
+	}
+
 	free(x.dir);
 	if (x.nerr > 0) {
 		config_free(c);
@@ -973,6 +1082,8 @@ param_print(const struct param *p, const struct config *c, FILE *out)
 	switch (p->type) {
 	case PT_HOSTNAME:
 	case PT_PATH:
+	case PT_SERVERS:
+	case PT_DELIM:
 	case PT_USERNAME: {
 		const char *s = *(char * const *)(base + p->off);
 
@@ -983,6 +1094,7 @@ param_print(const struct param *p, const struct config *c, FILE *out)
 		return;
 	}
 	case PT_UINT:
+	case PT_DURATION:
 		fprintf(out, "%s = %u\n", p->name,
 		    *(const unsigned *)(base + p->off));
 		return;

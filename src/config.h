@@ -31,6 +31,10 @@ struct route {
 	unsigned	line;
 };
 
+/* pop3_auth values, in the order of the parameter table's choices. */
+#define CONFIG_POP3_AUTH_ANY		0
+#define CONFIG_POP3_AUTH_APOP_ONLY	1
+
 struct config {
 	char		*path;		/* the config file */
 	char		*hostname;	/* default gethostname() */
@@ -54,6 +58,23 @@ struct config {
 	unsigned	 max_errors;		/* per session, default 20 */
 	unsigned	 smtp_timeout;		/* seconds idle in a command state, default 300 */
 	unsigned	 data_timeout;		/* seconds without a byte in DATA, default 180 */
+	/* Outbound delivery and aliases (issue 4) */
+	char		*dns_servers;		/* "IP[:port], ..."; NULL: system resolver */
+	unsigned	 remote_smtp_port;	/* MX delivery port, default 25 */
+	unsigned	 max_queue_lifetime;	/* seconds, default 5d; then bounce */
+	unsigned	 retry_min;		/* seconds, first retry interval, default 300 */
+	unsigned	 retry_max;		/* seconds, longest interval, default 4000 */
+	unsigned	 smtp_connect_timeout;	/* seconds, default 30 */
+	unsigned	 remote_max_connections;	/* in total, default 20 */
+	unsigned	 remote_max_per_destination;	/* per destination, default 4 */
+	char		*aliases_path;		/* NULL if unset */
+	char		*recipient_delimiter;	/* "+" etc.; NULL if unset */
+	/* POP3 (issue 3) */
+	struct listen_addr *listen_pop3;	/* optional */
+	size_t		 n_listen_pop3;
+	int		 pop3_auth;		/* CONFIG_POP3_AUTH_* */
+	unsigned	 pop_before_smtp_ttl;	/* seconds, 0 disables; default 900 */
+	char		*secrets_path;		/* APOP secrets; default USERS.secrets */
 };
 
 /* Parse the text of a config file. name is used in messages. Relative

@@ -81,3 +81,69 @@ grants_free(struct grants *g)
 	g->v = NULL;
 	g->n = 0;
 }
+
+int
+grants_format(const struct grants *g, struct buf *out)
+{
+	char ip[64];
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		if (buf_printf(out, "%s %s %lld\n", netaddr_format(&g->v[i].addr,
+		    ip, sizeof(ip)), g->v[i].user[0] ? g->v[i].user : "-",
+		    (long long)g->v[i].expires) == -1)
+			return -1;
+	return 0;
+}
+
+/* One "ADDRESS USER EXPIRY" line (no newline); 0 or -1. */
+static int
+grants_parse_line(struct grants *g, const char *l, size_t n)
+{
+	char line[160], *user, *exp, *end;
+	struct netaddr a;
+	long long t;
+	size_t i;
+
+	if (n == 0 || n >= sizeof(line))
+		return -1;
+	memcpy(line, l, n);
+	line[n] = '\0';
+	for (i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x21 && line[i] != ' ')
+			return -1;
+	if ((user = strchr(line, ' ')) == NULL)
+		return -1;
+	*user++ = '\0';
+	if ((exp = strchr(user, ' ')) == NULL)
+		return -1;
+	*exp++ = '\0';
+	if (netaddr_parse(line, &a) == -1 || *user == '\0' ||
+	    strlen(user) >= sizeof(g->v[0].user) || strchr(exp, ' ') != NULL)
+		return -1;
+	if (*exp < '0' || *exp > '9')
+		return -1;
+	t = strtoll(exp, &end, 10);
+	if (*end != '\0' || t <= 0)
+		return -1;
+	return grants_put(g, &a, strcmp(user, "-") == 0 ? "" : user, (time_t)t);
+}
+
+size_t
+grants_parse(struct grants *g, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len, *nl;
+	size_t bad = 0, n;
+
+	g->n = 0;
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (n > 0 && grants_parse_line(g, p, n) == -1)
+			bad++;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return bad;
+}

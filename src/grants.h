@@ -7,6 +7,7 @@
 #define POSTERN_GRANTS_H
 #include <stddef.h>
 #include <time.h>
+#include "buf.h"
 #include "netaddr.h"
 
 struct grant {
@@ -32,4 +33,12 @@ int	grants_revoke(struct grants *g, const struct netaddr *addr);
 /* Drop grants that expired before now. */
 void	grants_expire(struct grants *g, time_t now);
 void	grants_free(struct grants *g);
+
+/* The spool/grants file and the IPC snapshot: "ADDRESS USER EXPIRY\n"
+ * lines (EXPIRY in Unix seconds). Appends to out; -1 if out is full. */
+int	grants_format(const struct grants *g, struct buf *out);
+/* Parse that text into g (emptied first). Malformed lines are skipped and
+ * counted; returns their number. User names are 1..63 printable octets
+ * without spaces. */
+size_t	grants_parse(struct grants *g, const char *text, size_t len);
 #endif

@@ -20,6 +20,15 @@ enum ipc_type {
 	IPC_USERS_DB = 1,	/* master -> auth: the users file's bytes */
 	IPC_USER_LOOKUP,	/* smtpd -> auth: a mailbox name */
 	IPC_USER_LOOKUP_REPLY,	/* auth -> smtpd: one byte, enum smtp_user_result */
+	/* POP3 and POP-before-SMTP: numbered apart so that additions above
+	 * never renumber them. */
+	IPC_SECRETS_DB = 100,	/* master -> auth: the APOP secrets file's bytes */
+	IPC_POP3_PASS,		/* pop3d -> auth: "user\0password\0client-ip" */
+	IPC_POP3_APOP,		/* pop3d -> auth: "user\0timestamp\0digest\0client-ip" */
+	IPC_POP3_AUTH_REPLY,	/* auth -> pop3d: one byte, enum pop3_result */
+	IPC_GRANTS,		/* auth -> smtpd: grants_format() text, the whole table */
+	/* Aliases (issue 4). */
+	IPC_ALIASES_DB = 200,	/* master -> auth, master -> queue: the aliases file's bytes */
 };
 
 typedef void (*ipc_msg_cb)(struct ipc *ipc, uint32_t type, uint64_t id,

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <event2/event.h>
 
+#include "aliases.h"
 #include "buf.h"
 #include "config.h"
 #include "ipc.h"
@@ -31,8 +32,9 @@
 
 #define EX_CONFIG	78
 
-enum { CHILD_SMTPD, CHILD_AUTH, CHILD_QUEUE, NCHILDREN };
-static const char *const child_names[NCHILDREN] = { "smtpd", "auth", "queue" };
+enum { CHILD_SMTPD, CHILD_AUTH, CHILD_QUEUE, CHILD_POP3D, NCHILDREN };
+static const char *const child_names[NCHILDREN] = { "smtpd", "auth", "queue",
+    "pop3d" };
 
 static struct master {
 	struct event_base *base;
@@ -40,11 +42,10 @@ static struct master {
 	const char	*config_path;
 	pid_t		pids[NCHILDREN];
 	struct ipc	*auth_ipc;	/* to the auth process */
+	struct ipc	*queue_ipc;	/* to the queue process (aliases) */
 	struct event	*restart_ev;
 	struct event	*users_ev;
 	struct event	*stop_ev;
-	struct stat	users_st;	/* what the auth process has */
-	int		users_known;
 	int		stopping;
 	time_t		last_start;
 	int		sigpipe[2];	/* signal handler -> event loop */
@@ -99,6 +100,15 @@ open_spool(void)
 	m.rt.incoming_fd = spool_subdir(m.rt.spool_fd, "incoming");
 	m.rt.queue_fd = spool_subdir(m.rt.spool_fd, "queue");
 	m.rt.mail_fd = spool_subdir(m.rt.spool_fd, "mail");
+	/* postern sendmail (any user) drops mail into maildrop/: others may
+	 * pass through the spool (not list it; every other subdirectory is
+	 * 0700) and create files in maildrop/ (1733: sticky, not listable). */
+	close(spool_subdir(m.rt.spool_fd, "hold"));
+	close(spool_subdir(m.rt.spool_fd, "deferred"));
+	m.rt.maildrop_fd = spool_subdir(m.rt.spool_fd, "maildrop");
+	if (fchmod(m.rt.maildrop_fd, 01733) == -1 ||
+	    fchmod(m.rt.spool_fd, 0711) == -1)
+		fatal("spool: chmod maildrop: %s", strerror(errno));
 	clean_incoming();
 }
 
@@ -116,7 +126,7 @@ raise_fd_limit(void)
 }
 
 static int
-bind_one(const struct listen_addr *la)
+bind_one(const struct listen_addr *la, const char *proto)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
@@ -148,7 +158,7 @@ bind_one(const struct listen_addr *la)
 		fatal("listen %s: bind: %s", la->text, strerror(errno));
 	if (listen(fd, 511) == -1)
 		fatal("listen %s: %s", la->text, strerror(errno));
-	log_info("listening on %s (smtp)", la->text);
+	log_info("listening on %s (%s)", la->text, proto);
 	return fd;
 }
 
@@ -160,27 +170,41 @@ bind_listeners(void)
 	m.rt.n_smtp_fds = m.rt.cfg->n_listen_smtp;
 	m.rt.smtp_fds = xcalloc(m.rt.n_smtp_fds, sizeof(int));
 	for (i = 0; i < m.rt.n_smtp_fds; i++)
-		m.rt.smtp_fds[i] = bind_one(&m.rt.cfg->listen_smtp[i]);
+		m.rt.smtp_fds[i] = bind_one(&m.rt.cfg->listen_smtp[i], "smtp");
+	m.rt.n_pop3_fds = m.rt.cfg->n_listen_pop3;
+	m.rt.pop3_fds = xcalloc(m.rt.n_pop3_fds, sizeof(int));
+	for (i = 0; i < m.rt.n_pop3_fds; i++)
+		m.rt.pop3_fds[i] = bind_one(&m.rt.cfg->listen_pop3[i], "pop3");
 }
 
-/* Read the users file and hand it to the auth process when it changed.
- * A missing file is an empty user table; an unreadable one keeps the old. */
+/* A root-only file whose bytes the master hands to a child (the users
+ * table, the APOP secrets), re-sent whenever its inode, size or mtime
+ * changes. A missing file is empty; an unreadable one keeps the old. */
+struct pushed_file {
+	const char	*label;
+	uint32_t	 type;		/* IPC message type */
+	struct stat	 st;		/* what the child has */
+	int		 known;
+};
+
+static struct pushed_file pushed_users = { "users", IPC_USERS_DB, { 0 }, 0 };
+static struct pushed_file pushed_secrets = { "secrets", IPC_SECRETS_DB, { 0 }, 0 };
+
 static void
-push_users(int force)
+push_file(struct pushed_file *pf, const char *path, int force)
 {
 	struct stat st;
 	struct buf b;
 	char chunk[8192];
-	ssize_t r;
+	ssize_t r = 0;
 	int fd;
 
-	if (m.auth_ipc == NULL)
+	if (m.auth_ipc == NULL || path == NULL)
 		return;
-	buf_init(&b, USERS_FILE_MAX);
-	fd = open(m.rt.cfg->users_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd == -1) {
 		if (errno != ENOENT) {
-			log_warn("users %s: %s", m.rt.cfg->users_path, strerror(errno));
+			log_warn("%s %s: %s", pf->label, path, strerror(errno));
 			return;
 		}
 		memset(&st, 0, sizeof(st));
@@ -188,43 +212,109 @@ push_users(int force)
 		close(fd);
 		return;
 	}
-	if (!force && m.users_known && st.st_ino == m.users_st.st_ino &&
-	    st.st_size == m.users_st.st_size &&
-	    st.st_mtim.tv_sec == m.users_st.st_mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == m.users_st.st_mtim.tv_nsec) {
+	if (!force && pf->known && st.st_ino == pf->st.st_ino &&
+	    st.st_size == pf->st.st_size &&
+	    st.st_mtim.tv_sec == pf->st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == pf->st.st_mtim.tv_nsec) {
 		if (fd != -1)
 			close(fd);
 		return;
 	}
+	buf_init(&b, USERS_FILE_MAX);
 	if (fd != -1) {
 		while ((r = read(fd, chunk, sizeof(chunk))) > 0)
 			if (buf_append(&b, chunk, (size_t)r) == -1) {
-				log_warn("users %s: larger than %d bytes",
-				    m.rt.cfg->users_path, USERS_FILE_MAX);
-				close(fd);
-				buf_free(&b);
-				return;
+				log_warn("%s %s: larger than %d bytes", pf->label,
+				    path, USERS_FILE_MAX);
+				r = -1;
+				break;
 			}
 		close(fd);
-		if (r == -1) {
-			buf_free(&b);
+	}
+	if (r == 0 && ipc_send(m.auth_ipc, pf->type, 0, b.data, b.len) == 0) {
+		pf->st = st;
+		pf->known = 1;
+		if (!force)
+			log_info("%s file %s changed: reloaded", pf->label, path);
+	}
+	buf_free(&b);
+}
+
+/* The aliases table goes to auth (RCPT to an alias is accepted) and to
+ * the queue process (which expands it at delivery). Unset or missing: an
+ * empty table, sent anyway, because the queue process waits for it before
+ * its first delivery. */
+static struct stat aliases_st;
+static int aliases_known;
+
+static void
+push_aliases(int force)
+{
+	const char *path = m.rt.cfg->aliases_path;
+	struct stat st;
+	struct buf b;
+	char chunk[8192];
+	ssize_t r = 0;
+	int fd = -1;
+
+	memset(&st, 0, sizeof(st));
+	if (path != NULL) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd == -1 && errno != ENOENT) {
+			log_warn("aliases %s: %s", path, strerror(errno));
+			if (!force)
+				return;
+		}
+		if (fd != -1 && fstat(fd, &st) == -1) {
+			close(fd);
 			return;
 		}
 	}
-	if (ipc_send(m.auth_ipc, IPC_USERS_DB, 0, b.data, b.len) == 0) {
-		m.users_st = st;
-		m.users_known = 1;
+	if (!force && aliases_known && st.st_ino == aliases_st.st_ino &&
+	    st.st_size == aliases_st.st_size &&
+	    st.st_mtim.tv_sec == aliases_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == aliases_st.st_mtim.tv_nsec) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	buf_init(&b, ALIASES_FILE_MAX);
+	if (fd != -1) {
+		while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+			if (buf_append(&b, chunk, (size_t)r) == -1) {
+				log_warn("aliases %s: larger than %d bytes",
+				    path, ALIASES_FILE_MAX);
+				r = -1;
+				break;
+			}
+		close(fd);
+	}
+	if (r == -1 && force)
+		buf_reset(&b);	/* the queue process must hear something */
+	if (r == 0 || force) {
+		(void)ipc_send(m.auth_ipc, IPC_ALIASES_DB, 0, b.data, b.len);
+		(void)ipc_send(m.queue_ipc, IPC_ALIASES_DB, 0, b.data, b.len);
+		aliases_st = st;
+		aliases_known = 1;
 		if (!force)
-			log_info("users file %s changed: reloaded", m.rt.cfg->users_path);
+			log_info("aliases file %s changed: reloaded", path);
 	}
 	buf_free(&b);
+}
+
+static void
+push_files(int force)
+{
+	push_file(&pushed_users, m.rt.cfg->users_path, force);
+	push_file(&pushed_secrets, m.rt.cfg->secrets_path, force);
+	push_aliases(force);
 }
 
 static void
 users_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what; (void)arg;
-	push_users(0);
+	push_files(0);
 }
 
 static void
@@ -240,12 +330,29 @@ auth_eof_cb(struct ipc *ipc, void *arg)
 	(void)ipc; (void)arg;
 }
 
+/* The socketpairs between the processes of one generation:
+ * ma master<->auth, sa smtpd<->auth, pa pop3d<->auth; [0] is the auth end
+ * except for ma, where [0] is the master's. */
+struct plumbing {
+	int	ma[2], sa[2], pa[2];
+	int	mq[2];		/* master<->queue: [0] master, [1] queue */
+};
+
+static void
+close_pair(int p[2])
+{
+	if (p[0] != -1)
+		close(p[0]);
+	if (p[1] != -1)
+		close(p[1]);
+}
+
 static pid_t
-fork_child(int which, int auth_master_fd, int auth_smtpd_fd, int smtpd_auth_fd,
-    pid_t master_pid)
+fork_child(int which, struct plumbing *pl, pid_t master_pid)
 {
 	sigset_t all, old;
 	pid_t pid;
+	int keep;
 
 	/* Until the child has reset its handlers, a signal must not reach the
 	 * master's handler in the child (it would write to our self-pipe). */
@@ -262,18 +369,36 @@ fork_child(int which, int auth_master_fd, int auth_smtpd_fd, int smtpd_auth_fd,
 	close(m.sigpipe[0]);
 	close(m.sigpipe[1]);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(pl->ma[0]);
+	close(pl->mq[0]);
+	if (which == CHILD_QUEUE)
+		m.rt.queue_master_fd = pl->mq[1];
+	else
+		close(pl->mq[1]);
 	switch (which) {
 	case CHILD_SMTPD:
-		close(auth_master_fd);
-		close(auth_smtpd_fd);
-		smtpd_main(&m.rt, smtpd_auth_fd);
+		keep = pl->sa[1];
+		pl->sa[1] = -1;
+		close(pl->ma[1]);
+		close_pair(pl->sa);
+		close_pair(pl->pa);
+		smtpd_main(&m.rt, keep);
 	case CHILD_AUTH:
-		close(smtpd_auth_fd);
-		auth_main(&m.rt, auth_master_fd, auth_smtpd_fd);
+		close(pl->sa[1]);
+		if (pl->pa[1] != -1)
+			close(pl->pa[1]);
+		auth_main(&m.rt, pl->ma[1], pl->sa[0], pl->pa[0]);
+	case CHILD_POP3D:
+		keep = pl->pa[1];
+		pl->pa[1] = -1;
+		close(pl->ma[1]);
+		close_pair(pl->sa);
+		close_pair(pl->pa);
+		pop3d_main(&m.rt, keep);
 	default:
-		close(auth_master_fd);
-		close(auth_smtpd_fd);
-		close(smtpd_auth_fd);
+		close(pl->ma[1]);
+		close_pair(pl->sa);
+		close_pair(pl->pa);
 		qmgr_main(&m.rt);
 	}
 }
@@ -281,24 +406,34 @@ fork_child(int which, int auth_master_fd, int auth_smtpd_fd, int smtpd_auth_fd,
 static void
 start_children(void)
 {
-	int ma[2], sa[2], i;
+	struct plumbing pl;
 	pid_t self = getpid();
+	int i;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ma) == -1 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sa) == -1)
+	pl.pa[0] = pl.pa[1] = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pl.ma) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pl.sa) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pl.mq) == -1 ||
+	    (m.rt.n_pop3_fds > 0 &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pl.pa) == -1))
 		fatal("socketpair: %s", strerror(errno));
-	/* ma: master <-> auth; sa: auth <-> smtpd */
-	for (i = 0; i < NCHILDREN; i++)
-		m.pids[i] = fork_child(i, ma[1], sa[0], sa[1], self);
-	close(ma[1]);
-	close(sa[0]);
-	close(sa[1]);
-	m.auth_ipc = ipc_new(m.base, ma[0], auth_msg_cb, auth_eof_cb, NULL);
-	m.users_known = 0;
-	push_users(1);
+	for (i = 0; i < NCHILDREN; i++) {
+		m.pids[i] = 0;
+		if (i == CHILD_POP3D && m.rt.n_pop3_fds == 0)
+			continue;	/* no POP3 listener: no pop3d */
+		m.pids[i] = fork_child(i, &pl, self);
+	}
+	close(pl.ma[1]);
+	close_pair(pl.sa);
+	close_pair(pl.pa);
+	m.auth_ipc = ipc_new(m.base, pl.ma[0], auth_msg_cb, auth_eof_cb, NULL);
+	close(pl.mq[1]);
+	m.queue_ipc = ipc_new(m.base, pl.mq[0], auth_msg_cb, auth_eof_cb, NULL);
+	push_files(1);
 	m.last_start = time(NULL);
-	log_info("started smtpd[%ld] auth[%ld] queue[%ld]", (long)m.pids[0],
-	    (long)m.pids[1], (long)m.pids[2]);
+	log_info("started smtpd[%ld] auth[%ld] queue[%ld] pop3d[%ld]",
+	    (long)m.pids[CHILD_SMTPD], (long)m.pids[CHILD_AUTH],
+	    (long)m.pids[CHILD_QUEUE], (long)m.pids[CHILD_POP3D]);
 }
 
 static void
@@ -370,6 +505,10 @@ stop_children(int grace_ms)
 		ipc_free(m.auth_ipc);
 		m.auth_ipc = NULL;
 	}
+	if (m.queue_ipc != NULL) {
+		ipc_free(m.queue_ipc);
+		m.queue_ipc = NULL;
+	}
 }
 
 static void
@@ -436,8 +575,13 @@ sighup_cb(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; same_listen && i < ncfg->n_listen_smtp; i++)
 		same_listen = strcmp(ncfg->listen_smtp[i].text,
 		    m.rt.cfg->listen_smtp[i].text) == 0;
+	same_listen = same_listen &&
+	    ncfg->n_listen_pop3 == m.rt.cfg->n_listen_pop3;
+	for (i = 0; same_listen && i < ncfg->n_listen_pop3; i++)
+		same_listen = strcmp(ncfg->listen_pop3[i].text,
+		    m.rt.cfg->listen_pop3[i].text) == 0;
 	if (!same_listen) {
-		log_warn("reload: listen_smtp or spool changed; restart postern to apply");
+		log_warn("reload: listeners or spool changed; restart postern to apply");
 		config_free(ncfg);
 		return;
 	}

@@ -19,6 +19,11 @@ struct runtime {
 	gid_t		 gid;
 	int		*smtp_fds;	/* listening sockets */
 	size_t		 n_smtp_fds;
+	int		*pop3_fds;	/* POP3 listening sockets (issue 3) */
+	size_t		 n_pop3_fds;
+	int		 queue_master_fd; /* queue process: its end of the
+					  * master<->queue socketpair (issue 4) */
+	int		 maildrop_fd;	/* spool/maildrop (1733), for pickup.c */
 };
 
 /* In a freshly forked child: PR_SET_PDEATHSIG, PR_SET_DUMPABLE 0, default
@@ -28,9 +33,10 @@ void	proc_child_init(const char *name, pid_t master_pid);
 void	proc_drop(const struct runtime *rt);
 
 void	smtpd_main(struct runtime *rt, int auth_fd) __attribute__((noreturn));
-void	auth_main(struct runtime *rt, int master_fd, int smtpd_fd)
+void	auth_main(struct runtime *rt, int master_fd, int smtpd_fd, int pop3d_fd)
 	    __attribute__((noreturn));
 void	qmgr_main(struct runtime *rt) __attribute__((noreturn));
+void	pop3d_main(struct runtime *rt, int auth_fd) __attribute__((noreturn));
 
 /* postern serve -c FILE */
 int	master_main(int argc, char **argv);

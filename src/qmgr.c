@@ -1,11 +1,18 @@
 /* qmgr - the queue process: finds acknowledged messages in spool/queue,
- *        delivers local recipients into their Maildir, marks each
- *        recipient done on disk, and removes a message when nothing is
- *        pending. Remote recipients wait for outbound delivery.
- * Trusts: queue files (written by smtpd, checked by queue_envelope_parse);
- *         a malformed one is moved aside into spool/corrupt, never deleted.
- * Gives:  at-least-once delivery per queue.h's invariants.
- * Never:  talks to the network or runs as root. */
+ *        delivers local recipients into their Maildir (expanding aliases),
+ *        hands remote recipients to deliver_remote.c, records every
+ *        result on disk, retries temporary failures on a schedule kept in
+ *        spool/deferred, bounces permanent ones (RFC 3464), and removes a
+ *        message when nothing is pending.
+ * Trusts: queue files (written by smtpd or by us, checked by
+ *         queue_envelope_parse); a malformed one is moved aside into
+ *         spool/corrupt, never deleted. deferred/ID files are advisory.
+ *         The aliases table comes from the master over IPC.
+ * Gives:  at-least-once delivery per queue.h's invariants: a status byte
+ *         goes P -> D only after the Maildir copy is durable or the remote
+ *         server said 250 to the end of data; P -> F only after the bounce
+ *         (or the postmaster notice) is a durable queue file.
+ * Never:  runs as root; delivers a recipient that is not in a queue file. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,53 +20,79 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include <event2/event.h>
 
+#include "aliases.h"
 #include "buf.h"
+#include "deliver_remote.h"
+#include "dsn.h"
+#include "ipc.h"
 #include "log.h"
 #include "maildir.h"
+#include "pickup.h"
 #include "proc.h"
 #include "queue.h"
+#include "schedule.h"
 
 #define QMGR_RESCAN_SECONDS	60
+#define QMGR_FLUSH_NAME		".flush"
+
+/* A permanent failure waiting for its bounce. */
+struct qfail {
+	size_t	idx;
+	char	status[16];
+	char	diag[SMTPC_TEXT_MAX + 64];
+	char	host[300];
+	int	from_remote;
+};
+
+/* A message being worked on (remote jobs in flight). */
+struct qmsg {
+	char		id[QUEUE_ID_LEN + 1];
+	int		fd;
+	struct queue_envelope e;
+	struct schedule	sched;
+	struct buf	hdr;		/* the content's header block */
+	struct qfail	*fails;
+	size_t		nfails;
+	int		remote_temp;	/* a remote recipient failed temporarily */
+	int		marked;		/* status bytes written: fdatasync */
+	struct dr_job	**jobs;
+	size_t		njobs, outstanding;
+	struct qmsg	*next;
+};
 
 static struct qmgr {
 	struct event_base *base;
 	struct runtime	*rt;
 	int		inotify_fd;
-	char		**deferred_logged;	/* ids whose remote wait was logged */
-	size_t		ndeferred;
+	int		deferred_fd;
+	struct ipc	*master;
+	struct aliases	*aliases;
+	int		aliases_loaded;
+	struct qmsg	*inflight;
+	struct event	*wake_ev;
+	time_t		wake_at;
+	uint32_t	idseq;
 } q;
 
-static int
-deferred_seen(const char *id)
+static void scan_queue(void);
+
+static struct qmsg *
+inflight_find(const char *id)
 {
-	size_t i;
+	struct qmsg *m;
 
-	for (i = 0; i < q.ndeferred; i++)
-		if (strcmp(q.deferred_logged[i], id) == 0)
-			return 1;
-	q.deferred_logged = xreallocarray(q.deferred_logged, q.ndeferred + 1,
-	    sizeof(char *));
-	q.deferred_logged[q.ndeferred++] = xstrdup(id);
-	return 0;
-}
-
-static void
-deferred_forget(const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < q.ndeferred; i++)
-		if (strcmp(q.deferred_logged[i], id) == 0) {
-			free(q.deferred_logged[i]);
-			q.deferred_logged[i] = q.deferred_logged[--q.ndeferred];
-			return;
-		}
+	for (m = q.inflight; m != NULL; m = m->next)
+		if (strcmp(m->id, id) == 0)
+			return m;
+	return NULL;
 }
 
 /* Read the envelope: up to the empty line, at most QUEUE_ENVELOPE_MAX. */
@@ -89,6 +122,45 @@ read_envelope(int fd, struct queue_envelope *e)
 	return rc;
 }
 
+/* The header block of the content (bounded), for loops and bounces. */
+static void
+read_headers(int fd, off_t off, struct buf *h)
+{
+	char chunk[8192];
+	ssize_t r;
+	size_t hl;
+
+	buf_init(h, DSN_HEADERS_MAX + sizeof(chunk));
+	while ((r = pread(fd, chunk, sizeof(chunk), off)) > 0) {
+		if (buf_append(h, chunk, (size_t)r) == -1)
+			break;
+		off += r;
+		if (memmem(h->data, h->len, "\r\n\r\n", 4) != NULL ||
+		    h->len >= DSN_HEADERS_MAX)
+			break;
+	}
+	if (h->data == NULL)
+		(void)buf_append(h, "", 0);
+	hl = dsn_header_len(h->data, h->len);
+	h->len = hl;
+	h->data[hl] = '\0';
+}
+
+static int
+content_8bit(int fd, off_t off)
+{
+	unsigned char chunk[65536];
+	ssize_t r, i;
+
+	while ((r = pread(fd, chunk, sizeof(chunk), off)) > 0) {
+		for (i = 0; i < r; i++)
+			if (chunk[i] & 0x80)
+				return 1;
+		off += r;
+	}
+	return 0;
+}
+
 static void
 move_aside(const char *id)
 {
@@ -102,85 +174,644 @@ move_aside(const char *id)
 	log_warn("id=%s malformed queue file moved to corrupt/", id);
 }
 
+/* -- deferred/ID ---------------------------------------------------------- */
+
+static void
+sched_load(const char *id, struct schedule *s)
+{
+	struct buf b;
+	char chunk[8192];
+	ssize_t r;
+	int fd;
+
+	memset(s, 0, sizeof(*s));
+	if (q.deferred_fd == -1)
+		return;
+	fd = openat(q.deferred_fd, id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		return;
+	buf_init(&b, SCHEDULE_FILE_MAX);
+	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(&b, chunk, (size_t)r) == -1) {
+			r = -1;
+			break;
+		}
+	close(fd);
+	if (r == 0 && b.data != NULL &&
+	    schedule_parse(b.data, b.len, s) == -1)
+		log_warn("id=%s deferred/%s is malformed; ignored", id, id);
+	buf_free(&b);
+}
+
+/* Write deferred/ID atomically (queue.h). Advisory: failures are logged. */
+static void
+sched_save(const char *id, const struct schedule *s)
+{
+	char tmp[64];
+	struct buf b;
+	int fd;
+
+	if (q.deferred_fd == -1)
+		return;
+	(void)xsnprintf(tmp, sizeof(tmp), ".%s.tmp", id);
+	buf_init(&b, SCHEDULE_FILE_MAX);
+	if (schedule_format(&b, s) == -1)
+		goto out;
+	fd = openat(q.deferred_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1)
+		goto fail;
+	if (write(fd, b.data, b.len) != (ssize_t)b.len || fsync(fd) == -1) {
+		close(fd);
+		unlinkat(q.deferred_fd, tmp, 0);
+		goto fail;
+	}
+	close(fd);
+	if (renameat(q.deferred_fd, tmp, q.deferred_fd, id) == -1) {
+		unlinkat(q.deferred_fd, tmp, 0);
+		goto fail;
+	}
+	goto out;
+fail:
+	log_warn("id=%s cannot write deferred/%s: %s", id, id, strerror(errno));
+out:
+	buf_free(&b);
+}
+
+static void
+wake_at(time_t t)
+{
+	time_t now = time(NULL);
+	struct timeval tv = { 0, 0 };
+
+	if (q.wake_at != 0 && q.wake_at <= t)
+		return;
+	q.wake_at = t;
+	tv.tv_sec = t > now ? t - now : 0;
+	evtimer_add(q.wake_ev, &tv);
+}
+
+static void
+wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+	q.wake_at = 0;
+	scan_queue();
+}
+
+/* -- new queue files (bounces, alias expansions) -------------------------- */
+
+/* Write a new queue file: incoming/ID -> fsync -> rename into queue/ ->
+ * fsync(queue/) (queue.h). The content is text[0..len) followed by the
+ * bytes of src_fd from src_off to its end (src_fd -1: none). 0 or -1. */
 static int
-deliver_local(int fd, const struct queue_envelope *e, struct queue_rcpt *rc)
+queue_write_new(struct queue_envelope *e, const char *text, size_t len,
+    int src_fd, off_t src_off, char *id_r)
+{
+	struct timeval tv;
+	struct buf b;
+	char chunk[65536];
+	ssize_t r;
+	int fd = -1, tries, rc = -1;
+
+	for (tries = 0; tries < 10; tries++) {
+		gettimeofday(&tv, NULL);
+		queue_make_id(e->id, (uint64_t)tv.tv_sec * 1000000 +
+		    (uint64_t)tv.tv_usec, ((uint32_t)getpid() << 8) ^ ++q.idseq);
+		fd = openat(q.rt->incoming_fd, e->id, O_WRONLY | O_CREAT |
+		    O_EXCL | O_CLOEXEC, 0600);
+		if (fd != -1 || errno != EEXIST)
+			break;
+	}
+	if (fd == -1)
+		return -1;
+	buf_init(&b, QUEUE_ENVELOPE_MAX);
+	if (queue_envelope_format(&b, e) == -1) {
+		errno = EINVAL;
+		goto out;
+	}
+	if (write(fd, b.data, b.len) != (ssize_t)b.len ||
+	    (len > 0 && write(fd, text, len) != (ssize_t)len))
+		goto out;
+	if (src_fd != -1) {
+		while ((r = pread(src_fd, chunk, sizeof(chunk), src_off)) > 0) {
+			if (write(fd, chunk, (size_t)r) != r)
+				goto out;
+			src_off += r;
+		}
+		if (r == -1)
+			goto out;
+	}
+	if (fsync(fd) == -1)
+		goto out;
+	if (renameat(q.rt->incoming_fd, e->id, q.rt->queue_fd, e->id) == -1)
+		goto out;
+	if (fsync(q.rt->queue_fd) == -1)
+		goto out;
+	(void)xsnprintf(id_r, QUEUE_ID_LEN + 1, "%s", e->id);
+	rc = 0;
+out:
+	if (rc == -1) {
+		log_warn("cannot create queue file %s: %s", e->id,
+		    strerror(errno));
+		unlinkat(q.rt->incoming_fd, e->id, 0);
+	}
+	close(fd);
+	buf_free(&b);
+	return rc;
+}
+
+static int
+is_local_domain(const char *d)
+{
+	size_t i;
+
+	for (i = 0; i < q.rt->cfg->n_local_domains; i++)
+		if (strcasecmp(q.rt->cfg->local_domains[i], d) == 0)
+			return 1;
+	return 0;
+}
+
+static char
+delim(void)
+{
+	return q.rt->cfg->recipient_delimiter ?
+	    q.rt->cfg->recipient_delimiter[0] : '\0';
+}
+
+static int
+name_ok(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '\0' || strlen(s) > 32)
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return s[0] != '.' && s[0] != '-' && s[0] != '_';
+}
+
+static const char *
+postmaster_box(void)
+{
+	return q.rt->cfg->postmaster ? q.rt->cfg->postmaster : "postmaster";
+}
+
+/* A recipient entry for addr: local (mailbox from the local part) or
+ * remote. A local address that cannot be a mailbox goes to postmaster. */
+static void
+rcpt_for(struct queue_rcpt *rc, const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	memset(rc, 0, sizeof(*rc));
+	rc->status = QUEUE_PENDING;
+	(void)xsnprintf(rc->addr, sizeof(rc->addr), "%s", addr);
+	if (at == NULL || is_local_domain(at + 1)) {
+		rc->kind = QUEUE_LOCAL;
+		if (aliases_local_name(addr, at ? (size_t)(at - addr) :
+		    strlen(addr), delim(), rc->mailbox, sizeof(rc->mailbox)) == -1 ||
+		    !name_ok(rc->mailbox))
+			(void)xsnprintf(rc->mailbox, sizeof(rc->mailbox), "%s",
+			    postmaster_box());
+	} else
+		rc->kind = QUEUE_REMOTE;
+}
+
+/* -- bounces -------------------------------------------------------------- */
+
+static void
+add_fail(struct qmsg *m, size_t idx, const char *status, const char *diag,
+    const char *host, int from_remote)
+{
+	struct qfail *f;
+
+	m->fails = xreallocarray(m->fails, m->nfails + 1, sizeof(*m->fails));
+	f = &m->fails[m->nfails++];
+	memset(f, 0, sizeof(*f));
+	f->idx = idx;
+	(void)xsnprintf(f->status, sizeof(f->status), "%s", status ? status : "");
+	(void)xsnprintf(f->diag, sizeof(f->diag), "%s", diag);
+	(void)xsnprintf(f->host, sizeof(f->host), "%s", host ? host : "");
+	f->from_remote = from_remote;
+}
+
+/* Queue the bounce for m's failures. 0 when it is durable (or none is
+ * due: a postmaster notice that failed itself is only logged), -1. */
+static int
+bounce(struct qmsg *m)
+{
+	const struct config *cfg = q.rt->cfg;
+	struct queue_envelope be;
+	struct queue_rcpt br;
+	struct dsn_rcpt *dr;
+	struct dsn_info in;
+	struct buf content;
+	char bid[QUEUE_ID_LEN + 1], boundary[128], pm[300];
+	size_t i;
+	int to_pm = m->e.from[0] == '\0', rc;
+
+	if (to_pm && strcmp(m->e.client, "double-bounce") == 0) {
+		log_warn("id=%s undeliverable postmaster notice: dropped", m->id);
+		return 0;
+	}
+	(void)xsnprintf(pm, sizeof(pm), "postmaster@%s", cfg->local_domains[0]);
+	memset(&be, 0, sizeof(be));
+	be.time = time(NULL);
+	(void)xsnprintf(be.client, sizeof(be.client), "%s",
+	    to_pm ? "double-bounce" : "bounce");
+	(void)xsnprintf(be.helo, sizeof(be.helo), "%s", cfg->hostname);
+	if (to_pm) {
+		memset(&br, 0, sizeof(br));
+		br.status = QUEUE_PENDING;
+		br.kind = QUEUE_LOCAL;
+		(void)xsnprintf(br.mailbox, sizeof(br.mailbox), "%s",
+		    postmaster_box());
+		(void)xsnprintf(br.addr, sizeof(br.addr), "%s", pm);
+	} else
+		rcpt_for(&br, m->e.from);
+	be.rcpts = &br;
+	be.nrcpts = 1;
+
+	dr = xcalloc(m->nfails, sizeof(*dr));
+	for (i = 0; i < m->nfails; i++) {
+		struct qfail *f = &m->fails[i];
+
+		dr[i].addr = m->e.rcpts[f->idx].addr;
+		dr[i].status = f->status[0] ? f->status : NULL;
+		dr[i].diag = f->diag;
+		dr[i].remote_mta = f->host[0] ? f->host : NULL;
+		dr[i].from_remote = f->from_remote;
+	}
+	(void)xsnprintf(boundary, sizeof(boundary), "%s.%lld/%s", m->id,
+	    (long long)be.time, cfg->hostname);
+	memset(&in, 0, sizeof(in));
+	in.hostname = cfg->hostname;
+	in.queue_id = m->id;
+	in.arrival = m->e.time;
+	in.now = be.time;
+	in.to = to_pm ? pm : m->e.from;
+	in.orig_from = m->e.from;
+	in.rcpts = dr;
+	in.nrcpts = m->nfails;
+	in.headers = m->hdr.data;
+	in.headers_len = m->hdr.len;
+	in.boundary = boundary;
+	buf_init(&content, DSN_MAX + 64 * 1024);
+	rc = dsn_build(&content, &in);
+	if (rc == 0)
+		rc = queue_write_new(&be, content.data, content.len, -1, 0, bid);
+	if (rc == 0)
+		log_info("id=%s bounce %s queued for <%s>", m->id, bid,
+		    to_pm ? pm : m->e.from);
+	buf_free(&content);
+	free(dr);
+	return rc;
+}
+
+/* -- status bytes --------------------------------------------------------- */
+
+static int
+mark(struct qmsg *m, size_t idx, char status)
+{
+	struct queue_rcpt *rc = &m->e.rcpts[idx];
+
+	if (pwrite(m->fd, &status, 1, rc->status_off) != 1) {
+		log_warn("id=%s cannot mark recipient %zu: %s", m->id, idx,
+		    strerror(errno));
+		return -1;
+	}
+	rc->status = status;
+	m->marked = 1;
+	return 0;
+}
+
+static void
+sync_marks(struct qmsg *m)
+{
+	if (m->marked && fdatasync(m->fd) == -1)
+		log_warn("id=%s fdatasync: %s", m->id, strerror(errno));
+	m->marked = 0;
+}
+
+/* -- local delivery ------------------------------------------------------- */
+
+static int
+deliver_local(struct qmsg *m, const char *mailbox, const char *addr)
 {
 	struct buf hdr;
 	char name[512];
 	int r;
 
 	buf_init(&hdr, 1024);
-	buf_printf(&hdr, "Return-Path: <%s>\r\nDelivered-To: %s\r\n", e->from,
-	    rc->addr);
-	r = maildir_deliver(q.rt->mail_fd, rc->mailbox, q.rt->cfg->hostname,
-	    hdr.data, hdr.len, fd, e->content_off, name, sizeof(name));
+	buf_printf(&hdr, "Return-Path: <%s>\r\nDelivered-To: %s\r\n", m->e.from,
+	    addr);
+	r = maildir_deliver(q.rt->mail_fd, mailbox, q.rt->cfg->hostname,
+	    hdr.data, hdr.len, m->fd, m->e.content_off, name, sizeof(name));
 	buf_free(&hdr);
 	if (r == -1) {
 		log_warn("id=%s to=<%s> relay=local mailbox=%s status=deferred (%s)",
-		    e->id, rc->addr, rc->mailbox, strerror(errno));
+		    m->id, addr, mailbox, strerror(errno));
 		return -1;
 	}
 	log_info("id=%s to=<%s> relay=local mailbox=%s status=sent (new/%s)",
-	    e->id, rc->addr, rc->mailbox, name);
+	    m->id, addr, mailbox, name);
 	return 0;
+}
+
+/* One pending local recipient: 0 delivered (mark D), 1 failed for good
+ * (in m->fails), -1 try again later. */
+static int
+local_one(struct qmsg *m, size_t idx)
+{
+	const struct config *cfg = q.rt->cfg;
+	struct queue_rcpt *rc = &m->e.rcpts[idx];
+	struct aliases_target *t = NULL;
+	struct queue_envelope ne;
+	enum aliases_status st;
+	char nid[QUEUE_ID_LEN + 1], why[600];
+	size_t n = 0, i, nremote = 0;
+	int r = 0;
+
+	if (!aliases_has(q.aliases, rc->mailbox))
+		return deliver_local(m, rc->mailbox, rc->addr);
+	st = aliases_expand(q.aliases, rc->mailbox, cfg->local_domains,
+	    cfg->n_local_domains, delim(), cfg->local_domains[0], &t, &n);
+	if (st != ALIASES_OK) {
+		(void)xsnprintf(why, sizeof(why), "%s for alias %s",
+		    st == ALIASES_LOOP ? "alias loop" :
+		    "alias expansion too large", rc->mailbox);
+		log_info("id=%s to=<%s> relay=local status=bounced (%s)",
+		    m->id, rc->addr, why);
+		add_fail(m, idx, st == ALIASES_LOOP ? "5.4.6" : "5.3.0", why,
+		    NULL, 0);
+		return 1;
+	}
+	/* Local targets first, then one new queue file for the remote ones
+	 * (same sender), all before this recipient is marked D. */
+	for (i = 0; i < n; i++) {
+		if (!t[i].local) {
+			nremote++;
+			continue;
+		}
+		if (deliver_local(m, t[i].mailbox, t[i].addr) == -1) {
+			r = -1;
+			goto out;
+		}
+	}
+	if (nremote > 0) {
+		ne = m->e;
+		ne.rcpts = xcalloc(nremote, sizeof(*ne.rcpts));
+		ne.nrcpts = 0;
+		for (i = 0; i < n; i++)
+			if (!t[i].local)
+				rcpt_for(&ne.rcpts[ne.nrcpts++], t[i].addr);
+		r = queue_write_new(&ne, NULL, 0, m->fd, m->e.content_off, nid);
+		if (r == 0)
+			log_info("id=%s to=<%s> alias %s: %zu remote target(s) "
+			    "queued as %s", m->id, rc->addr, rc->mailbox,
+			    nremote, nid);
+		free(ne.rcpts);
+	}
+out:
+	free(t);
+	return r;
+}
+
+/* -- the end of an attempt ------------------------------------------------ */
+
+static void
+msg_free(struct qmsg *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->njobs; i++) {
+		free(m->jobs[i]->rcpts);
+		free(m->jobs[i]);
+	}
+	free(m->jobs);
+	free(m->fails);
+	buf_free(&m->hdr);
+	schedule_free(&m->sched);
+	queue_envelope_free(&m->e);
+	if (m->fd != -1)
+		close(m->fd);
+	free(m);
+}
+
+static void
+finish(struct qmsg *m)
+{
+	const struct config *cfg = q.rt->cfg;
+	time_t now = time(NULL);
+	size_t i;
+
+	/* Out of time: the temporary failures become permanent. */
+	if (m->remote_temp && schedule_expired(m->e.time, now,
+	    cfg->max_queue_lifetime)) {
+		for (i = 0; i < m->e.nrcpts; i++) {
+			const char *err = schedule_error(&m->sched, i);
+			char diag[SMTPC_TEXT_MAX + 64];
+
+			if (m->e.rcpts[i].status != QUEUE_PENDING ||
+			    m->e.rcpts[i].kind != QUEUE_REMOTE)
+				continue;
+			(void)xsnprintf(diag, sizeof(diag), "delivery time "
+			    "expired; last error: %s", err ? err : "unknown");
+			log_info("id=%s to=<%s> status=bounced (%s)", m->id,
+			    m->e.rcpts[i].addr, diag);
+			add_fail(m, i, "4.4.7", diag, NULL, 0);
+		}
+		m->remote_temp = 0;
+	}
+	/* A bounce exists before any recipient is marked F. */
+	if (m->nfails > 0) {
+		if (bounce(m) == 0) {
+			for (i = 0; i < m->nfails; i++)
+				(void)mark(m, m->fails[i].idx, QUEUE_FAILED);
+		} else {
+			log_warn("id=%s bounce not queued; will retry", m->id);
+			m->remote_temp = 1;
+		}
+	}
+	sync_marks(m);
+	if (!queue_envelope_pending(&m->e)) {
+		if (unlinkat(q.rt->queue_fd, m->id, 0) == 0)
+			log_info("id=%s removed (all recipients done)", m->id);
+		if (q.deferred_fd != -1)
+			unlinkat(q.deferred_fd, m->id, 0);
+	} else if (m->remote_temp) {
+		schedule_fail(&m->sched, now, cfg->retry_min, cfg->retry_max);
+		sched_save(m->id, &m->sched);
+		wake_at(m->sched.next);
+	}
+	msg_free(m);
+}
+
+static void
+job_done(struct dr_job *j, void *arg)
+{
+	struct qmsg *m = j->owner, **pp;
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < j->nrcpts; i++) {
+		struct dr_rcpt *r = &j->rcpts[i];
+		const char *host = r->host[0] ? r->host : "none";
+
+		switch (r->result) {
+		case SMTPC_R_OK:
+			(void)mark(m, r->index, QUEUE_DONE);
+			break;
+		case SMTPC_R_PERM:
+			log_info("id=%s to=<%s> relay=%s status=bounced (%s)",
+			    m->id, r->addr, host, r->reply);
+			add_fail(m, r->index, r->status[0] ? r->status : NULL,
+			    r->reply, r->host, r->from_remote);
+			break;
+		case SMTPC_R_TEMP:
+		case SMTPC_R_PENDING:
+			log_info("id=%s to=<%s> relay=%s status=deferred (%s)",
+			    m->id, r->addr, host, r->reply);
+			(void)schedule_set_error(&m->sched, r->index, r->reply);
+			m->remote_temp = 1;
+			break;
+		}
+	}
+	/* The 250 is recorded now: a crash repeats only what is in flight. */
+	sync_marks(m);
+	if (--m->outstanding > 0)
+		return;
+	for (pp = &q.inflight; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == m) {
+			*pp = m->next;
+			break;
+		}
+	finish(m);
+}
+
+/* Group m's pending remote recipients by destination and submit them. */
+static void
+submit_remote(struct qmsg *m, const int *want)
+{
+	const struct config *cfg = q.rt->cfg;
+	struct stat st;
+	uint64_t size = 0;
+	int eight = content_8bit(m->fd, m->e.content_off);
+	size_t i, k;
+
+	if (fstat(m->fd, &st) == 0 && st.st_size > m->e.content_off)
+		size = (uint64_t)(st.st_size - m->e.content_off);
+	for (i = 0; i < m->e.nrcpts; i++) {
+		const char *at;
+		char key[300], kj[300];
+		struct dr_job *j = NULL;
+		struct dr_rcpt *r;
+
+		if (!want[i])
+			continue;
+		at = strrchr(m->e.rcpts[i].addr, '@');
+		at = at ? at + 1 : "";
+		deliver_remote_dest_key(cfg, at, key, sizeof(key));
+		for (k = 0; k < m->njobs && j == NULL; k++) {
+			deliver_remote_dest_key(cfg, m->jobs[k]->domain, kj,
+			    sizeof(kj));
+			if (strcmp(kj, key) == 0)
+				j = m->jobs[k];
+		}
+		if (j == NULL) {
+			j = xcalloc(1, sizeof(*j));
+			(void)xsnprintf(j->id, sizeof(j->id), "%s", m->id);
+			j->fd = m->fd;
+			j->content_off = m->e.content_off;
+			j->size = size;
+			j->body_8bit = eight;
+			(void)xsnprintf(j->from, sizeof(j->from), "%s", m->e.from);
+			(void)xsnprintf(j->domain, sizeof(j->domain), "%s", at);
+			j->owner = m;
+			m->jobs = xreallocarray(m->jobs, m->njobs + 1,
+			    sizeof(*m->jobs));
+			m->jobs[m->njobs++] = j;
+		}
+		j->rcpts = xreallocarray(j->rcpts, j->nrcpts + 1,
+		    sizeof(*j->rcpts));
+		r = &j->rcpts[j->nrcpts++];
+		memset(r, 0, sizeof(*r));
+		r->index = i;
+		(void)xsnprintf(r->addr, sizeof(r->addr), "%s",
+		    m->e.rcpts[i].addr);
+	}
+	m->outstanding = m->njobs;
+	m->next = q.inflight;
+	q.inflight = m;
+	for (k = 0; k < m->njobs; k++)
+		deliver_remote_submit(m->jobs[k]);
 }
 
 /* Deliver what can be delivered of one queue file. */
 static void
 process_one(const char *id)
 {
-	struct queue_envelope e;
-	char done = QUEUE_DONE;
-	size_t i;
-	int fd, marked = 0, remote = 0;
+	struct qmsg *m;
+	time_t now = time(NULL);
+	size_t i, nremote = 0;
+	int *want, loop;
 
-	fd = openat(q.rt->queue_fd, id, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -1) {
+	if (!q.aliases_loaded || inflight_find(id) != NULL)
+		return;
+	m = xcalloc(1, sizeof(*m));
+	(void)xsnprintf(m->id, sizeof(m->id), "%s", id);
+	m->fd = openat(q.rt->queue_fd, id, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (m->fd == -1) {
 		if (errno != ENOENT)
 			log_warn("id=%s open: %s", id, strerror(errno));
+		free(m);
 		return;
 	}
-	if (read_envelope(fd, &e) == -1) {
-		close(fd);
+	if (read_envelope(m->fd, &m->e) == -1) {
+		close(m->fd);
+		free(m);
 		move_aside(id);
 		return;
 	}
-	for (i = 0; i < e.nrcpts; i++) {
-		struct queue_rcpt *rc = &e.rcpts[i];
+	read_headers(m->fd, m->e.content_off, &m->hdr);
+	sched_load(id, &m->sched);
+	loop = dsn_count_received(m->hdr.data, m->hdr.len) > DSN_LOOP_RECEIVED;
+	want = xcalloc(m->e.nrcpts, sizeof(*want));
+	for (i = 0; i < m->e.nrcpts; i++) {
+		struct queue_rcpt *rc = &m->e.rcpts[i];
+
 		if (rc->status != QUEUE_PENDING)
 			continue;
-		if (rc->kind == QUEUE_REMOTE) {
-			remote++;
+		if (loop) {
+			log_info("id=%s to=<%s> status=bounced (mail loop: "
+			    "more than %d Received: headers)", id, rc->addr,
+			    DSN_LOOP_RECEIVED);
+			add_fail(m, i, "5.4.6", "mail loop: too many Received: "
+			    "headers", NULL, 0);
 			continue;
 		}
-		if (deliver_local(fd, &e, rc) == -1)
-			continue;
-		/* Invariant 3: the Maildir copy is durable; now record it. */
-		if (pwrite(fd, &done, 1, rc->status_off) != 1) {
-			log_warn("id=%s cannot mark recipient done: %s", id,
-			    strerror(errno));
+		if (rc->kind == QUEUE_LOCAL) {
+			/* Invariant 3: the copy is durable; now record it. */
+			if (local_one(m, i) == 0)
+				(void)mark(m, i, QUEUE_DONE);
 			continue;
 		}
-		rc->status = QUEUE_DONE;
-		marked = 1;
+		if (m->sched.next > now) {
+			wake_at(m->sched.next);
+			continue;
+		}
+		want[i] = 1;
+		nremote++;
 	}
-	if (marked && fdatasync(fd) == -1)
-		log_warn("id=%s fdatasync: %s", id, strerror(errno));
-	if (remote && !deferred_seen(id)) {
-		for (i = 0; i < e.nrcpts; i++)
-			if (e.rcpts[i].status == QUEUE_PENDING &&
-			    e.rcpts[i].kind == QUEUE_REMOTE)
-				log_info("id=%s to=<%s> status=deferred (outbound "
-				    "delivery is not available yet)", id,
-				    e.rcpts[i].addr);
-	}
-	if (!queue_envelope_pending(&e)) {
-		if (unlinkat(q.rt->queue_fd, id, 0) == 0)
-			log_info("id=%s removed (all recipients done)", id);
-		deferred_forget(id);
-	}
-	queue_envelope_free(&e);
-	close(fd);
+	sync_marks(m);
+	if (nremote > 0)
+		submit_remote(m, want);
+	else
+		finish(m);
+	free(want);
 }
 
 static void
@@ -220,21 +851,28 @@ inotify_cb(evutil_socket_t fd, short what, void *arg)
 	const struct inotify_event *ev;
 	ssize_t r;
 	char *p;
+	int flush = 0;
 
 	(void)what; (void)arg;
 	while ((r = read(fd, evbuf, sizeof(evbuf))) > 0) {
 		for (p = evbuf; p < evbuf + r; p += sizeof(*ev) + ev->len) {
 			ev = (const struct inotify_event *)p;
-			/* Only renames bring new messages: our own writes to a
-			 * queue file (status bytes) end in IN_CLOSE_WRITE, and
-			 * reacting to those would loop forever. */
 			if (ev->mask & IN_Q_OVERFLOW)
-				scan_queue();
+				flush = 1;
+			else if (ev->len > 0 && strcmp(ev->name,
+			    QMGR_FLUSH_NAME) == 0)
+				flush = 1;
 			else if ((ev->mask & IN_MOVED_TO) && ev->len > 0 &&
 			    queue_id_valid(ev->name))
 				process_one(ev->name);
+			/* IN_CLOSE_WRITE of a queue file is our own status
+			 * update: nothing new. */
 		}
 	}
+	/* queue/.flush: `postern queue flush` set every deferred/ID's next
+	 * to 0; a scan now retries everything. */
+	if (flush)
+		scan_queue();
 }
 
 static void
@@ -251,6 +889,45 @@ sigterm_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(q.base);
 }
 
+static void
+load_aliases(const char *text, size_t len)
+{
+	struct errlist errs = { NULL, 0 };
+	const char *name = q.rt->cfg->aliases_path ? q.rt->cfg->aliases_path :
+	    "aliases";
+	size_t i;
+
+	aliases_free(q.aliases);
+	q.aliases = aliases_parse(name, text, len, &errs);
+	for (i = 0; i < errs.n; i++)
+		log_warn("%s", errs.msgs[i]);
+	errlist_free(&errs);
+	if (q.rt->cfg->aliases_path != NULL)
+		log_info("aliases loaded: %zu", aliases_count(q.aliases));
+	if (!q.aliases_loaded) {
+		q.aliases_loaded = 1;
+		scan_queue();
+	}
+}
+
+static void
+master_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
+    size_t len, void *arg)
+{
+	(void)ipc; (void)id; (void)arg;
+	if (type == IPC_ALIASES_DB)
+		load_aliases(data, len);
+	else
+		log_warn("unexpected message %u from master", type);
+}
+
+static void
+master_eof_cb(struct ipc *ipc, void *arg)
+{
+	(void)ipc; (void)arg;
+	event_base_loopbreak(q.base);
+}
+
 void
 qmgr_main(struct runtime *rt)
 {
@@ -260,9 +937,11 @@ qmgr_main(struct runtime *rt)
 	size_t i;
 
 	q.rt = rt;
-	close(rt->incoming_fd);
+	q.deferred_fd = -1;
 	for (i = 0; i < rt->n_smtp_fds; i++)
 		close(rt->smtp_fds[i]);
+	for (i = 0; i < rt->n_pop3_fds; i++)
+		close(rt->pop3_fds[i]);
 	/* Watch queue/ through our descriptor: works inside root-only parents. */
 	q.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", rt->queue_fd);
@@ -270,18 +949,36 @@ qmgr_main(struct runtime *rt)
 	    inotify_add_watch(q.inotify_fd, path, IN_MOVED_TO | IN_CLOSE_WRITE) == -1)
 		log_warn("inotify on queue/: %s; relying on rescans",
 		    strerror(errno));
+	(void)pickup_init(rt);		/* maildrop/ -> queue/ (postern sendmail) */
 	proc_drop(rt);
+	if (mkdirat(rt->spool_fd, "deferred", 0700) == -1 && errno != EEXIST)
+		log_warn("spool: cannot create deferred/: %s", strerror(errno));
+	q.deferred_fd = openat(rt->spool_fd, "deferred", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC | O_NOFOLLOW);
+	if (q.deferred_fd == -1)
+		log_warn("spool: deferred/: %s; retry times will not survive "
+		    "a restart", strerror(errno));
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	q.base = event_base_new();
 	if (q.base == NULL)
 		fatal("event_base_new failed");
+	(void)deliver_remote_init(q.base, rt->cfg, job_done, NULL);
 	iev = event_new(q.base, q.inotify_fd, EV_READ | EV_PERSIST, inotify_cb, NULL);
 	if (q.inotify_fd != -1)
 		event_add(iev, NULL);
 	rescan = event_new(q.base, -1, EV_PERSIST, rescan_cb, NULL);
 	event_add(rescan, &tv);
+	q.wake_ev = evtimer_new(q.base, wake_cb, NULL);
 	sig = evsignal_new(q.base, SIGTERM, sigterm_cb, NULL);
 	evsignal_add(sig, NULL);
-	scan_queue();
+	pickup_start(q.base);
+	/* The first scan waits for the aliases table (an alias must never be
+	 * delivered as a mailbox of its own name). */
+	if (rt->queue_master_fd != -1)
+		q.master = ipc_new(q.base, rt->queue_master_fd, master_msg_cb,
+		    master_eof_cb, NULL);
+	if (q.master == NULL)
+		load_aliases("", 0);
 	event_base_dispatch(q.base);
 	exit(0);
 }

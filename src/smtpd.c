@@ -30,6 +30,7 @@
 #include "proc.h"
 #include "queue.h"
 #include "relay.h"
+#include "slots.h"
 #include "smtp_session.h"
 
 #define SMTPD_WRITE_CHUNK	65536
@@ -58,9 +59,8 @@ static struct smtpd {
 	struct ipc	*auth;
 	struct evconnlistener **listeners;
 	size_t		nlisteners;
-	struct conn	**slots;
-	uint32_t	*gens;
-	size_t		nslots;
+	struct slots	conns;		/* live connections by id */
+	struct grants	grants;		/* POP-before-SMTP, from auth */
 	struct conn	**commits;	/* waiting for the next group commit */
 	size_t		ncommits, commits_cap;
 	struct event	*commit_ev;
@@ -71,36 +71,6 @@ static struct smtpd {
 
 static void conn_process(struct conn *c);
 static void conn_free(struct conn *c);
-
-static struct conn *
-conn_by_id(uint64_t id)
-{
-	uint32_t slot = (uint32_t)id, gen = (uint32_t)(id >> 32);
-
-	if (slot >= d.nslots || d.slots[slot] == NULL || d.gens[slot] != gen)
-		return NULL;
-	return d.slots[slot];
-}
-
-static void
-conn_register(struct conn *c)
-{
-	size_t i;
-
-	for (i = 0; i < d.nslots; i++)
-		if (d.slots[i] == NULL)
-			break;
-	if (i == d.nslots) {
-		d.slots = xreallocarray(d.slots, d.nslots + 64, sizeof(*d.slots));
-		d.gens = xreallocarray(d.gens, d.nslots + 64, sizeof(*d.gens));
-		memset(d.slots + d.nslots, 0, 64 * sizeof(*d.slots));
-		memset(d.gens + d.nslots, 0, 64 * sizeof(*d.gens));
-		d.nslots += 64;
-	}
-	d.slots[i] = c;
-	d.gens[i]++;
-	c->id = (uint64_t)d.gens[i] << 32 | i;
-}
 
 /* ---- the session's requests (smtp_session_ops) ---- */
 
@@ -477,7 +447,7 @@ conn_free(struct conn *c)
 		return;
 	if (c->msg_fd != -1)
 		op_message_abort(c);
-	d.slots[(uint32_t)c->id] = NULL;
+	slots_remove(&d.conns, c->id);
 	smtp_session_free(&c->s);
 	buf_free(&c->wbuf);
 	free(c);
@@ -512,7 +482,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c = xcalloc(1, sizeof(*c));
 	c->msg_fd = -1;
 	buf_init(&c->wbuf, SMTPD_WRITE_CHUNK * 2);
-	conn_register(c);
+	c->id = slots_add(&d.conns, c);
 	/* Unique per process lifetime (slots are reused, the counter is not),
 	 * and across restarts by the time prefix. */
 	snprintf(c->sid, sizeof(c->sid), "%08X%06X", (unsigned)time(NULL),
@@ -523,6 +493,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		fatal("out of memory");
 	d.nconns++;
 	smtp_session_init(&c->s, d.rt->cfg, &d.policy, &client, &ops, c);
+	c->s.grants = &d.grants;
 	netaddr_format(&client.addr, ip, sizeof(ip));
 	netaddr_format(&client.local_addr, lip, sizeof(lip));
 	log_info("session=%s connect from [%s]:%u to [%s]", c->sid, ip, port, lip);
@@ -551,10 +522,15 @@ auth_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	unsigned char r;
 
 	(void)ipc; (void)arg;
+	if (type == IPC_GRANTS) {
+		/* The whole POP-before-SMTP table; sessions point at it. */
+		grants_parse(&d.grants, data, len);
+		return;
+	}
 	if (type != IPC_USER_LOOKUP_REPLY || len != 1)
 		fatal("auth sent an unexpected message (type %u, %zu bytes)",
 		    type, len);
-	if ((c = conn_by_id(id)) == NULL || c->s.wait != SMTP_WAIT_USER)
+	if ((c = slots_get(&d.conns, id)) == NULL || c->s.wait != SMTP_WAIT_USER)
 		return;		/* the session is gone */
 	r = *(const unsigned char *)data;
 	smtp_session_user_result(&c->s, r == SMTP_USER_FOUND ? SMTP_USER_FOUND :
@@ -579,12 +555,13 @@ sigterm_cb(evutil_socket_t sig, short what, void *arg)
 	(void)sig; (void)what; (void)arg;
 	for (i = 0; i < d.nlisteners; i++)
 		evconnlistener_disable(d.listeners[i]);
-	for (i = 0; i < d.nslots; i++)
-		if (d.slots[i] != NULL && d.slots[i]->bev != NULL &&
-		    !d.slots[i]->committing) {
-			smtp_session_shutdown(&d.slots[i]->s);
-			conn_flush(d.slots[i]);
+	for (i = 0; i < d.conns.n; i++) {
+		struct conn *c = d.conns.v[i];
+		if (c != NULL && c->bev != NULL && !c->committing) {
+			smtp_session_shutdown(&c->s);
+			conn_flush(c);
 		}
+	}
 	event_base_loopexit(d.base, &tv);
 }
 
@@ -603,6 +580,8 @@ smtpd_main(struct runtime *rt, int auth_fd)
 	d.policy.rules = rt->cfg->rules;
 	close(rt->mail_fd);
 	close(rt->spool_fd);
+	for (i = 0; i < rt->n_pop3_fds; i++)
+		close(rt->pop3_fds[i]);
 	proc_drop(rt);
 
 	d.base = event_base_new();

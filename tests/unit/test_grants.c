@@ -88,12 +88,71 @@ test_grants_put_revoke_expire(void **state)
 	grants_free(NULL);
 }
 
+static void
+test_grants_file_roundtrip(void **state)
+{
+	struct grants g = { NULL, 0 }, h = { NULL, 0 };
+	struct netaddr a4, a6;
+	struct buf b;
+
+	(void)state;
+	assert_int_equal(netaddr_parse("192.0.2.7", &a4), 0);
+	assert_int_equal(netaddr_parse("2001:db8::1", &a6), 0);
+	grants_put(&g, &a4, "alice", 1795812345);
+	grants_put(&g, &a6, "bob", 1795812999);
+	buf_init(&b, 4096);
+	assert_int_equal(grants_format(&g, &b), 0);
+	assert_string_equal(b.data, "192.0.2.7 alice 1795812345\n"
+	    "2001:db8::1 bob 1795812999\n");
+	assert_int_equal(grants_parse(&h, b.data, b.len), 0);
+	assert_int_equal(h.n, 2);
+	assert_non_null(grants_lookup(&h, &a6, 1795812998));
+	assert_null(grants_lookup(&h, &a6, 1795812999));
+	assert_string_equal(grants_lookup(&h, &a4, 0)->user, "alice");
+	buf_free(&b);
+	grants_free(&g);
+	grants_free(&h);
+}
+
+static void
+test_grants_parse_rejects(void **state)
+{
+	static const char *const bad[] = {
+		"192.0.2.7 alice\n",			/* no expiry */
+		"192.0.2.7 alice 12x\n",		/* bad expiry */
+		"192.0.2.7 alice -5\n",		/* negative */
+		"mx.example alice 5\n",		/* not an address */
+		"192.0.2.7  5\n",			/* empty user */
+		"192.0.2.7 a b 5\n",			/* space in user */
+		"192.0.2.7 al\tice 5\n",		/* control byte */
+		"192.0.2.7 alice 5 6\n",		/* trailing field */
+	};
+	struct grants g = { NULL, 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t n = strlen(bad[i]);
+		char *copy = malloc(n);		/* exact size: no NUL to lean on */
+		memcpy(copy, bad[i], n);
+		assert_int_equal(grants_parse(&g, copy, n), 1);
+		assert_int_equal(g.n, 0);
+		free(copy);
+	}
+	/* Good lines around a bad one survive. */
+	assert_int_equal(grants_parse(&g, "192.0.2.1 a 9\nxx\n192.0.2.2 b 9", 30), 1);
+	assert_int_equal(g.n, 2);
+	grants_free(&g);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grants_lookup),
 		cmocka_unit_test(test_grants_put_revoke_expire),
+		cmocka_unit_test(test_grants_file_roundtrip),
+		cmocka_unit_test(test_grants_parse_rejects),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

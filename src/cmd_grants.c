@@ -1,0 +1,179 @@
+/* cmd_grants - `postern grants -c FILE [list|revoke IP]`: show and revoke
+ *              POP-before-SMTP relay grants. Works whether the server runs
+ *              or not: the file is edited under spool/grants.lock, the lock
+ *              the auth process takes, and auth picks the change up within
+ *              a second and tells smtpd.
+ * Trusts: the config; the IP argument is parsed, never used as a path. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cmds.h"
+#include "config.h"
+#include "grants.h"
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: postern grants -c FILE [list|revoke IP]\n");
+	return 1;
+}
+
+static int
+read_grants(int spool_fd, struct grants *g)
+{
+	struct buf b;
+	char chunk[8192];
+	ssize_t r;
+	int fd = openat(spool_fd, "grants", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	buf_init(&b, 1024 * 1024);
+	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(&b, chunk, (size_t)r) == -1)
+			break;
+	close(fd);
+	grants_parse(g, b.data ? b.data : "", b.len);
+	buf_free(&b);
+	return r == -1 ? -1 : 0;
+}
+
+static int
+fchown_like_spool(int spool_fd, int fd)
+{
+	struct stat st;
+
+	if (fstat(spool_fd, &st) == -1)
+		return -1;
+	if (geteuid() != 0)
+		return 0;
+	return fchown(fd, st.st_uid, st.st_gid);
+}
+
+static int
+write_grants(int spool_fd, const struct grants *g)
+{
+	struct buf b;
+	int fd, rc = -1;
+
+	buf_init(&b, 1024 * 1024);
+	if (grants_format(g, &b) == -1)
+		goto out;
+	fd = openat(spool_fd, "grants.tmp", O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1)
+		goto out;
+	/* Run as root, we still write the file for the spool's owner: the
+	 * auth process (run-as user) must be able to read it. */
+	if (fchown_like_spool(spool_fd, fd) == -1) {
+		close(fd);
+		goto out;
+	}
+	if ((b.len && write(fd, b.data, b.len) != (ssize_t)b.len) ||
+	    fsync(fd) == -1) {
+		close(fd);
+		goto out;
+	}
+	close(fd);
+	if (renameat(spool_fd, "grants.tmp", spool_fd, "grants") == 0) {
+		fsync(spool_fd);
+		rc = 0;
+	}
+out:
+	buf_free(&b);
+	return rc;
+}
+
+int
+cmd_grants(int argc, char **argv)
+{
+	struct errlist errs = { NULL, 0 };
+	struct grants g = { NULL, 0 };
+	struct config *c = NULL;
+	struct netaddr addr;
+	const char *file = NULL, *verb = "list", *ip = NULL;
+	char text[64], when[32];
+	time_t now = time(NULL);
+	int k, spool_fd = -1, lock = -1, ret = CMDS_EX_TEMPFAIL;
+	size_t i;
+
+	for (k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "-c") == 0 && k + 1 < argc)
+			file = argv[++k];
+		else if (strcmp(argv[k], "list") == 0 || strcmp(argv[k], "revoke") == 0)
+			verb = argv[k];
+		else if (ip == NULL && strcmp(verb, "revoke") == 0)
+			ip = argv[k];
+		else
+			return usage();
+	}
+	if (file == NULL || (strcmp(verb, "revoke") == 0) != (ip != NULL))
+		return usage();
+	if (ip != NULL && netaddr_parse(ip, &addr) == -1) {
+		fprintf(stderr, "postern: grants: '%s' is not an IP address\n", ip);
+		return 1;
+	}
+	if ((c = config_load(file, &errs)) == NULL) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		errlist_free(&errs);
+		return CMDS_EX_CONFIG;
+	}
+	spool_fd = open(c->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (spool_fd == -1) {
+		if (errno == ENOENT && ip == NULL) {
+			ret = 0;	/* never started: no grants */
+			goto done;
+		}
+		fprintf(stderr, "postern: %s: %s\n", c->spool, strerror(errno));
+		goto done;
+	}
+	lock = openat(spool_fd, "grants.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock == -1 || fchown_like_spool(spool_fd, lock) == -1 ||
+	    flock(lock, LOCK_EX) == -1 ||
+	    read_grants(spool_fd, &g) == -1) {
+		fprintf(stderr, "postern: %s/grants: %s\n", c->spool, strerror(errno));
+		goto done;
+	}
+	if (ip == NULL) {
+		for (i = 0; i < g.n; i++) {
+			struct tm tm;
+			if (g.v[i].expires <= now)
+				continue;
+			gmtime_r(&g.v[i].expires, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			printf("%s user=%s expires=%s (%llds)\n",
+			    netaddr_format(&g.v[i].addr, text, sizeof(text)),
+			    g.v[i].user, when, (long long)(g.v[i].expires - now));
+		}
+		ret = 0;
+		goto done;
+	}
+	if (!grants_revoke(&g, &addr)) {
+		fprintf(stderr, "postern: grants: no grant for %s\n", ip);
+		ret = 1;
+		goto done;
+	}
+	if (write_grants(spool_fd, &g) == -1) {
+		fprintf(stderr, "postern: %s/grants: %s\n", c->spool, strerror(errno));
+		goto done;
+	}
+	printf("postern: grant for %s revoked\n", ip);
+	ret = 0;
+done:
+	if (lock != -1)
+		close(lock);
+	if (spool_fd != -1)
+		close(spool_fd);
+	grants_free(&g);
+	config_free(c);
+	return ret;
+}
