@@ -65,6 +65,13 @@ lint:
 install: all
 	install -d $(DESTDIR)/usr/sbin
 	install -m 0755 postern $(DESTDIR)/usr/sbin/postern
+	@# A sendmail link for cron, PHP, mail(1): never over another MTA's.
+	@if [ -e $(DESTDIR)/usr/sbin/sendmail ] || [ -L $(DESTDIR)/usr/sbin/sendmail ]; then \
+		echo "install: $(DESTDIR)/usr/sbin/sendmail exists; left alone (use 'postern sendmail')"; \
+	else \
+		echo "ln -sf postern $(DESTDIR)/usr/sbin/sendmail"; \
+		ln -sf postern $(DESTDIR)/usr/sbin/sendmail; \
+	fi
 
 clean:
 	rm -rf build build-asan build-fuzz postern

@@ -68,7 +68,10 @@ static struct auth {
 	struct stat	grants_st;	/* the file as we last wrote or read it */
 	struct failure	*fails;
 	size_t		nfails;
+	int		smtpd_fd, pop3d_fd;	/* until open_clients() */
 } a;
+
+static void open_clients(void);
 
 static void
 load_table(struct users **t, const char *path, const char *text, size_t len,
@@ -421,8 +424,10 @@ master_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
     size_t len, void *arg)
 {
 	(void)ipc; (void)id; (void)arg;
-	if (type == IPC_USERS_DB)
+	if (type == IPC_USERS_DB) {
 		load_table(&a.users, a.cfg->users_path, data, len, "user table");
+		open_clients();
+	}
 	else if (type == IPC_SECRETS_DB)
 		load_table(&a.secrets, a.cfg->secrets_path, data, len, "APOP secrets");
 	else if (type == IPC_ALIASES_DB)
@@ -485,6 +490,20 @@ eof_cb(struct ipc *ipc, void *arg)
 	exit(0);
 }
 
+/* The first user table has arrived (the master sends it, the secrets and
+ * the aliases together at start-up): start answering the other processes,
+ * so that no early RCPT gets a 451 for want of a table. */
+static void
+open_clients(void)
+{
+	if (a.smtpd != NULL)
+		return;
+	a.smtpd = ipc_new(a.base, a.smtpd_fd, smtpd_msg_cb, eof_cb, NULL);
+	if (a.pop3d_fd != -1)
+		a.pop3d = ipc_new(a.base, a.pop3d_fd, pop3d_msg_cb, eof_cb, NULL);
+	grants_push();
+}
+
 void
 auth_main(struct runtime *rt, int master_fd, int smtpd_fd, int pop3d_fd)
 {
@@ -507,9 +526,10 @@ auth_main(struct runtime *rt, int master_fd, int smtpd_fd, int pop3d_fd)
 	if (a.base == NULL)
 		fatal("event_base_new failed");
 	a.master = ipc_new(a.base, master_fd, master_msg_cb, eof_cb, NULL);
-	a.smtpd = ipc_new(a.base, smtpd_fd, smtpd_msg_cb, eof_cb, NULL);
-	if (pop3d_fd != -1)
-		a.pop3d = ipc_new(a.base, pop3d_fd, pop3d_msg_cb, eof_cb, NULL);
+	/* smtpd's and pop3d's questions wait in their sockets until the
+	 * master's tables are here (open_clients). */
+	a.smtpd_fd = smtpd_fd;
+	a.pop3d_fd = pop3d_fd;
 	/* Grants survive restarts: load them, drop the expired, tell smtpd. */
 	lock = grants_lock();
 	grants_reload(1);

@@ -23,4 +23,16 @@ int	cmd_user(int argc, char **argv);
 /* postern relay-check -c FILE --client IP [--auth USER] --from ADDR
  * --rcpt ADDR: 0 accept (local or relay), 1 reject, 2 usage/config error. */
 int	cmd_relaycheck(int argc, char **argv);
+/* postern queue -c FILE list|flush|delete ID...|hold ID...|release ID...
+ * (cmd_queue.c): 0 done, 1 usage or no such message, 75 I/O trouble,
+ * 78 bad config. Works on the spool whether the server runs or not. */
+int	cmd_queue(int argc, char **argv);
+/* postern sendmail [flags] [--] [RCPT...], or run as "sendmail"
+ * (cmd_sendmail.c): 0 dropped into spool/maildrop, 64 usage, 65 bad
+ * address or data, 75 temporary failure, 78 bad config. */
+int	cmd_sendmail(int argc, char **argv);
+/* `postern grants -c FILE [list|revoke IP]` (cmd_grants.c): the
+ * POP-before-SMTP grants in spool/grants. 0 done, 1 usage or no such
+ * grant, 75 I/O trouble, 78 bad config. */
+int	cmd_grants(int argc, char **argv);
 #endif

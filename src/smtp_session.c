@@ -604,8 +604,13 @@ cmd_rcpt(struct smtp_session *s, const char *verb, char *args, size_t rest)
 		rcpt_unknown(s, &r);
 		return;
 	}
-	for (i = 0; r.addr.local[i] != '\0'; i++)
+	for (i = 0; r.addr.local[i] != '\0'; i++) {
+		/* recipient_delimiter: alice+lists@ is alice's (issue 4). */
+		if (i > 0 && s->cfg->recipient_delimiter != NULL &&
+		    r.addr.local[i] == s->cfg->recipient_delimiter[0])
+			break;
 		r.mailbox[i] = (char)tolower((unsigned char)r.addr.local[i]);
+	}
 	r.mailbox[i] = '\0';
 	if (!users_name_valid(r.mailbox)) {
 		rcpt_unknown(s, &r);

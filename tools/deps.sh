@@ -3,7 +3,8 @@
 # Runs apt-get update at most once. Needs root when anything is missing.
 set -e
 PKGS="gcc make pkg-config libevent-dev libc-ares-dev libssl-dev libcrypt-dev
-libcmocka-dev python3 swaks iproute2 procps"
+libcmocka-dev python3 swaks iproute2 procps dnsmasq-base postfix
+curl fetchmail"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -16,7 +17,16 @@ if [ -n "$missing" ]; then
 	fi
 	echo "deps: installing$missing"
 	apt-get update -qq
+	# postfix is installed only for smtp-sink (outbound tests): no
+	# configuration, and no daemon may be left running or bound to port 25.
+	# dnsmasq-base is the binary alone (the dnsmasq package starts a daemon).
+	echo 'postfix postfix/main_mailer_type select No configuration' |
+		debconf-set-selections
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+	if command -v postfix >/dev/null 2>&1; then
+		postfix stop >/dev/null 2>&1 || true
+		(systemctl disable --now postfix >/dev/null 2>&1) || true
+	fi
 fi
 # As root, postern's children run as the system user 'postern'.
 if [ "$(id -u)" = 0 ] && ! getent passwd postern >/dev/null; then

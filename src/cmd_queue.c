@@ -1,0 +1,713 @@
+/* cmd_queue - `postern queue -c FILE [list|flush|delete ID...|hold ID...|
+ *             release ID...]`: the administrator's view of the queue, like
+ *             mailq and postsuper, working on the spool files directly so
+ *             that it works whether the server runs or not.
+ * Trusts: the administrator's command line and config; queue file ids are
+ *         checked with queue_id_valid (no "../", no dot files).
+ * Gives:  list: every message in queue/ and hold/ (held ones marked "!"):
+ *         id, size, age, sender, pending recipients and each one's last
+ *         error from deferred/ID. flush: "next 0" in every deferred/ID
+ *         (atomic rewrite, owner and mode kept), then queue/.flush is
+ *         created and removed to wake the queue process. delete: unlink
+ *         queue/ID (or hold/ID) and deferred/ID. hold: rename queue/ID ->
+ *         hold/ID. release: rename back (without replacing) and "next 0".
+ * Exit:   0 done, 1 usage or no such message, 75 I/O trouble, 78 config.
+ * Never:  edits a queue file's contents; a message being delivered while
+ *         it is held or deleted finishes that delivery (the queue process
+ *         holds it open), which is the at-least-once rule of queue.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cmd_queue.h"
+#include "cmds.h"
+#include "config.h"
+#include "queue.h"
+
+#define CQ_EX_NOTFOUND	1
+#define CQ_TMP_STALE	60	/* seconds: an older deferred/.ID.tmp is left over */
+
+/* ---- pure helpers (cmd_queue.h) ---- */
+
+static int
+parse_ull(const char *s, size_t n, unsigned long long *v_r)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 19)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*v_r = v;
+	return 0;
+}
+
+void
+cmd_queue_deferred_parse(const char *text, size_t len,
+    struct cmd_queue_deferred *d)
+{
+	const char *line, *nl, *sp;
+	unsigned long long v;
+	size_t pos, n, i, k;
+	char *t;
+
+	memset(d, 0, sizeof(*d));
+	for (pos = 0; pos < len && pos < CMD_QUEUE_DEFERRED_MAX; pos += n + 1) {
+		line = text + pos;
+		nl = memchr(line, '\n', len - pos);
+		n = nl ? (size_t)(nl - line) : len - pos;
+		if (n > 5 && memcmp(line, "next ", 5) == 0) {
+			if (parse_ull(line + 5, n - 5, &v) == 0) {
+				d->next = (long long)(v > 0x7fffffffffffffffull ?
+				    0x7fffffffffffffffull : v);
+				d->has_next = 1;
+			}
+		} else if (n > 9 && memcmp(line, "attempts ", 9) == 0) {
+			if (parse_ull(line + 9, n - 9, &v) == 0)
+				d->attempts = (unsigned long)v;
+		} else if (n > 6 && memcmp(line, "error ", 6) == 0) {
+			sp = memchr(line + 6, ' ', n - 6);
+			if (sp == NULL || parse_ull(line + 6,
+			    (size_t)(sp - (line + 6)), &v) == -1)
+				continue;
+			t = xstrndup(sp + 1, n - (size_t)(sp + 1 - line));
+			for (k = 0; t[k]; k++)
+				if ((unsigned char)t[k] < 0x20 ||
+				    (unsigned char)t[k] >= 0x7f)
+					t[k] = '?';
+			for (i = 0; i < d->nerrors; i++)
+				if (d->errors[i].rcpt == (size_t)v)
+					break;
+			if (i < d->nerrors) {
+				free(d->errors[i].text);
+				d->errors[i].text = t;
+				continue;
+			}
+			d->errors = xreallocarray(d->errors, d->nerrors + 1,
+			    sizeof(*d->errors));
+			d->errors[d->nerrors].rcpt = (size_t)v;
+			d->errors[d->nerrors++].text = t;
+		}
+	}
+}
+
+void
+cmd_queue_deferred_free(struct cmd_queue_deferred *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nerrors; i++)
+		free(d->errors[i].text);
+	free(d->errors);
+	memset(d, 0, sizeof(*d));
+}
+
+const char *
+cmd_queue_deferred_error(const struct cmd_queue_deferred *d, size_t rcpt)
+{
+	size_t i;
+
+	for (i = 0; i < d->nerrors; i++)
+		if (d->errors[i].rcpt == rcpt)
+			return d->errors[i].text;
+	return NULL;
+}
+
+int
+cmd_queue_deferred_flush(const char *text, size_t len, struct buf *out)
+{
+	const char *line, *nl;
+	size_t pos, n;
+	int r = 0, seen = 0;
+
+	for (pos = 0; pos < len; pos += n + 1) {
+		line = text + pos;
+		nl = memchr(line, '\n', len - pos);
+		n = nl ? (size_t)(nl - line) : len - pos;
+		if (n >= 5 && memcmp(line, "next ", 5) == 0)
+			seen = 1;
+	}
+	if (!seen)
+		r |= buf_appends(out, "next 0\n");
+	for (pos = 0; pos < len; pos += n + 1) {
+		line = text + pos;
+		nl = memchr(line, '\n', len - pos);
+		n = nl ? (size_t)(nl - line) : len - pos;
+		if (n >= 5 && memcmp(line, "next ", 5) == 0)
+			r |= buf_appends(out, "next 0\n");
+		else {
+			r |= buf_append(out, line, n);
+			r |= buf_appendc(out, '\n');
+		}
+	}
+	return r ? -1 : 0;
+}
+
+void
+cmd_queue_age(long long secs, char *buf, size_t len)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs < 60)
+		(void)snprintf(buf, len, "%llds", secs);
+	else if (secs < 3600)
+		(void)snprintf(buf, len, "%lldm", secs / 60);
+	else if (secs < 86400)
+		(void)snprintf(buf, len, "%lldh", secs / 3600);
+	else if (secs % 86400 >= 3600)
+		(void)snprintf(buf, len, "%lldd%lldh", secs / 86400,
+		    secs % 86400 / 3600);
+	else
+		(void)snprintf(buf, len, "%lldd", secs / 86400);
+}
+
+/* ---- the spool ---- */
+
+static struct cq {
+	struct config	*cfg;
+	int		spool_fd;
+	int		queue_fd;
+	int		hold_fd;	/* -1 if spool/hold does not exist */
+	int		deferred_fd;	/* -1 if spool/deferred does not exist */
+	int		maildrop_fd;	/* -1 if absent or unreadable */
+} cq;
+
+static int
+subdir(const char *name, int required)
+{
+	int fd = openat(cq.spool_fd, name, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd == -1 && (required || errno != ENOENT))
+		fprintf(stderr, "postern queue: %s/%s: %s\n", cq.cfg->spool,
+		    name, strerror(errno));
+	return fd;
+}
+
+/* Read the whole file name under dfd (at most max bytes) into b, which
+ * the caller frees whatever the result. 0, or -1 with errno. */
+static int
+read_small(int dfd, const char *name, size_t max, struct buf *b,
+    struct stat *st_r)
+{
+	char chunk[8192];
+	ssize_t r;
+	int fd;
+
+	buf_init(b, max);
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd == -1)
+		return -1;
+	if (st_r != NULL && fstat(fd, st_r) == -1) {
+		close(fd);
+		return -1;
+	}
+	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(b, chunk, (size_t)r) == -1)
+			break;
+	close(fd);
+	return r == 0 ? 0 : -1;
+}
+
+/* The envelope of a queue file (up to the empty line). */
+static int
+read_envelope(int dfd, const char *id, struct queue_envelope *e,
+    struct stat *st)
+{
+	struct buf b;
+	char chunk[8192];
+	ssize_t r;
+	off_t off = 0;
+	int fd, rc = -1;
+
+	fd = openat(dfd, id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, st) == -1) {
+		close(fd);
+		return -1;
+	}
+	buf_init(&b, QUEUE_ENVELOPE_MAX);
+	while ((r = pread(fd, chunk, sizeof(chunk), off)) > 0) {
+		if (buf_append(&b, chunk, (size_t)r) == -1)
+			break;
+		off += r;
+		if (memmem(b.data, b.len, "\n\n", 2) != NULL) {
+			rc = queue_envelope_parse(b.data, b.len, e);
+			break;
+		}
+	}
+	buf_free(&b);
+	close(fd);
+	return rc;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char * const *)a, *(char * const *)b);
+}
+
+/* The valid ids in a directory, sorted (ids sort by arrival). */
+static char **
+list_ids(int dfd, size_t *n_r)
+{
+	struct dirent *de;
+	char **ids = NULL;
+	size_t n = 0;
+	DIR *d;
+	int fd;
+
+	*n_r = 0;
+	if (dfd == -1 || (fd = dup(dfd)) == -1)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (!queue_id_valid(de->d_name))
+			continue;
+		ids = xreallocarray(ids, n + 1, sizeof(*ids));
+		ids[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(ids, n, sizeof(*ids), cmp_str);
+	*n_r = n;
+	return ids;
+}
+
+static void
+free_ids(char **ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+/* Print one message; returns its size (0 if unreadable). */
+static long long
+list_one(int dfd, const char *id, int held, time_t now)
+{
+	struct queue_envelope e;
+	struct cmd_queue_deferred d;
+	struct stat st;
+	struct buf b;
+	const char *err;
+	char age[32], next[96];
+	long long size;
+	size_t i;
+
+	if (read_envelope(dfd, id, &e, &st) == -1) {
+		if (errno != ENOENT)
+			printf("%s%c  (unreadable or malformed queue file)\n",
+			    id, held ? '!' : ' ');
+		return 0;
+	}
+	memset(&d, 0, sizeof(d));
+	if (cq.deferred_fd != -1) {
+		if (read_small(cq.deferred_fd, id, CMD_QUEUE_DEFERRED_MAX, &b,
+		    NULL) == 0)
+			cmd_queue_deferred_parse(b.data, b.len, &d);
+		buf_free(&b);
+	}
+	size = (long long)st.st_size - (long long)e.content_off;
+	cmd_queue_age((long long)(now - e.time), age, sizeof(age));
+	next[0] = '\0';
+	if (held)
+		(void)snprintf(next, sizeof(next), "  (held)");
+	else if (d.has_next && d.next > (long long)now) {
+		char in[32];
+
+		cmd_queue_age(d.next - (long long)now, in, sizeof(in));
+		(void)snprintf(next, sizeof(next), "  (attempts %lu, next in %s)",
+		    d.attempts, in);
+	} else if (d.attempts > 0)
+		(void)snprintf(next, sizeof(next), "  (attempts %lu)",
+		    d.attempts);
+	printf("%s%c %9lld %6s  <%s>%s\n", id, held ? '!' : ' ', size, age,
+	    e.from, next);
+	for (i = 0; i < e.nrcpts; i++) {
+		if (e.rcpts[i].status != QUEUE_PENDING)
+			continue;
+		err = cmd_queue_deferred_error(&d, i);
+		printf("      <%s>%s%s\n", e.rcpts[i].addr, err ? ": " : "",
+		    err ? err : "");
+	}
+	cmd_queue_deferred_free(&d);
+	queue_envelope_free(&e);
+	return size;
+}
+
+static int
+do_list(void)
+{
+	char **q, **h;
+	size_t nq, nh, i, nmd = 0;
+	long long total = 0;
+	time_t now = time(NULL);
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	q = list_ids(cq.queue_fd, &nq);
+	h = list_ids(cq.hold_fd, &nh);
+	if (cq.maildrop_fd != -1 && (fd = dup(cq.maildrop_fd)) != -1) {
+		if ((dir = fdopendir(fd)) != NULL) {
+			while ((de = readdir(dir)) != NULL)
+				nmd += queue_id_valid(de->d_name);
+			closedir(dir);
+		} else
+			close(fd);
+	}
+	if (nq + nh == 0)
+		printf("Mail queue is empty\n");
+	else
+		printf("%-19s  %9s %6s  %s\n", "ID (! held)", "SIZE", "AGE",
+		    "SENDER / PENDING RECIPIENTS: LAST ERROR");
+	for (i = 0; i < nq; i++)
+		total += list_one(cq.queue_fd, q[i], 0, now);
+	for (i = 0; i < nh; i++)
+		total += list_one(cq.hold_fd, h[i], 1, now);
+	if (nq + nh > 0)
+		printf("-- %zu message%s (%zu held), %lld bytes\n", nq + nh,
+		    nq + nh == 1 ? "" : "s", nh, total);
+	if (nmd > 0)
+		printf("-- %zu message%s in maildrop/ waiting for pickup\n",
+		    nmd, nmd == 1 ? "" : "s");
+	free_ids(q, nq);
+	free_ids(h, nh);
+	return CMDS_EX_OK;
+}
+
+/* Rewrite deferred/ID with "next 0"; 0, 1 skipped (being written), -1. */
+static int
+flush_one(const char *id)
+{
+	char tmp[QUEUE_ID_LEN + 8];
+	struct stat st, tst;
+	struct buf in, out;
+	int fd = -1, rv = -1, tries;
+
+	if (read_small(cq.deferred_fd, id, CMD_QUEUE_DEFERRED_MAX, &in, &st) == -1) {
+		int saved = errno;
+
+		buf_free(&in);
+		errno = saved;
+		return saved == ENOENT ? 1 : -1;
+	}
+	buf_init(&out, CMD_QUEUE_DEFERRED_MAX + 16);
+	if (cmd_queue_deferred_flush(in.data, in.len, &out) == -1)
+		goto done;
+	(void)snprintf(tmp, sizeof(tmp), ".%s.tmp", id);
+	for (tries = 0; tries < 2 && fd == -1; tries++) {
+		fd = openat(cq.deferred_fd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_CLOEXEC | O_NOFOLLOW, st.st_mode & 0777);
+		if (fd != -1 || errno != EEXIST)
+			break;
+		/* The queue process may be writing it right now; a stale
+		 * one (a crash) is removed. */
+		if (fstatat(cq.deferred_fd, tmp, &tst, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    time(NULL) - tst.st_mtime > CQ_TMP_STALE)
+			unlinkat(cq.deferred_fd, tmp, 0);
+		else {
+			rv = 1;
+			goto done;
+		}
+	}
+	if (fd == -1)
+		goto done;
+	/* Keep owner and mode: the queue process (another uid) rewrites it. */
+	if ((geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) == -1) ||
+	    fchmod(fd, st.st_mode & 0777) == -1 ||
+	    write(fd, out.data, out.len) != (ssize_t)out.len || fsync(fd) == -1 ||
+	    close(fd) == -1) {
+		fd = -1;
+		unlinkat(cq.deferred_fd, tmp, 0);
+		goto done;
+	}
+	fd = -1;
+	if (renameat(cq.deferred_fd, tmp, cq.deferred_fd, id) == -1) {
+		unlinkat(cq.deferred_fd, tmp, 0);
+		goto done;
+	}
+	/* Delivered meanwhile? Then the state we wrote back is stale. */
+	if (fstatat(cq.queue_fd, id, &tst, AT_SYMLINK_NOFOLLOW) == -1 &&
+	    (cq.hold_fd == -1 ||
+	    fstatat(cq.hold_fd, id, &tst, AT_SYMLINK_NOFOLLOW) == -1))
+		unlinkat(cq.deferred_fd, id, 0);
+	rv = 0;
+done:
+	if (fd != -1)
+		close(fd);
+	buf_free(&in);
+	buf_free(&out);
+	return rv;
+}
+
+/* Wake the queue process: IN_CLOSE_WRITE on queue/.flush. */
+static int
+poke_queue(void)
+{
+	int fd = openat(cq.queue_fd, ".flush", O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd == -1 || close(fd) == -1) {
+		fprintf(stderr, "postern queue: %s/queue/.flush: %s\n",
+		    cq.cfg->spool, strerror(errno));
+		return -1;
+	}
+	unlinkat(cq.queue_fd, ".flush", 0);
+	return 0;
+}
+
+static int
+do_flush(void)
+{
+	char **ids;
+	size_t n, i, done = 0;
+	int ex = CMDS_EX_OK, r;
+
+	ids = list_ids(cq.deferred_fd, &n);
+	for (i = 0; i < n; i++) {
+		r = flush_one(ids[i]);
+		if (r == -1) {
+			fprintf(stderr, "postern queue: deferred/%s: %s\n",
+			    ids[i], strerror(errno));
+			ex = CMDS_EX_TEMPFAIL;
+		} else if (r == 0)
+			done++;
+	}
+	free_ids(ids, n);
+	if (cq.deferred_fd != -1 && fsync(cq.deferred_fd) == -1)
+		ex = CMDS_EX_TEMPFAIL;
+	if (poke_queue() == -1)
+		ex = CMDS_EX_TEMPFAIL;
+	printf("flush: %zu deferred message%s due now; queue process "
+	    "notified\n", done, done == 1 ? "" : "s");
+	return ex;
+}
+
+/* spool/hold, created like the master does when missing. */
+static int
+ensure_hold(void)
+{
+	struct stat st;
+
+	if (cq.hold_fd != -1)
+		return 0;
+	if (mkdirat(cq.spool_fd, "hold", 0700) == -1 && errno != EEXIST)
+		goto bad;
+	cq.hold_fd = subdir("hold", 1);
+	if (cq.hold_fd == -1)
+		return -1;
+	if (fstat(cq.queue_fd, &st) == -1 ||
+	    (geteuid() == 0 && fchown(cq.hold_fd, st.st_uid, st.st_gid) == -1))
+		goto bad;
+	return 0;
+bad:
+	fprintf(stderr, "postern queue: %s/hold: %s\n", cq.cfg->spool,
+	    strerror(errno));
+	return -1;
+}
+
+static int
+exists(int dfd, const char *id)
+{
+	struct stat st;
+
+	return dfd != -1 && fstatat(dfd, id, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static int
+move(int from_fd, int to_fd, const char *id)
+{
+	if (renameat2(from_fd, id, to_fd, id, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (exists(to_fd, id)) {
+		errno = EEXIST;
+		return -1;
+	}
+	return renameat(from_fd, id, to_fd, id);
+}
+
+static int
+do_one(const char *cmd, const char *id)
+{
+	if (!queue_id_valid(id)) {
+		fprintf(stderr, "postern queue: '%s' is not a queue id\n", id);
+		return CQ_EX_NOTFOUND;
+	}
+	if (strcmp(cmd, "delete") == 0) {
+		if (unlinkat(cq.queue_fd, id, 0) == -1 && (errno != ENOENT ||
+		    cq.hold_fd == -1 || unlinkat(cq.hold_fd, id, 0) == -1)) {
+			if (errno == ENOENT) {
+				fprintf(stderr, "postern queue: %s: no such "
+				    "message\n", id);
+				return CQ_EX_NOTFOUND;
+			}
+			goto io;
+		}
+		if (cq.deferred_fd != -1 &&
+		    unlinkat(cq.deferred_fd, id, 0) == -1 && errno != ENOENT)
+			goto io;
+		printf("%s: deleted\n", id);
+		return CMDS_EX_OK;
+	}
+	if (strcmp(cmd, "hold") == 0) {
+		if (ensure_hold() == -1)
+			return CMDS_EX_TEMPFAIL;
+		if (move(cq.queue_fd, cq.hold_fd, id) == -1) {
+			if (errno == ENOENT && exists(cq.hold_fd, id)) {
+				printf("%s: already on hold\n", id);
+				return CMDS_EX_OK;
+			}
+			if (errno == ENOENT) {
+				fprintf(stderr, "postern queue: %s: no such "
+				    "message\n", id);
+				return CQ_EX_NOTFOUND;
+			}
+			goto io;
+		}
+		if (fsync(cq.hold_fd) == -1 || fsync(cq.queue_fd) == -1)
+			goto io;
+		printf("%s: on hold\n", id);
+		return CMDS_EX_OK;
+	}
+	/* release */
+	if (cq.hold_fd == -1 || move(cq.hold_fd, cq.queue_fd, id) == -1) {
+		if (cq.hold_fd != -1 && errno == EEXIST) {
+			fprintf(stderr, "postern queue: %s: queue/ has a message "
+			    "with this id too; left on hold\n", id);
+			return CQ_EX_NOTFOUND;
+		}
+		if (cq.hold_fd == -1 || errno == ENOENT) {
+			fprintf(stderr, "postern queue: %s: %s\n", id,
+			    exists(cq.queue_fd, id) ? "not on hold" :
+			    "no such message");
+			return CQ_EX_NOTFOUND;
+		}
+		goto io;
+	}
+	if (fsync(cq.queue_fd) == -1 || fsync(cq.hold_fd) == -1)
+		goto io;
+	if (cq.deferred_fd != -1 && flush_one(id) == -1)
+		goto io;
+	printf("%s: released\n", id);
+	return CMDS_EX_OK;
+io:
+	fprintf(stderr, "postern queue: %s %s: %s\n", cmd, id, strerror(errno));
+	return CMDS_EX_TEMPFAIL;
+}
+
+static int
+cq_usage(void)
+{
+	fprintf(stderr, "usage: postern queue -c FILE [list | flush | "
+	    "delete ID... | hold ID... | release ID...]\n");
+	return CQ_EX_NOTFOUND;
+}
+
+int
+cmd_queue(int argc, char **argv)
+{
+	struct errlist errs = { NULL, 0 };
+	const char *file = NULL, *cmd = NULL;
+	char **ids;
+	size_t nids = 0, i;
+	int k, ex = CMDS_EX_OK, r;
+
+	ids = xcalloc((size_t)argc + 1, sizeof(*ids));
+	for (k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "-c") == 0 && k + 1 < argc)
+			file = argv[++k];
+		else if (strcmp(argv[k], "-h") == 0 ||
+		    strcmp(argv[k], "--help") == 0) {
+			free(ids);
+			cq_usage();
+			return CMDS_EX_OK;
+		} else if (argv[k][0] == '-') {
+			free(ids);
+			return cq_usage();
+		} else if (cmd == NULL)
+			cmd = argv[k];
+		else
+			ids[nids++] = argv[k];
+	}
+	if (cmd == NULL)
+		cmd = "list";
+	if (file == NULL ||
+	    ((strcmp(cmd, "list") == 0 || strcmp(cmd, "flush") == 0) && nids) ||
+	    ((strcmp(cmd, "delete") == 0 || strcmp(cmd, "hold") == 0 ||
+	    strcmp(cmd, "release") == 0) && nids == 0) ||
+	    (strcmp(cmd, "list") != 0 && strcmp(cmd, "flush") != 0 &&
+	    strcmp(cmd, "delete") != 0 && strcmp(cmd, "hold") != 0 &&
+	    strcmp(cmd, "release") != 0)) {
+		free(ids);
+		return cq_usage();
+	}
+	cq.spool_fd = cq.queue_fd = cq.hold_fd = cq.deferred_fd = -1;
+	cq.maildrop_fd = -1;
+	if ((cq.cfg = config_load(file, &errs)) == NULL) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		errlist_free(&errs);
+		free(ids);
+		return CMDS_EX_CONFIG;
+	}
+	cq.spool_fd = open(cq.cfg->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cq.spool_fd == -1 || (cq.queue_fd = subdir("queue", 1)) == -1) {
+		if (cq.spool_fd == -1)
+			fprintf(stderr, "postern queue: spool %s: %s\n",
+			    cq.cfg->spool, strerror(errno));
+		ex = CMDS_EX_TEMPFAIL;
+		goto out;
+	}
+	cq.hold_fd = subdir("hold", 0);
+	cq.deferred_fd = subdir("deferred", 0);
+	cq.maildrop_fd = openat(cq.spool_fd, "maildrop", O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (strcmp(cmd, "list") == 0)
+		ex = do_list();
+	else if (strcmp(cmd, "flush") == 0)
+		ex = do_flush();
+	else
+		for (i = 0; i < nids; i++) {
+			r = do_one(cmd, ids[i]);
+			/* The worst outcome wins: 75 over 1 over 0. */
+			if (r == CMDS_EX_TEMPFAIL || (r != CMDS_EX_OK &&
+			    ex == CMDS_EX_OK))
+				ex = r;
+		}
+out:
+	if (cq.maildrop_fd != -1)
+		close(cq.maildrop_fd);
+	if (cq.deferred_fd != -1)
+		close(cq.deferred_fd);
+	if (cq.hold_fd != -1)
+		close(cq.hold_fd);
+	if (cq.queue_fd != -1)
+		close(cq.queue_fd);
+	if (cq.spool_fd != -1)
+		close(cq.spool_fd);
+	free(ids);
+	config_free(cq.cfg);
+	return ex;
+}

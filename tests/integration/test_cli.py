@@ -1,0 +1,312 @@
+"""The subcommands: check, relay-check, user add/passwd/del."""
+import os
+import re
+import time
+
+from harness import PosternTestCase, Server, run_postern
+
+RULES = '127.0.0.9:allow,RELAYCLIENT=""\n127.0.0.66:deny\n'
+
+
+class Check(PosternTestCase):
+
+    def setUp(self):
+        self.srv = self.server(start=False, relay_rules=RULES)
+
+    def write(self, text, name="bad.conf"):
+        path = os.path.join(self.srv.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def base(self, omit=()):
+        return [l for l in self.srv.config_lines() if l.split(" ", 1)[0] not in omit]
+
+    def test_good_config(self):
+        r = run_postern(["check", "-c", self.srv.conf])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout
+        for key, val in (("local_domains", "mydomain.test"), ("hostname", "mx.mydomain.test"),
+                         ("spool", self.srv.spool), ("users", self.srv.users_path),
+                         ("max_message_size", "1024000"), ("relay_rules", self.srv.rules_path),
+                         ("listen_smtp", "127.0.0.1:%d" % self.srv.port)):
+            self.assertRegex(out, r"(?m)^%s\s*=\s*%s\s*$" % (re.escape(key), re.escape(val)))
+        # defaults are printed too (every effective value)
+        self.assertRegex(out, r"(?m)^local_networks\s*=")
+        self.assertRegex(out, r"(?m)^route \* = 127\.0\.0\.1:%d" % self.srv.sink_port)
+
+    def test_defaults_printed(self):
+        lines = self.base(omit=("hostname", "local_networks", "max_message_size", "postmaster"))
+        path = self.write("\n".join(lines) + "\n", "min.conf")
+        r = run_postern(["check", "-c", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"(?m)^max_message_size\s*=\s*10240000\s*$")
+        self.assertRegex(r.stdout, r"(?m)^local_networks\s*=\s*127\.0\.0\.1/32,\s*::1/128\s*$")
+        self.assertRegex(r.stdout, r"(?m)^hostname\s*=\s*\S+")
+
+    def assertErrorAt(self, stderr, path, line, what):
+        rx = r"(?m)^%s:%d: .*%s" % (re.escape(path), line, what)
+        self.assertRegex(stderr, rx)
+
+    def test_unknown_key(self):
+        lines = self.base() + ["# comment", "frobnicate = yes"]
+        path = self.write("\n".join(lines) + "\n")
+        r = run_postern(["check", "-c", path])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertErrorAt(r.stderr, path, len(lines), "frobnicate")
+
+    def test_missing_required_keys(self):
+        for key in ("local_domains", "users", "spool", "listen_smtp"):
+            with self.subTest(key=key):
+                path = self.write("\n".join(self.base(omit=(key,))) + "\n", "miss-%s.conf" % key)
+                r = run_postern(["check", "-c", path])
+                self.assertNotEqual(r.returncode, 0, "missing %s accepted" % key)
+                self.assertRegex(r.stderr, r"%s(:\d+)?: .*%s" % (re.escape(path), key))
+
+    def test_bad_cidr(self):
+        for bad in ("127.0.0.1/33", "::1/129", "300.0.0.1/8", "127.0.0.1/", "localhost",
+                    "127.0.0.1/32,", "10.0.0.0/8 192.168.0.0/16"):
+            with self.subTest(value=bad):
+                lines = self.base(omit=("local_networks",))
+                lines.insert(2, "local_networks = " + bad)
+                path = self.write("\n".join(lines) + "\n")
+                r = run_postern(["check", "-c", path])
+                self.assertNotEqual(r.returncode, 0, "%r accepted" % bad)
+                self.assertErrorAt(r.stderr, path, 3, "local_networks")
+
+    def test_many_errors_all_reported(self):
+        lines = self.base(omit=("local_networks", "max_message_size", "listen_smtp"))
+        lines += ["unknown_one = 1",                 # n+1
+                  "local_networks = 1.2.3.0/99",     # n+2
+                  "max_message_size = lots",         # n+3
+                  "listen_smtp = 127.0.0.1",         # n+4 (no port)
+                  "this line has no equals sign",    # n+5
+                  "route example.com = nohostport"]  # n+6
+        n = len(lines) - 6
+        path = self.write("\n".join(lines) + "\n")
+        r = run_postern(["check", "-c", path])
+        self.assertNotEqual(r.returncode, 0)
+        for i in range(1, 7):
+            self.assertRegex(r.stderr, r"(?m)^%s:%d: " % (re.escape(path), n + i),
+                             "no error reported for line %d" % (n + i))
+
+    def test_value_bounds(self):
+        for key, val, ok in (("max_message_size", "1024", True), ("max_message_size", "1023", False),
+                             ("max_message_size", "2147483647", True),
+                             ("max_message_size", "2147483648", False),
+                             ("max_message_size", "-1", False)):
+            with self.subTest(key=key, val=val):
+                lines = self.base(omit=(key,)) + ["%s = %s" % (key, val)]
+                path = self.write("\n".join(lines) + "\n")
+                r = run_postern(["check", "-c", path])
+                if ok:
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                else:
+                    self.assertNotEqual(r.returncode, 0, "%s = %s accepted" % (key, val))
+                    self.assertErrorAt(r.stderr, path, len(lines), key)
+
+    def test_relay_rules_errors(self):
+        for rules, what in (('127.0.0.9:allow,RELAYCLIENT="@foo"\n', "RELAYCLIENT"),
+                            ('=mail.example.com:allow,RELAYCLIENT=""\n', ""),
+                            ('127.0.0.9:maybe\n', "")):
+            with self.subTest(rules=rules):
+                rpath = self.write(rules, "rules-bad")
+                lines = self.base(omit=("relay_rules",)) + ["relay_rules = " + rpath]
+                path = self.write("\n".join(lines) + "\n")
+                r = run_postern(["check", "-c", path])
+                self.assertNotEqual(r.returncode, 0, "%r accepted" % rules)
+                self.assertErrorAt(r.stderr, rpath, 1, what)
+
+    def test_relay_rules_good_syntax(self):
+        rpath = self.write('# qmail style\n127.:allow,RELAYCLIENT=""\n192.168.1.:allow,RELAY=""\n'
+                           '10.0.0.1-50:allow,RELAYCLIENT=""\n1.2.3.4:deny\n:allow\n', "rules-good")
+        lines = self.base(omit=("relay_rules",)) + ["relay_rules = " + rpath]
+        path = self.write("\n".join(lines) + "\n")
+        r = run_postern(["check", "-c", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_missing_config_file(self):
+        r = run_postern(["check", "-c", os.path.join(self.srv.dir, "nope.conf")])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("nope.conf", r.stderr)
+
+
+class RelayCheck(PosternTestCase):
+
+    def setUp(self):
+        self.srv = self.server(start=False, relay_rules=RULES)
+
+    def rc(self, client, rcpt, sender="x@example.org", auth=None):
+        args = ["relay-check", "-c", self.srv.conf, "--client", client, "--from", sender,
+                "--rcpt", rcpt]
+        if auth:
+            args[3:3] = ["--auth", auth]
+        r = run_postern(args)
+        fields = dict(re.findall(r"(?m)^(decision|reply|rule): (.*)$", r.stdout))
+        return r.returncode, fields, r
+
+    def test_four_cases(self):
+        table = [
+            ("127.0.0.1", "alice@mydomain.test", 0, "accept-local", "250"),
+            ("127.0.0.2", "alice@mydomain.test", 0, "accept-local", "250"),
+            ("127.0.0.1", "bob@example.net", 0, "accept-relay", "250"),
+            ("127.0.0.2", "bob@example.net", 1, "reject", "554 5.7.1 Relay access denied"),
+        ]
+        for client, rcpt, code, decision, reply in table:
+            with self.subTest(client=client, rcpt=rcpt):
+                rc, f, r = self.rc(client, rcpt)
+                self.assertEqual(rc, code, r.stdout + r.stderr)
+                self.assertEqual(f.get("decision"), decision, r.stdout)
+                self.assertTrue(f.get("reply", "").startswith(reply), r.stdout)
+                self.assertTrue(f.get("rule"), "no rule in %r" % r.stdout)
+
+    def test_rules_and_addresses(self):
+        table = [
+            ("127.0.0.9", "bob@example.net", "accept-relay", "relay_rules"),
+            ("127.0.0.66", "bob@example.net", "reject", None),
+            ("127.0.0.2", "bob@example.net", "reject", None),
+            ("::1", "bob@example.net", "accept-relay", "local_networks"),
+            ("::ffff:127.0.0.1", "bob@example.net", "accept-relay", "local_networks"),
+            ("::ffff:127.0.0.2", "bob@example.net", "reject", None),
+            ("::ffff:127.0.0.9", "bob@example.net", "accept-relay", "relay_rules"),
+            ("127.0.0.2", "user%example.net@mydomain.test", "reject", None),
+            ("127.0.0.2", "example.net!user@mydomain.test", "reject", None),
+            ("127.0.0.2", "@mydomain.test:user@example.net", "reject", None),
+            ("127.0.0.2", '"user@example.net"@mydomain.test', "reject", None),
+            ("127.0.0.2", "user@example.net.", "reject", None),
+            ("127.0.0.2", "user@EXAMPLE.NET", "reject", None),
+            ("127.0.0.2", "user@evilmydomain.test", "reject", None),
+            ("127.0.0.2", "user@[127.0.0.2]", "reject", None),
+            ("127.0.0.2", "alice@MYDOMAIN.TEST.", "accept-local", None),
+            ("127.0.0.2", "postmaster", "accept-local", None),
+        ]
+        for client, rcpt, decision, rule in table:
+            with self.subTest(client=client, rcpt=rcpt):
+                rc, f, r = self.rc(client, rcpt)
+                self.assertEqual(f.get("decision"), decision, r.stdout + r.stderr)
+                self.assertEqual(rc, 1 if decision == "reject" else 0)
+                if rule:
+                    self.assertIn(rule, f.get("rule", ""))
+
+    def test_sender_never_matters(self):
+        for sender in ("alice@mydomain.test", "postmaster@mydomain.test", "<>", ""):
+            rc, f, r = self.rc("127.0.0.2", "bob@example.net", sender=sender)
+            if r.returncode == 2 and sender in ("<>", ""):
+                continue        # a usage error for an empty --from is acceptable
+            self.assertEqual(f.get("decision"), "reject", r.stdout + r.stderr)
+
+    def test_bad_arguments(self):
+        for args in (["--client", "not-an-ip", "--from", "a@b.c", "--rcpt", "bob@example.net"],
+                     ["--client", "127.0.0.1", "--from", "a@b.c"],
+                     ["--client", "127.0.0.1"]):
+            r = run_postern(["relay-check", "-c", self.srv.conf] + args)
+            self.assertNotIn(r.returncode, (0,), "%r: %s" % (args, r.stdout))
+            self.assertNotIn("decision: accept", r.stdout)
+
+
+class Users(PosternTestCase):
+
+    def users_file(self, srv):
+        with open(srv.users_path) as f:
+            return f.read()
+
+    def test_add_passwd_del(self):
+        srv = self.server(start=False, users={})
+        self.assertFalse(os.path.exists(srv.users_path) and self.users_file(srv).strip())
+        r = srv.user("add", "carol", "carol pw with spaces")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        text = self.users_file(srv)
+        m = re.search(r"(?m)^carol:(\$(y|6)\$\S+)", text)
+        self.assertTrue(m, "no yescrypt/SHA-512 hash for carol in %r" % text)
+        self.assertNotIn("carol pw", text)
+        h1 = m.group(1)
+        mode = os.stat(srv.users_path).st_mode & 0o777
+        self.assertEqual(mode & 0o077, 0, "users file mode %o readable by others" % mode)
+        # add twice -> error
+        r = srv.user("add", "carol", "x")
+        self.assertNotEqual(r.returncode, 0)
+        # passwd changes the hash
+        r = srv.user("passwd", "carol", "new secret")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        h2 = re.search(r"(?m)^carol:(\S+)", self.users_file(srv)).group(1)
+        self.assertNotEqual(h1, h2)
+        # second user, options in another order
+        r = run_postern(["user", "add", "dave", "-c", srv.conf], stdin="d\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = run_postern(["user", "-c", srv.conf, "add", "--apop", "erin"], stdin="e\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(self.users_file(srv), r"(?m)^erin:")
+        # del
+        r = srv.user("del", "carol")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        text = self.users_file(srv)
+        self.assertNotRegex(text, r"(?m)^carol:")
+        self.assertRegex(text, r"(?m)^dave:")
+        # del / passwd of a missing user -> error
+        self.assertNotEqual(srv.user("del", "carol").returncode, 0)
+        self.assertNotEqual(srv.user("passwd", "carol", "x").returncode, 0)
+
+    def test_password_rules(self):
+        srv = self.server(start=False, users={})
+        for pw, why in (("", "empty"), (None, "no input")):
+            r = run_postern(["user", "add", "-c", srv.conf, "frank"],
+                            stdin="" if pw is None else pw + "\n")
+            self.assertNotEqual(r.returncode, 0, "password %s accepted" % why)
+        r = run_postern(["user", "add", "-c", srv.conf, "frank"], stdin="a\rb\n")
+        self.assertNotEqual(r.returncode, 0, "password with CR accepted")
+        r = run_postern(["user", "add", "-c", srv.conf, "frank"], stdin="ab\x00c\n")
+        self.assertNotEqual(r.returncode, 0, "password with NUL accepted")
+        self.assertFalse(os.path.exists(srv.users_path) and "frank" in self.users_file(srv))
+        # only the first line is the password
+        r = run_postern(["user", "add", "-c", srv.conf, "frank"], stdin="first\nsecond\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_bad_user_names(self):
+        srv = self.server(start=False, users={})
+        for name in ("", "Bad Name", "a:b", "../x", "x" * 33, "-x", "a/b"):
+            r = run_postern(["user", "add", "-c", srv.conf, name], stdin="pw\n")
+            self.assertNotEqual(r.returncode, 0, "user name %r accepted" % name)
+
+    def test_password_not_in_argv(self):
+        srv = self.server(start=False, users={})
+        r = run_postern(["user", "add", "-c", srv.conf, "gina", "secret-on-argv"], stdin="")
+        self.assertNotEqual(r.returncode, 0)
+
+    def test_running_server_sees_changes_within_2s(self):
+        srv = self.server()
+
+        def rcpt_code(addr):
+            c = srv.smtp("127.0.0.2")
+            try:
+                c.mail("x@example.org")
+                return c.rcpt(addr)[0]
+            finally:
+                c.quit()
+
+        def wait_code(addr, want, limit=2.0):
+            t0 = time.time()
+            while True:
+                code = rcpt_code(addr)
+                if code == want or time.time() - t0 > limit:
+                    return code, time.time() - t0
+                time.sleep(0.05)
+
+        self.assertEqual(rcpt_code("carol@mydomain.test"), 550)
+        r = srv.user("add", "carol", "pw")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        code, dt = wait_code("carol@mydomain.test", 250)
+        self.assertEqual(code, 250, "new user not seen after %.1f s" % dt)
+        c = srv.smtp()
+        c.sendmail("x@example.org", ["carol@mydomain.test"], b"Subject: tok-carol\r\n\r\nx\r\n")
+        c.quit()
+        self.assertEqual(len(srv.wait_mails("carol", 1, match=b"tok-carol")), 1)
+        r = srv.user("del", "carol")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        code, dt = wait_code("carol@mydomain.test", 550)
+        self.assertEqual(code, 550, "deleted user still accepted after %.1f s" % dt)
+        # several quick changes in a row are all seen
+        for n in ("u1", "u2", "u3"):
+            self.assertEqual(srv.user("add", n, "pw").returncode, 0)
+        for n in ("u1", "u2", "u3"):
+            code, dt = wait_code("%s@mydomain.test" % n, 250)
+            self.assertEqual(code, 250, "%s not seen after %.1f s" % (n, dt))

@@ -1,0 +1,203 @@
+/* test_aliases - the aliases table: parsing (valid and invalid lines side
+ * by side), expansion, loops, delimiter, limits. */
+#include "unit.h"
+#include "aliases.h"
+
+static char *domains[] = { "mydomain.test", "other.test" };
+
+static struct aliases *
+parse(const char *text, size_t *nerr)
+{
+	struct errlist errs = { NULL, 0 };
+	struct aliases *a = aliases_parse("aliases", text, strlen(text), &errs);
+
+	*nerr = errs.n;
+	errlist_free(&errs);
+	return a;
+}
+
+static void
+test_parse_table(void **state)
+{
+	static const struct { const char *line; int ok; } t[] = {
+		{ "postmaster: alice\n", 1 },
+		{ "team: alice, bob, someone@example.net\n", 1 },
+		{ "Team2 :alice\n", 1 },
+		{ "x: a@mydomain.test\n", 1 },
+		{ "# comment\n\n", 1 },
+		{ "team alice\n", 0 },			/* no colon */
+		{ ": alice\n", 0 },
+		{ "team:\n", 0 },
+		{ "team: alice,\n", 0 },
+		{ "team: alice,,bob\n", 0 },
+		{ "team: |/bin/sh\n", 0 },
+		{ "team: /var/mail/x\n", 0 },
+		{ ":include: /etc/x\n", 0 },
+		{ "team: :include:/etc/x\n", 0 },
+		{ "team: \"a b\"@example.net\n", 0 },
+		{ "team: a@b@c\n", 0 },
+		{ "team: @example.net\n", 0 },
+		{ "te am: alice\n", 0 },
+		{ "-team: alice\n", 0 },
+		{ "  continuation: x\n", 0 },		/* nothing to continue */
+		{ "a: x\na: y\n", 0 },			/* twice */
+		{ "a: x\rb\n", 0 },
+	};
+	size_t i, nerr;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct aliases *a = parse(t[i].line, &nerr);
+
+		if ((nerr == 0) != t[i].ok)
+			fail_msg("case %zu '%s': %zu errors", i, t[i].line, nerr);
+		aliases_free(a);
+	}
+}
+
+static void
+test_bad_line_skipped_rest_kept(void **state)
+{
+	size_t nerr;
+	struct aliases *a = parse("good: alice\nbad: |cmd\nalso: bob\n", &nerr);
+
+	(void)state;
+	assert_int_equal(nerr, 1);
+	assert_int_equal(aliases_count(a), 2);
+	assert_true(aliases_has(a, "good"));
+	assert_true(aliases_has(a, "also"));
+	assert_false(aliases_has(a, "bad"));
+	assert_false(aliases_has(NULL, "good"));
+	aliases_free(a);
+}
+
+static void
+test_expand(void **state)
+{
+	struct aliases_target *t;
+	size_t n, nerr;
+	struct aliases *a = parse(
+	    "postmaster: alice\n"
+	    "team: alice, bob,\n"
+	    "\tsomeone@example.net, Carol@MyDomain.test, list\n"
+	    "list: dave+x, alice, SOMEONE@example.net\n"
+	    "self: self, eve\n", &nerr);
+
+	(void)state;
+	assert_int_equal(nerr, 0);
+	assert_int_equal(aliases_expand(a, "team", domains, 2, '+',
+	    "mydomain.test", &t, &n), ALIASES_OK);
+	assert_int_equal(n, 5);		/* alice once, someone once */
+	assert_true(t[0].local);
+	assert_string_equal(t[0].mailbox, "alice");
+	assert_string_equal(t[0].addr, "alice@mydomain.test");
+	assert_string_equal(t[1].mailbox, "bob");
+	assert_false(t[2].local);
+	assert_string_equal(t[2].addr, "someone@example.net");
+	assert_string_equal(t[3].mailbox, "carol");
+	assert_string_equal(t[4].mailbox, "dave");
+	free(t);
+	assert_int_equal(aliases_expand(a, "self", domains, 2, '\0',
+	    "mydomain.test", &t, &n), ALIASES_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(t[0].mailbox, "self");
+	assert_string_equal(t[1].mailbox, "eve");
+	free(t);
+	assert_int_equal(aliases_expand(a, "nobody", domains, 2, '+',
+	    "mydomain.test", &t, &n), ALIASES_NOT_ALIAS);
+	assert_null(t);
+	assert_int_equal(n, 0);
+	aliases_free(a);
+}
+
+static void
+test_loops(void **state)
+{
+	struct aliases_target *t;
+	size_t n, nerr;
+	struct aliases *a = parse("a: b\nb: c\nc: a, x@example.net\n"
+	    "d: e@mydomain.test\ne: d\n", &nerr);
+
+	(void)state;
+	assert_int_equal(nerr, 0);
+	assert_int_equal(aliases_expand(a, "a", domains, 2, '+',
+	    "mydomain.test", &t, &n), ALIASES_LOOP);
+	assert_null(t);
+	assert_int_equal(aliases_expand(a, "d", domains, 2, '+',
+	    "mydomain.test", &t, &n), ALIASES_LOOP);
+	aliases_free(a);
+}
+
+static void
+test_depth_limit(void **state)
+{
+	struct aliases_target *t;
+	char text[4096];
+	size_t n, nerr, o = 0;
+	int i;
+	struct aliases *a;
+
+	(void)state;
+	/* a0 -> a1 -> ... -> aK -> user: depth K+1 */
+	for (i = 0; i < ALIASES_DEPTH_MAX + 1; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "a%d: a%d\n",
+		    i, i + 1);
+	a = parse(text, &nerr);
+	assert_int_equal(nerr, 0);
+	/* from a1: DEPTH_MAX levels: ok (limit); from a0: one more: refused */
+	assert_int_equal(aliases_expand(a, "a1", domains, 2, 0, "d", &t, &n),
+	    ALIASES_OK);
+	free(t);
+	assert_int_equal(aliases_expand(a, "a0", domains, 2, 0, "d", &t, &n),
+	    ALIASES_TOO_BIG);
+	aliases_free(a);
+}
+
+static void
+test_local_name(void **state)
+{
+	char b[8];
+
+	(void)state;
+	assert_int_equal(aliases_local_name("Alice+x", 7, '+', b, sizeof(b)), 0);
+	assert_string_equal(b, "alice");
+	assert_int_equal(aliases_local_name("alice+x", 7, 0, b, sizeof(b)), 0);
+	assert_string_equal(b, "alice+x");
+	assert_int_equal(aliases_local_name("+x", 2, '+', b, sizeof(b)), 0);
+	assert_string_equal(b, "+x");		/* a leading delimiter is kept */
+	assert_int_equal(aliases_local_name("", 0, '+', b, sizeof(b)), -1);
+	assert_int_equal(aliases_local_name("abcdefg", 7, 0, b, sizeof(b)), 0);
+	assert_int_equal(aliases_local_name("abcdefgh", 8, 0, b, sizeof(b)), -1);
+}
+
+static void
+test_bytewise_prefixes(void **state)
+{
+	const char *text = "team: alice, bob\n  carol\npm: alice\n";
+	size_t k, nerr;
+
+	(void)state;
+	for (k = 0; k <= strlen(text); k++) {
+		struct errlist errs = { NULL, 0 };
+		struct aliases *a = aliases_parse("x", text, k, &errs);
+
+		(void)nerr;
+		errlist_free(&errs);
+		aliases_free(a);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_table),
+		cmocka_unit_test(test_bad_line_skipped_rest_kept),
+		cmocka_unit_test(test_expand),
+		cmocka_unit_test(test_loops),
+		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_local_name),
+		cmocka_unit_test(test_bytewise_prefixes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
