@@ -4,7 +4,7 @@ PKGS      = libevent libcares libcrypto libssl
 CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes -Werror
 CPPFLAGS += -D_GNU_SOURCE -Isrc
-LDLIBS   += -levent -lcares -lssl -lcrypto -lcrypt
+LDLIBS   += -levent_openssl -levent -lcares -lssl -lcrypto -lcrypt
 PYTHON   ?= python3
 
 # Build directory: objects for the normal and the sanitizer builds live apart.

@@ -505,7 +505,7 @@ open_clients(void)
 }
 
 void
-auth_main(struct runtime *rt, int master_fd, int smtpd_fd, int pop3d_fd)
+auth_main(struct runtime *rt, int smtpd_fd, int pop3d_fd)
 {
 	struct timeval sec = { 1, 0 };
 	struct event *gt;
@@ -525,7 +525,7 @@ auth_main(struct runtime *rt, int master_fd, int smtpd_fd, int pop3d_fd)
 	a.base = event_base_new();
 	if (a.base == NULL)
 		fatal("event_base_new failed");
-	a.master = ipc_new(a.base, master_fd, master_msg_cb, eof_cb, NULL);
+	a.master = ipc_new(a.base, rt->master_fd, master_msg_cb, eof_cb, NULL);
 	/* smtpd's and pop3d's questions wait in their sockets until the
 	 * master's tables are here (open_clients). */
 	a.smtpd_fd = smtpd_fd;

@@ -84,8 +84,9 @@ static const struct param config_params[] = {
 	/* POP3 and POP-before-SMTP (issue 3). */
 	{ "listen_pop3", PT_LISTEN, 0, NULL, 0, 0,
 	    OFFN(listen_pop3, n_listen_pop3), NULL, NULL },
-	{ "pop3_auth", PT_ENUM, 0, "any", 0, 0, OFF(pop3_auth), 0,
-	    "any,apop-only", NULL },
+	/* No table default: "tls-only" when TLS is configured, else "any". */
+	{ "pop3_auth", PT_ENUM, 0, NULL, 0, 0, OFF(pop3_auth), 0,
+	    "any,apop-only,tls-only", NULL },
 	{ "pop_before_smtp_ttl", PT_UINT, 0, "900", 0, 604800,
 	    OFF(pop_before_smtp_ttl), 0, NULL, NULL },
 	{ "secrets", PT_PATH, 0, NULL, 0, 0, OFF(secrets_path), 0, NULL, NULL },
@@ -117,6 +118,19 @@ static const struct param config_params[] = {
 	{ "remote_max_per_destination", PT_UINT, 0, "4", 1, 100,
 	    OFF(remote_max_per_destination), 0, NULL, NULL },
 	{ "aliases", PT_PATH, 0, NULL, 0, 0, OFF(aliases_path), 0, NULL, NULL },
+	/* TLS and SMTP AUTH (issue 5). */
+	{ "tls_cert", PT_PATH, 0, NULL, 0, 0, OFF(tls_cert), 0, NULL, NULL },
+	{ "tls_key", PT_PATH, 0, NULL, 0, 0, OFF(tls_key), 0, NULL, NULL },
+	{ "listen_submission", PT_LISTEN, 0, NULL, 0, 0,
+	    OFFN(listen_submission, n_listen_submission), NULL, NULL },
+	{ "listen_smtps", PT_LISTEN, 0, NULL, 0, 0,
+	    OFFN(listen_smtps, n_listen_smtps), NULL, NULL },
+	{ "listen_pop3s", PT_LISTEN, 0, NULL, 0, 0,
+	    OFFN(listen_pop3s, n_listen_pop3s), NULL, NULL },
+	{ "auth_over_plaintext", PT_ENUM, 0, "no", 0, 0,
+	    OFF(auth_over_plaintext), 0, "no,yes", NULL },
+	{ "submission_sender_check", PT_ENUM, 0, "yes", 0, 0,
+	    OFF(submission_sender_check), 0, "no,yes", NULL },
 	{ "recipient_delimiter", PT_DELIM, 0, NULL, 0, 0,
 	    OFF(recipient_delimiter), 0, NULL, NULL },
 };
@@ -952,6 +966,18 @@ config_parse(const char *name, const char *text, size_t len,
 	}
 
 	/* Defaults derived from other keys. */
+	if ((c->tls_cert == NULL) != (c->tls_key == NULL))
+		pctx_err(&x, 0, "tls_cert and tls_key go together");
+	if (c->tls_cert == NULL && (c->n_listen_smtps || c->n_listen_pop3s ||
+	    c->n_listen_submission))
+		pctx_err(&x, 0, "listen_submission, listen_smtps and listen_pop3s "
+		    "need tls_cert and tls_key");
+	if (param_find("pop3_auth", &i) != NULL && x.set_line[i] == 0)
+		c->pop3_auth = c->tls_cert != NULL ? CONFIG_POP3_AUTH_TLS_ONLY :
+		    CONFIG_POP3_AUTH_ANY;
+	else if (c->pop3_auth == CONFIG_POP3_AUTH_TLS_ONLY && c->tls_cert == NULL)
+		pctx_err(&x, x.set_line[i], "pop3_auth = tls-only needs tls_cert "
+		    "and tls_key");
 	if (c->secrets_path == NULL && c->users_path != NULL) {
 		size_t n = strlen(c->users_path) + sizeof(".secrets");
 		c->secrets_path = xcalloc(1, n);

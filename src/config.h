@@ -34,6 +34,7 @@ struct route {
 /* pop3_auth values, in the order of the parameter table's choices. */
 #define CONFIG_POP3_AUTH_ANY		0
 #define CONFIG_POP3_AUTH_APOP_ONLY	1
+#define CONFIG_POP3_AUTH_TLS_ONLY	2
 
 struct config {
 	char		*path;		/* the config file */
@@ -75,6 +76,17 @@ struct config {
 	int		 pop3_auth;		/* CONFIG_POP3_AUTH_* */
 	unsigned	 pop_before_smtp_ttl;	/* seconds, 0 disables; default 900 */
 	char		*secrets_path;		/* APOP secrets; default USERS.secrets */
+	/* TLS and SMTP AUTH (issue 5) */
+	char		*tls_cert;		/* PEM chain; NULL: no TLS */
+	char		*tls_key;
+	struct listen_addr *listen_submission;	/* port 587: AUTH required */
+	size_t		 n_listen_submission;
+	struct listen_addr *listen_smtps;	/* port 465: implicit TLS, AUTH required */
+	size_t		 n_listen_smtps;
+	struct listen_addr *listen_pop3s;	/* port 995: implicit TLS */
+	size_t		 n_listen_pop3s;
+	int		 auth_over_plaintext;	/* 0 = no (default) */
+	int		 submission_sender_check; /* 1 = yes (default) */
 };
 
 /* Parse the text of a config file. name is used in messages. Relative

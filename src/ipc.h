@@ -29,6 +29,10 @@ enum ipc_type {
 	IPC_GRANTS,		/* auth -> smtpd: grants_format() text, the whole table */
 	/* Aliases (issue 4). */
 	IPC_ALIASES_DB = 200,	/* master -> auth, master -> queue: the aliases file's bytes */
+	/* TLS and SMTP AUTH (issue 5). */
+	IPC_TLS_CERT = 300,	/* master -> smtpd, pop3d: certificate chain (PEM) */
+	IPC_TLS_KEY,		/* master -> smtpd, pop3d: private key (PEM); build
+				 * a new context with the last certificate */
 };
 
 typedef void (*ipc_msg_cb)(struct ipc *ipc, uint32_t type, uint64_t id,

@@ -28,6 +28,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "proc.h"
+#include "tls.h"
 #include "users.h"
 
 #define EX_CONFIG	78
@@ -41,8 +42,7 @@ static struct master {
 	struct runtime	rt;
 	const char	*config_path;
 	pid_t		pids[NCHILDREN];
-	struct ipc	*auth_ipc;	/* to the auth process */
-	struct ipc	*queue_ipc;	/* to the queue process (aliases) */
+	struct ipc	*ipc[NCHILDREN];	/* to each child */
 	struct event	*restart_ev;
 	struct event	*users_ev;
 	struct event	*stop_ev;
@@ -162,55 +162,137 @@ bind_one(const struct listen_addr *la, const char *proto)
 	return fd;
 }
 
+/* Every listener, tagged with its kind (enum listen_kind in proc.h):
+ * smtpd serves the SMTP kinds, pop3d the POP3 ones. */
 static void
-bind_listeners(void)
+bind_kind(const struct listen_addr *la, size_t n, int kind, const char *proto,
+    int **fds, int **kinds, size_t *nfds)
 {
 	size_t i;
 
-	m.rt.n_smtp_fds = m.rt.cfg->n_listen_smtp;
-	m.rt.smtp_fds = xcalloc(m.rt.n_smtp_fds, sizeof(int));
-	for (i = 0; i < m.rt.n_smtp_fds; i++)
-		m.rt.smtp_fds[i] = bind_one(&m.rt.cfg->listen_smtp[i], "smtp");
-	m.rt.n_pop3_fds = m.rt.cfg->n_listen_pop3;
-	m.rt.pop3_fds = xcalloc(m.rt.n_pop3_fds, sizeof(int));
-	for (i = 0; i < m.rt.n_pop3_fds; i++)
-		m.rt.pop3_fds[i] = bind_one(&m.rt.cfg->listen_pop3[i], "pop3");
+	for (i = 0; i < n; i++) {
+		*fds = xreallocarray(*fds, *nfds + 1, sizeof(int));
+		*kinds = xreallocarray(*kinds, *nfds + 1, sizeof(int));
+		(*fds)[*nfds] = bind_one(&la[i], proto);
+		(*kinds)[(*nfds)++] = kind;
+	}
 }
 
-/* A root-only file whose bytes the master hands to a child (the users
- * table, the APOP secrets), re-sent whenever its inode, size or mtime
- * changes. A missing file is empty; an unreadable one keeps the old. */
+static void
+bind_listeners(void)
+{
+	const struct config *c = m.rt.cfg;
+
+	bind_kind(c->listen_smtp, c->n_listen_smtp, LISTEN_SMTP, "smtp",
+	    &m.rt.smtp_fds, &m.rt.smtp_kinds, &m.rt.n_smtp_fds);
+	bind_kind(c->listen_submission, c->n_listen_submission,
+	    LISTEN_SUBMISSION, "submission", &m.rt.smtp_fds, &m.rt.smtp_kinds,
+	    &m.rt.n_smtp_fds);
+	bind_kind(c->listen_smtps, c->n_listen_smtps, LISTEN_SMTPS, "smtps",
+	    &m.rt.smtp_fds, &m.rt.smtp_kinds, &m.rt.n_smtp_fds);
+	bind_kind(c->listen_pop3, c->n_listen_pop3, LISTEN_POP3, "pop3",
+	    &m.rt.pop3_fds, &m.rt.pop3_kinds, &m.rt.n_pop3_fds);
+	bind_kind(c->listen_pop3s, c->n_listen_pop3s, LISTEN_POP3S, "pop3s",
+	    &m.rt.pop3_fds, &m.rt.pop3_kinds, &m.rt.n_pop3_fds);
+}
+
+/* Everything that a restart of the children cannot change: listeners and
+ * the spool. Compared as postern check prints them. */
+static char *
+config_text(const struct config *c, int listeners_only)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		fatal("open_memstream: %s", strerror(errno));
+	if (listeners_only) {
+		const struct listen_addr *const lists[] = { c->listen_smtp,
+		    c->listen_submission, c->listen_smtps, c->listen_pop3,
+		    c->listen_pop3s };
+		const size_t ns[] = { c->n_listen_smtp, c->n_listen_submission,
+		    c->n_listen_smtps, c->n_listen_pop3, c->n_listen_pop3s };
+		size_t i, j;
+
+		fprintf(f, "spool %s\n", c->spool);
+		for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+			for (j = 0; j < ns[i]; j++)
+				fprintf(f, "%zu %s\n", i, lists[i][j].text);
+	} else {
+		config_print(c, f);
+	}
+	fclose(f);
+	return text;
+}
+
+/* A file whose bytes the master hands to children (the users table, the
+ * APOP secrets, the aliases, the TLS certificate and key): they may be
+ * root-only, and the network-facing processes never open them. Re-sent
+ * whenever inode, size or mtime change (checked every second, or only on
+ * SIGHUP for the TLS files). Missing means empty. At start-up (force) it
+ * is always sent, empty if unreadable: children wait for their tables. */
 struct pushed_file {
 	const char	*label;
 	uint32_t	 type;		/* IPC message type */
-	struct stat	 st;		/* what the child has */
+	unsigned	 to;		/* bit per CHILD_* */
+	size_t		 max;
+	int		 watched;	/* re-read every second */
+	struct stat	 st;		/* what the children have */
 	int		 known;
 };
 
-static struct pushed_file pushed_users = { "users", IPC_USERS_DB, { 0 }, 0 };
-static struct pushed_file pushed_secrets = { "secrets", IPC_SECRETS_DB, { 0 }, 0 };
+static struct pushed_file pushed[] = {
+	{ "users", IPC_USERS_DB, 1u << CHILD_AUTH, USERS_FILE_MAX, 1, { 0 }, 0 },
+	{ "secrets", IPC_SECRETS_DB, 1u << CHILD_AUTH, USERS_FILE_MAX, 1, { 0 }, 0 },
+	{ "aliases", IPC_ALIASES_DB, 1u << CHILD_AUTH | 1u << CHILD_QUEUE,
+	    ALIASES_FILE_MAX, 1, { 0 }, 0 },
+	{ "tls_cert", IPC_TLS_CERT, 1u << CHILD_SMTPD | 1u << CHILD_POP3D,
+	    TLS_PEM_MAX, 0, { 0 }, 0 },
+	{ "tls_key", IPC_TLS_KEY, 1u << CHILD_SMTPD | 1u << CHILD_POP3D,
+	    TLS_PEM_MAX, 0, { 0 }, 0 },
+};
+#define NPUSHED	(sizeof(pushed) / sizeof(pushed[0]))
+
+static const char *
+pushed_path(const struct pushed_file *pf)
+{
+	const struct config *c = m.rt.cfg;
+
+	switch (pf->type) {
+	case IPC_USERS_DB:	return c->users_path;
+	case IPC_SECRETS_DB:	return c->secrets_path;
+	case IPC_ALIASES_DB:	return c->aliases_path;
+	case IPC_TLS_CERT:	return c->tls_cert;
+	case IPC_TLS_KEY:	return c->tls_key;
+	}
+	return NULL;
+}
 
 static void
-push_file(struct pushed_file *pf, const char *path, int force)
+push_file(struct pushed_file *pf, int force)
 {
+	const char *path = pushed_path(pf);
 	struct stat st;
 	struct buf b;
 	char chunk[8192];
 	ssize_t r = 0;
-	int fd;
+	int fd = -1, i, sent = 0;
 
-	if (m.auth_ipc == NULL || path == NULL)
-		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -1) {
-		if (errno != ENOENT) {
+	if (path == NULL && pf->type >= IPC_TLS_CERT)
+		return;		/* no TLS configured: nothing to send */
+	memset(&st, 0, sizeof(st));
+	if (path != NULL) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd == -1 && errno != ENOENT) {
 			log_warn("%s %s: %s", pf->label, path, strerror(errno));
+			if (!force)
+				return;
+		}
+		if (fd != -1 && fstat(fd, &st) == -1) {
+			close(fd);
 			return;
 		}
-		memset(&st, 0, sizeof(st));
-	} else if (fstat(fd, &st) == -1) {
-		close(fd);
-		return;
 	}
 	if (!force && pf->known && st.st_ino == pf->st.st_ino &&
 	    st.st_size == pf->st.st_size &&
@@ -220,122 +302,78 @@ push_file(struct pushed_file *pf, const char *path, int force)
 			close(fd);
 		return;
 	}
-	buf_init(&b, USERS_FILE_MAX);
+	buf_init(&b, pf->max);
 	if (fd != -1) {
 		while ((r = read(fd, chunk, sizeof(chunk))) > 0)
 			if (buf_append(&b, chunk, (size_t)r) == -1) {
-				log_warn("%s %s: larger than %d bytes", pf->label,
-				    path, USERS_FILE_MAX);
+				log_warn("%s %s: larger than %zu bytes", pf->label,
+				    path, pf->max);
 				r = -1;
 				break;
 			}
 		close(fd);
-	}
-	if (r == 0 && ipc_send(m.auth_ipc, pf->type, 0, b.data, b.len) == 0) {
-		pf->st = st;
-		pf->known = 1;
-		if (!force)
-			log_info("%s file %s changed: reloaded", pf->label, path);
-	}
-	buf_free(&b);
-}
-
-/* The aliases table goes to auth (RCPT to an alias is accepted) and to
- * the queue process (which expands it at delivery). Unset or missing: an
- * empty table, sent anyway, because the queue process waits for it before
- * its first delivery. */
-static struct stat aliases_st;
-static int aliases_known;
-
-static void
-push_aliases(int force)
-{
-	const char *path = m.rt.cfg->aliases_path;
-	struct stat st;
-	struct buf b;
-	char chunk[8192];
-	ssize_t r = 0;
-	int fd = -1;
-
-	memset(&st, 0, sizeof(st));
-	if (path != NULL) {
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd == -1 && errno != ENOENT) {
-			log_warn("aliases %s: %s", path, strerror(errno));
-			if (!force)
-				return;
-		}
-		if (fd != -1 && fstat(fd, &st) == -1) {
-			close(fd);
-			return;
-		}
-	}
-	if (!force && aliases_known && st.st_ino == aliases_st.st_ino &&
-	    st.st_size == aliases_st.st_size &&
-	    st.st_mtim.tv_sec == aliases_st.st_mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == aliases_st.st_mtim.tv_nsec) {
-		if (fd != -1)
-			close(fd);
-		return;
-	}
-	buf_init(&b, ALIASES_FILE_MAX);
-	if (fd != -1) {
-		while ((r = read(fd, chunk, sizeof(chunk))) > 0)
-			if (buf_append(&b, chunk, (size_t)r) == -1) {
-				log_warn("aliases %s: larger than %d bytes",
-				    path, ALIASES_FILE_MAX);
-				r = -1;
-				break;
-			}
-		close(fd);
+		explicit_bzero(chunk, sizeof(chunk));
 	}
 	if (r == -1 && force)
-		buf_reset(&b);	/* the queue process must hear something */
+		buf_reset(&b);
 	if (r == 0 || force) {
-		(void)ipc_send(m.auth_ipc, IPC_ALIASES_DB, 0, b.data, b.len);
-		(void)ipc_send(m.queue_ipc, IPC_ALIASES_DB, 0, b.data, b.len);
-		aliases_st = st;
-		aliases_known = 1;
-		if (!force)
-			log_info("aliases file %s changed: reloaded", path);
+		for (i = 0; i < NCHILDREN; i++)
+			if ((pf->to & (1u << i)) && m.ipc[i] != NULL &&
+			    ipc_send(m.ipc[i], pf->type, 0, b.data, b.len) == 0)
+				sent = 1;
+		if (sent) {
+			pf->st = st;
+			pf->known = 1;
+			if (!force)
+				log_info("%s file %s changed: reloaded", pf->label,
+				    path);
+		}
 	}
+	if (b.data != NULL)
+		explicit_bzero(b.data, b.len);	/* the TLS key */
 	buf_free(&b);
 }
 
+/* watched_only: the timer's pass (TLS files wait for SIGHUP). */
 static void
-push_files(int force)
+push_files(int force, int watched_only)
 {
-	push_file(&pushed_users, m.rt.cfg->users_path, force);
-	push_file(&pushed_secrets, m.rt.cfg->secrets_path, force);
-	push_aliases(force);
+	size_t i;
+
+	for (i = 0; i < NPUSHED; i++)
+		if (!watched_only || pushed[i].watched)
+			push_file(&pushed[i], force);
 }
 
 static void
 users_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what; (void)arg;
-	push_files(0);
+	push_files(0, 1);
 }
 
+/* Children say nothing to the master yet; a dying child is seen by
+ * SIGCHLD, not by its channel closing. */
 static void
-auth_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
+child_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
     size_t len, void *arg)
 {
-	(void)ipc; (void)type; (void)id; (void)data; (void)len; (void)arg;
+	(void)ipc; (void)id; (void)data; (void)len; (void)arg;
+	log_warn("unexpected message %u from a child", type);
 }
 
 static void
-auth_eof_cb(struct ipc *ipc, void *arg)
+child_eof_cb(struct ipc *ipc, void *arg)
 {
 	(void)ipc; (void)arg;
 }
 
-/* The socketpairs between the processes of one generation:
- * ma master<->auth, sa smtpd<->auth, pa pop3d<->auth; [0] is the auth end
- * except for ma, where [0] is the master's. */
+/* The socketpairs between the processes of one generation: mc[i] master
+ * <-> child i ([0] the master's end, [1] the child's: rt->master_fd);
+ * sa smtpd<->auth and pa pop3d<->auth ([0] the auth end). */
 struct plumbing {
-	int	ma[2], sa[2], pa[2];
-	int	mq[2];		/* master<->queue: [0] master, [1] queue */
+	int	mc[NCHILDREN][2];
+	int	sa[2], pa[2];
 };
 
 static void
@@ -345,6 +383,17 @@ close_pair(int p[2])
 		close(p[0]);
 	if (p[1] != -1)
 		close(p[1]);
+	p[0] = p[1] = -1;
+}
+
+/* Keep fd: take it out of the table so close_pair leaves it open. */
+static int
+take(int *fd)
+{
+	int keep = *fd;
+
+	*fd = -1;
+	return keep;
 }
 
 static pid_t
@@ -352,7 +401,7 @@ fork_child(int which, struct plumbing *pl, pid_t master_pid)
 {
 	sigset_t all, old;
 	pid_t pid;
-	int keep;
+	int i, fd_a, fd_b;
 
 	/* Until the child has reset its handlers, a signal must not reach the
 	 * master's handler in the child (it would write to our self-pipe). */
@@ -369,36 +418,23 @@ fork_child(int which, struct plumbing *pl, pid_t master_pid)
 	close(m.sigpipe[0]);
 	close(m.sigpipe[1]);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	close(pl->ma[0]);
-	close(pl->mq[0]);
-	if (which == CHILD_QUEUE)
-		m.rt.queue_master_fd = pl->mq[1];
-	else
-		close(pl->mq[1]);
+	m.rt.master_fd = take(&pl->mc[which][1]);
+	fd_a = which == CHILD_AUTH ? take(&pl->sa[0]) :
+	    which == CHILD_SMTPD ? take(&pl->sa[1]) :
+	    which == CHILD_POP3D ? take(&pl->pa[1]) : -1;
+	fd_b = which == CHILD_AUTH ? take(&pl->pa[0]) : -1;
+	for (i = 0; i < NCHILDREN; i++)
+		close_pair(pl->mc[i]);
+	close_pair(pl->sa);
+	close_pair(pl->pa);
 	switch (which) {
 	case CHILD_SMTPD:
-		keep = pl->sa[1];
-		pl->sa[1] = -1;
-		close(pl->ma[1]);
-		close_pair(pl->sa);
-		close_pair(pl->pa);
-		smtpd_main(&m.rt, keep);
+		smtpd_main(&m.rt, fd_a);
 	case CHILD_AUTH:
-		close(pl->sa[1]);
-		if (pl->pa[1] != -1)
-			close(pl->pa[1]);
-		auth_main(&m.rt, pl->ma[1], pl->sa[0], pl->pa[0]);
+		auth_main(&m.rt, fd_a, fd_b);
 	case CHILD_POP3D:
-		keep = pl->pa[1];
-		pl->pa[1] = -1;
-		close(pl->ma[1]);
-		close_pair(pl->sa);
-		close_pair(pl->pa);
-		pop3d_main(&m.rt, keep);
+		pop3d_main(&m.rt, fd_a);
 	default:
-		close(pl->ma[1]);
-		close_pair(pl->sa);
-		close_pair(pl->pa);
 		qmgr_main(&m.rt);
 	}
 }
@@ -410,10 +446,11 @@ start_children(void)
 	pid_t self = getpid();
 	int i;
 
-	pl.pa[0] = pl.pa[1] = -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pl.ma) == -1 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pl.sa) == -1 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pl.mq) == -1 ||
+	memset(&pl, -1, sizeof(pl));
+	for (i = 0; i < NCHILDREN; i++)
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pl.mc[i]) == -1)
+			fatal("socketpair: %s", strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pl.sa) == -1 ||
 	    (m.rt.n_pop3_fds > 0 &&
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pl.pa) == -1))
 		fatal("socketpair: %s", strerror(errno));
@@ -423,13 +460,16 @@ start_children(void)
 			continue;	/* no POP3 listener: no pop3d */
 		m.pids[i] = fork_child(i, &pl, self);
 	}
-	close(pl.ma[1]);
 	close_pair(pl.sa);
 	close_pair(pl.pa);
-	m.auth_ipc = ipc_new(m.base, pl.ma[0], auth_msg_cb, auth_eof_cb, NULL);
-	close(pl.mq[1]);
-	m.queue_ipc = ipc_new(m.base, pl.mq[0], auth_msg_cb, auth_eof_cb, NULL);
-	push_files(1);
+	for (i = 0; i < NCHILDREN; i++) {
+		close(pl.mc[i][1]);
+		m.ipc[i] = m.pids[i] ? ipc_new(m.base, pl.mc[i][0], child_msg_cb,
+		    child_eof_cb, NULL) : NULL;
+		if (m.ipc[i] == NULL)
+			close(pl.mc[i][0]);
+	}
+	push_files(1, 0);
 	m.last_start = time(NULL);
 	log_info("started smtpd[%ld] auth[%ld] queue[%ld] pop3d[%ld]",
 	    (long)m.pids[CHILD_SMTPD], (long)m.pids[CHILD_AUTH],
@@ -486,7 +526,7 @@ reap(void)
 static void
 stop_children(int grace_ms)
 {
-	int waited = 0;
+	int waited = 0, i;
 
 	signal_children(SIGTERM);
 	while (children_alive() && waited < grace_ms) {
@@ -501,14 +541,11 @@ stop_children(int grace_ms)
 			reap();
 		}
 	}
-	if (m.auth_ipc != NULL) {
-		ipc_free(m.auth_ipc);
-		m.auth_ipc = NULL;
-	}
-	if (m.queue_ipc != NULL) {
-		ipc_free(m.queue_ipc);
-		m.queue_ipc = NULL;
-	}
+	for (i = 0; i < NCHILDREN; i++)
+		if (m.ipc[i] != NULL) {
+			ipc_free(m.ipc[i]);
+			m.ipc[i] = NULL;
+		}
 }
 
 static void
@@ -558,8 +595,9 @@ sighup_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct errlist errs = { NULL, 0 };
 	struct config *ncfg;
+	char *old, *new;
 	size_t i;
-	int same_listen;
+	int same_listen, same_config;
 
 	(void)fd; (void)what; (void)arg;
 	ncfg = config_load(m.config_path, &errs);
@@ -570,19 +608,28 @@ sighup_cb(evutil_socket_t fd, short what, void *arg)
 		errlist_free(&errs);
 		return;
 	}
-	same_listen = ncfg->n_listen_smtp == m.rt.cfg->n_listen_smtp &&
-	    strcmp(ncfg->spool, m.rt.cfg->spool) == 0;
-	for (i = 0; same_listen && i < ncfg->n_listen_smtp; i++)
-		same_listen = strcmp(ncfg->listen_smtp[i].text,
-		    m.rt.cfg->listen_smtp[i].text) == 0;
-	same_listen = same_listen &&
-	    ncfg->n_listen_pop3 == m.rt.cfg->n_listen_pop3;
-	for (i = 0; same_listen && i < ncfg->n_listen_pop3; i++)
-		same_listen = strcmp(ncfg->listen_pop3[i].text,
-		    m.rt.cfg->listen_pop3[i].text) == 0;
+	old = config_text(m.rt.cfg, 1);
+	new = config_text(ncfg, 1);
+	same_listen = strcmp(old, new) == 0;
+	free(old);
+	free(new);
 	if (!same_listen) {
 		log_warn("reload: listeners or spool changed; restart postern to apply");
 		config_free(ncfg);
+		return;
+	}
+	old = config_text(m.rt.cfg, 0);
+	new = config_text(ncfg, 0);
+	same_config = strcmp(old, new) == 0;
+	free(old);
+	free(new);
+	if (same_config) {
+		/* Nothing to restart for: hand the TLS certificate and key
+		 * over again. New connections use them, open sessions keep
+		 * theirs. */
+		config_free(ncfg);
+		log_info("SIGHUP: configuration unchanged; TLS certificate reloaded");
+		push_files(1, 0);
 		return;
 	}
 	log_info("SIGHUP: configuration reloaded, restarting children");

@@ -8,6 +8,15 @@
 #include <sys/types.h>
 #include "config.h"
 
+/* What a listener is for. */
+enum listen_kind {
+	LISTEN_SMTP,		/* MX: port 25 */
+	LISTEN_SUBMISSION,	/* 587: AUTH required before MAIL (RFC 6409) */
+	LISTEN_SMTPS,		/* 465: implicit TLS, otherwise as submission (RFC 8314) */
+	LISTEN_POP3,		/* 110 */
+	LISTEN_POP3S,		/* 995: implicit TLS */
+};
+
 struct runtime {
 	struct config	*cfg;
 	int		 spool_fd;	/* directory descriptors, opened as root */
@@ -21,8 +30,9 @@ struct runtime {
 	size_t		 n_smtp_fds;
 	int		*pop3_fds;	/* POP3 listening sockets (issue 3) */
 	size_t		 n_pop3_fds;
-	int		 queue_master_fd; /* queue process: its end of the
-					  * master<->queue socketpair (issue 4) */
+	int		*smtp_kinds;	/* enum listen_kind of each smtp_fds[i] */
+	int		*pop3_kinds;	/* ... of each pop3_fds[i] */
+	int		 master_fd;	/* in a child: its channel to the master */
 	int		 maildrop_fd;	/* spool/maildrop (1733), for pickup.c */
 };
 
@@ -33,7 +43,7 @@ void	proc_child_init(const char *name, pid_t master_pid);
 void	proc_drop(const struct runtime *rt);
 
 void	smtpd_main(struct runtime *rt, int auth_fd) __attribute__((noreturn));
-void	auth_main(struct runtime *rt, int master_fd, int smtpd_fd, int pop3d_fd)
+void	auth_main(struct runtime *rt, int smtpd_fd, int pop3d_fd)
 	    __attribute__((noreturn));
 void	qmgr_main(struct runtime *rt) __attribute__((noreturn));
 void	pop3d_main(struct runtime *rt, int auth_fd) __attribute__((noreturn));

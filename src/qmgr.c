@@ -974,8 +974,8 @@ qmgr_main(struct runtime *rt)
 	pickup_start(q.base);
 	/* The first scan waits for the aliases table (an alias must never be
 	 * delivered as a mailbox of its own name). */
-	if (rt->queue_master_fd != -1)
-		q.master = ipc_new(q.base, rt->queue_master_fd, master_msg_cb,
+	if (rt->master_fd != -1)
+		q.master = ipc_new(q.base, rt->master_fd, master_msg_cb,
 		    master_eof_cb, NULL);
 	if (q.master == NULL)
 		load_aliases("", 0);

@@ -50,6 +50,7 @@ static void	cmd_quit(struct smtp_session *, const char *, char *, size_t);
 static void	cmd_vrfy(struct smtp_session *, const char *, char *, size_t);
 static void	cmd_help(struct smtp_session *, const char *, char *, size_t);
 static void	cmd_notimpl(struct smtp_session *, const char *, char *, size_t);
+static void	cmd_starttls(struct smtp_session *, const char *, char *, size_t);
 
 static const struct smtp_cmd smtp_cmds[] = {
 	{ "EHLO",	cmd_ehlo,	ST_CMD, 0, NULL },
@@ -66,7 +67,7 @@ static const struct smtp_cmd smtp_cmds[] = {
 	{ "VRFY",	cmd_vrfy,	ST_CMD, 0, NULL },
 	{ "HELP",	cmd_help,	ST_CMD, 0, NULL },
 	{ "EXPN",	cmd_notimpl,	ST_CMD, 0, NULL },
-	{ "STARTTLS",	cmd_notimpl,	ST_CMD, 0, NULL },
+	{ "STARTTLS",	cmd_starttls,	ST_CMD, 0, NULL },
 	{ "AUTH",	cmd_notimpl,	ST_CMD, 0, NULL },
 	{ "BDAT",	cmd_notimpl,	ST_CMD, 0, NULL },
 	{ "ETRN",	cmd_notimpl,	ST_CMD, 0, NULL },
@@ -328,7 +329,54 @@ cmd_ehlo(struct smtp_session *s, const char *verb, char *args, size_t rest)
 	reply(s, "250-SIZE %" PRIu64, s->cfg->max_message_size);
 	reply(s, "250-8BITMIME");
 	reply(s, "250-ENHANCEDSTATUSCODES");
+	if (s->tls_available && !s->tls_active)
+		reply(s, "250-STARTTLS");
 	reply(s, "250 HELP");
+}
+
+/* ---- STARTTLS (RFC 3207) ------------------------------------------- */
+
+static void
+cmd_starttls(struct smtp_session *s, const char *verb, char *args, size_t rest)
+{
+	(void)verb;
+	if (*args != '\0') {
+		cmd_reply(s, "501 5.5.4 Syntax: STARTTLS");
+		return;
+	}
+	if (s->tls_active) {
+		cmd_reply(s, "503 5.5.1 Error: TLS already active");
+		return;
+	}
+	if (!s->tls_available) {
+		cmd_reply(s, "454 4.7.0 TLS not available");
+		return;
+	}
+	if (message_is_open(s))
+		s->ops->message_abort(s->arg);
+	txn_reset(s);
+	reply(s, "220 2.0.0 Ready to start TLS");
+	if (rest > 0)
+		slog(s, "starttls client=%s: %zu bytes pipelined behind STARTTLS "
+		    "discarded", s->client_text, rest);
+	/* Nothing more is read in clear: the caller discards what it has. */
+	s->wait = SMTP_WAIT_TLS;
+}
+
+void
+smtp_session_tls_started(struct smtp_session *s, const char *desc)
+{
+	if (s->wait != SMTP_WAIT_TLS)
+		return;
+	s->wait = SMTP_WAIT_NONE;
+	s->tls_active = 1;
+	(void)snprintf(s->tls_desc, sizeof(s->tls_desc), "%s", desc);
+	s->helo[0] = '\0';
+	s->esmtp = 0;
+	txn_reset(s);
+	linebuf_reset(&s->lb);
+	s->state = SMTP_STATE_READY;
+	slog(s, "tls client=%s %s", s->client_text, s->tls_desc);
 }
 
 /* ---- MAIL ---------------------------------------------------------- */

@@ -44,6 +44,10 @@ enum smtp_wait {
 	SMTP_WAIT_NONE = 0,
 	SMTP_WAIT_USER,		/* user_lookup() is pending */
 	SMTP_WAIT_COMMIT,	/* message_commit() is pending */
+	SMTP_WAIT_TLS,		/* "220 Ready to start TLS" sent: the caller
+				 * throws away every byte received so far
+				 * (injection, CVE-2011-0411), does the
+				 * handshake and calls smtp_session_tls_started() */
 };
 
 enum smtp_user_result { SMTP_USER_FOUND, SMTP_USER_UNKNOWN, SMTP_USER_TEMPFAIL };
@@ -107,6 +111,11 @@ struct smtp_session {
 	const struct smtp_session_ops *ops;
 	void		*arg;
 	unsigned	messages;		/* accepted in this session */
+	/* Set by the caller before smtp_session_start(): */
+	int		tls_available;	/* a TLS context exists: offer STARTTLS */
+	int		tls_active;	/* the connection is encrypted (smtps, or after STARTTLS) */
+	int		submission;	/* submission/smtps: AUTH before MAIL (530) */
+	char		tls_desc[64];	/* "TLSv1.3 TLS_AES_..." for Received: and logs */
 	size_t		more_input;		/* set by the caller before feed():
 						 * bytes already received beyond
 						 * the ones passed to this feed()
@@ -131,6 +140,10 @@ void	smtp_session_user_result(struct smtp_session *s, enum smtp_user_result r);
 /* ok: the message is durable under queue id `id` -> 250 2.0.0 Ok: queued as ID;
  * !ok -> 451 4.3.0. */
 void	smtp_session_commit_result(struct smtp_session *s, int ok, const char *id);
+/* The TLS handshake after STARTTLS succeeded: the session starts over
+ * (RFC 3207 4.2: forget HELO, MAIL, RCPT; a new EHLO is required).
+ * desc ("TLSv1.3 TLS_AES_256_GCM_SHA384") goes into logs and Received:. */
+void	smtp_session_tls_started(struct smtp_session *s, const char *desc);
 /* Idle timeout: queue "421 4.4.2 HOST Error: timeout exceeded" and close. */
 void	smtp_session_timeout(struct smtp_session *s);
 /* Server shutting down: 421 4.3.2 and close. */

@@ -22,7 +22,9 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
+#include <openssl/ssl.h>
 
 #include "buf.h"
 #include "ipc.h"
@@ -32,6 +34,7 @@
 #include "relay.h"
 #include "slots.h"
 #include "smtp_session.h"
+#include "tls.h"
 
 #define SMTPD_WRITE_CHUNK	65536
 #define SMTPD_FEED_CHUNK	65536
@@ -61,6 +64,10 @@ static struct smtpd {
 	size_t		nlisteners;
 	struct slots	conns;		/* live connections by id */
 	struct grants	grants;		/* POP-before-SMTP, from auth */
+	struct ipc	*master;
+	struct tls_server tls;		/* context from the master's PEM */
+	int		*kinds;		/* listener kinds (enum listen_kind) */
+	int		listening;	/* listeners enabled */
 	struct conn	**commits;	/* waiting for the next group commit */
 	size_t		ncommits, commits_cap;
 	struct event	*commit_ev;
@@ -71,6 +78,7 @@ static struct smtpd {
 
 static void conn_process(struct conn *c);
 static void conn_free(struct conn *c);
+static void conn_starttls(struct conn *c);
 
 /* ---- the session's requests (smtp_session_ops) ---- */
 
@@ -120,13 +128,20 @@ static int
 add_received(struct conn *c, const struct smtp_session *s, time_t now)
 {
 	char date[64], ip[INET6_ADDRSTRLEN], rcpt[ADDRESS_PATH_MAX + 8];
+	char proto[16];
 
 	queue_rfc5322_date(now, date, sizeof(date));
 	netaddr_format(&s->client.addr, ip, sizeof(ip));
-	if (buf_printf(&c->wbuf, "Received: from %s ([%s%s])\r\n\tby %s (postern) "
-	    "with %s id %s", s->helo[0] ? s->helo : "unknown",
-	    s->client.addr.family == AF_INET6 ? "IPv6:" : "", ip,
-	    s->cfg->hostname, s->esmtp ? "ESMTP" : "SMTP", c->msg_id) == -1)
+	/* RFC 3848 protocol names: ESMTPS with TLS, ...A when authenticated. */
+	snprintf(proto, sizeof(proto), "%s%s%s", s->esmtp ? "ESMTP" : "SMTP",
+	    s->tls_active ? "S" : "", s->client.auth_user ? "A" : "");
+	if (buf_printf(&c->wbuf, "Received: from %s ([%s%s])\r\n", s->helo[0] ?
+	    s->helo : "unknown", s->client.addr.family == AF_INET6 ? "IPv6:" : "",
+	    ip) == -1 ||
+	    (s->tls_active && s->tls_desc[0] &&
+	    buf_printf(&c->wbuf, "\t(using %s)\r\n", s->tls_desc) == -1) ||
+	    buf_printf(&c->wbuf, "\tby %s (postern) with %s id %s",
+	    s->cfg->hostname, proto, c->msg_id) == -1)
 		return -1;
 	if (s->txn.nrcpts == 1 &&
 	    address_format(&s->txn.rcpts[0].addr, rcpt, sizeof(rcpt)) != NULL)
@@ -383,6 +398,11 @@ conn_process(struct conn *c)
 	}
 	if (c->bev != NULL && !c->s.close)
 		conn_timer_arm(c);
+	if (c->s.wait == SMTP_WAIT_TLS && c->bev != NULL &&
+	    bufferevent_openssl_get_ssl(c->bev) == NULL) {
+		conn_starttls(c);
+		return;
+	}
 	conn_flush(c);
 }
 
@@ -410,9 +430,64 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 
-	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+	if (what & BEV_EVENT_CONNECTED) {
+		/* A TLS handshake finished (smtps, or after STARTTLS). */
+		SSL *ssl = bufferevent_openssl_get_ssl(bev);
+		char desc[64];
+
+		if (ssl == NULL)
+			return;
+		tls_describe(ssl, desc, sizeof(desc));
+		if (c->s.wait == SMTP_WAIT_TLS) {
+			smtp_session_tls_started(&c->s, desc);
+			conn_process(c);
+		} else {
+			snprintf(c->s.tls_desc, sizeof(c->s.tls_desc), "%s", desc);
+			log_info("session=%s tls %s", c->sid, desc);
+		}
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		if ((what & BEV_EVENT_ERROR) && bufferevent_openssl_get_ssl(bev))
+			log_info("session=%s TLS error: %s", c->sid,
+			    tls_error_text());
 		conn_free(c);
+	}
+}
+
+/* After "220 Ready to start TLS": whatever the client sent behind
+ * STARTTLS in clear is thrown away unread (CVE-2011-0411), then the
+ * handshake runs over the same socket. */
+static void
+conn_starttls(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct bufferevent *tls;
+	size_t junk = evbuffer_get_length(in);
+	SSL *ssl;
+
+	if (junk > 0) {
+		log_info("session=%s %zu bytes received behind STARTTLS "
+		    "discarded", c->sid, junk);
+		evbuffer_drain(in, junk);
+	}
+	if (c->s.out.len > 0) {
+		bufferevent_write(c->bev, c->s.out.data, c->s.out.len);
+		buf_reset(&c->s.out);
+	}
+	ssl = d.tls.ctx ? SSL_new(d.tls.ctx) : NULL;
+	tls = ssl ? bufferevent_openssl_filter_new(d.base, c->bev, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE) : NULL;
+	if (tls == NULL) {
+		if (ssl != NULL)
+			SSL_free(ssl);
+		conn_free(c);
+		return;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+	c->bev = tls;
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
 static void
@@ -466,7 +541,10 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	const char *deny = NULL;
 	unsigned port = 0;
 
-	(void)l; (void)salen; (void)arg;
+	int kind = *(const int *)arg;
+	SSL *ssl = NULL;
+
+	(void)l; (void)salen;
 	memset(&client, 0, sizeof(client));
 	if (netaddr_from_sockaddr(sa, &client.addr) == -1) {
 		close(fd);
@@ -487,13 +565,32 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	 * and across restarts by the time prefix. */
 	snprintf(c->sid, sizeof(c->sid), "%08X%06X", (unsigned)time(NULL),
 	    (unsigned)(++d.sessions & 0xffffff));
-	c->bev = bufferevent_socket_new(d.base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (kind == LISTEN_SMTPS) {
+		/* Implicit TLS (RFC 8314): the greeting already goes
+		 * through TLS. */
+		if (d.tls.ctx == NULL || (ssl = SSL_new(d.tls.ctx)) == NULL) {
+			close(fd);
+			slots_remove(&d.conns, c->id);
+			buf_free(&c->wbuf);
+			free(c);
+			return;
+		}
+		c->bev = bufferevent_openssl_socket_new(d.base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	} else {
+		c->bev = bufferevent_socket_new(d.base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
 	c->timer = evtimer_new(d.base, conn_timeout_cb, c);
 	if (c->bev == NULL || c->timer == NULL)
 		fatal("out of memory");
 	d.nconns++;
 	smtp_session_init(&c->s, d.rt->cfg, &d.policy, &client, &ops, c);
 	c->s.grants = &d.grants;
+	c->s.tls_available = d.tls.ctx != NULL;
+	c->s.tls_active = kind == LISTEN_SMTPS;
+	c->s.submission = kind == LISTEN_SUBMISSION || kind == LISTEN_SMTPS;
+	if (ssl != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	netaddr_format(&client.addr, ip, sizeof(ip));
 	netaddr_format(&client.local_addr, lip, sizeof(lip));
 	log_info("session=%s connect from [%s]:%u to [%s]", c->sid, ip, port, lip);
@@ -538,6 +635,23 @@ auth_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	conn_process(c);
 }
 
+static void listeners_enable(void);
+
+static void
+master_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
+    size_t len, void *arg)
+{
+	(void)ipc; (void)id; (void)arg;
+	if (type != IPC_TLS_CERT && type != IPC_TLS_KEY) {
+		log_warn("unexpected message %u from master", type);
+		return;
+	}
+	if (tls_server_update(&d.tls, type == IPC_TLS_KEY, data, len) == 1)
+		log_info("TLS certificate loaded");
+	if (type == IPC_TLS_KEY)
+		listeners_enable();
+}
+
 static void
 auth_eof_cb(struct ipc *ipc, void *arg)
 {
@@ -563,6 +677,25 @@ sigterm_cb(evutil_socket_t sig, short what, void *arg)
 		}
 	}
 	event_base_loopexit(d.base, &tv);
+}
+
+static void
+listeners_enable(void)
+{
+	size_t i;
+
+	if (d.listening)
+		return;
+	d.listening = 1;
+	d.nlisteners = d.rt->n_smtp_fds;
+	d.listeners = xcalloc(d.nlisteners, sizeof(*d.listeners));
+	for (i = 0; i < d.nlisteners; i++) {
+		d.listeners[i] = evconnlistener_new(d.base, accept_cb, &d.kinds[i],
+		    LEV_OPT_CLOSE_ON_FREE, -1, d.rt->smtp_fds[i]);
+		if (d.listeners[i] == NULL)
+			fatal("evconnlistener_new failed");
+	}
+	log_info("ready");
 }
 
 void
@@ -592,15 +725,13 @@ smtpd_main(struct runtime *rt, int auth_fd)
 	d.auth = ipc_new(d.base, auth_fd, auth_msg_cb, auth_eof_cb, NULL);
 	sig = evsignal_new(d.base, SIGTERM, sigterm_cb, NULL);
 	evsignal_add(sig, NULL);
-	d.nlisteners = rt->n_smtp_fds;
-	d.listeners = xcalloc(d.nlisteners, sizeof(*d.listeners));
-	for (i = 0; i < d.nlisteners; i++) {
-		d.listeners[i] = evconnlistener_new(d.base, accept_cb, NULL,
-		    LEV_OPT_CLOSE_ON_FREE, -1, rt->smtp_fds[i]);
-		if (d.listeners[i] == NULL)
-			fatal("evconnlistener_new failed");
-	}
-	log_info("ready");
+	d.master = ipc_new(d.base, rt->master_fd, master_msg_cb, auth_eof_cb,
+	    NULL);
+	d.kinds = rt->smtp_kinds;
+	/* With TLS configured, wait for the certificate from the master
+	 * before the first client: no session may miss STARTTLS. */
+	if (rt->cfg->tls_cert == NULL)
+		listeners_enable();
 	event_base_dispatch(d.base);
 	exit(0);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "scram.h"
 #include "users.h"
 
 #define USERS_LINE_MAX	4096
@@ -94,7 +95,8 @@ static int
 line_parse(const char *l, size_t len, struct user_entry *e, char **hash_r,
     const char **why)
 {
-	const char *c1, *c2, *end = l + len;
+	const char *c1, *c2, *c3, *end = l + len;
+	struct scram_verifier v;
 	size_t nl, hl;
 	size_t i = 0;
 
@@ -128,11 +130,23 @@ line_parse(const char *l, size_t len, struct user_entry *e, char **hash_r,
 		return -1;
 	}
 	e->apop = 0;
-	if (c2 != NULL && flags_parse(c2 + 1, (size_t)(end - c2 - 1),
-	    &e->apop) == -1) {
+	e->scram = NULL;
+	/* Flags end at a 3rd ':'; the rest of the line (':' included, as
+	 * the verifier's text form has one) is the SCRAM verifier. */
+	c3 = c2 ? memchr(c2 + 1, ':', (size_t)(end - c2 - 1)) : NULL;
+	if (c2 != NULL && flags_parse(c2 + 1, (size_t)((c3 ? c3 : end) - c2 -
+	    1), &e->apop) == -1) {
 		*why = "unknown flag (only 'apop' is known)";
 		return -1;
 	}
+	if (c3 != NULL && scram_verifier_parse(&v, c3 + 1,
+	    (size_t)(end - c3 - 1)) == -1) {
+		*why = "bad SCRAM-SHA-256 verifier (4th field)";
+		return -1;
+	}
+	explicit_bzero(&v, sizeof(v));
+	if (c3 != NULL)
+		e->scram = xstrndup(c3 + 1, (size_t)(end - c3 - 1));
 	*hash_r = xstrndup(c1 + 1, hl);
 	return 0;
 }
@@ -164,6 +178,7 @@ users_parse(const char *name, const char *text, size_t len,
 			errlist_add(errs, "%s:%u: user %s appears again; the "
 			    "first line wins", name, lineno, e.name);
 			free(hash);
+			free(e.scram);
 		} else if (r == 0) {
 			e.hash = hash;
 			u->v = xreallocarray(u->v, u->n + 1, sizeof(*u->v));
@@ -186,6 +201,10 @@ users_free(struct users *u)
 	for (i = 0; i < u->n; i++) {
 		explicit_bzero(u->v[i].hash, strlen(u->v[i].hash));
 		free(u->v[i].hash);
+		if (u->v[i].scram != NULL) {
+			explicit_bzero(u->v[i].scram, strlen(u->v[i].scram));
+			free(u->v[i].scram);
+		}
 	}
 	free(u->v);
 	free(u);
@@ -364,9 +383,20 @@ users_file_edit_flags(const char *path, enum users_op op, const char *name,
     const char *hash, unsigned flags, int *tempfail_r, char *err,
     size_t errlen)
 {
+	return users_file_edit_scram(path, op, name, hash, flags, NULL,
+	    tempfail_r, err, errlen);
+}
+
+int
+users_file_edit_scram(const char *path, enum users_op op, const char *name,
+    const char *hash, unsigned flags, const char *scram, int *tempfail_r,
+    char *err, size_t errlen)
+{
 	struct buf cur, out;
 	struct stat st;
+	struct scram_verifier sv;
 	char lockpath[PATH_MAX], tmppath[PATH_MAX], dirpath[PATH_MAX];
+	char tail[8 + SCRAM_VERIFIER_MAX];	/* ":apop:SCRAM-SHA-256$..." */
 	const char *p, *end, *nl, *slash;
 	int lockfd = -1, fd = -1, dfd, exists, found = 0, ret = -1;
 	int tempfail = 1, created = 0;
@@ -387,6 +417,20 @@ users_file_edit_flags(const char *path, enum users_op op, const char *name,
 		tempfail = 0;
 		goto done;
 	}
+	if (op != USERS_DEL && scram != NULL && scram_verifier_parse(&sv,
+	    scram, strlen(scram)) == -1) {
+		snprintf(err, errlen, "bad SCRAM-SHA-256 verifier");
+		tempfail = 0;
+		goto done;
+	}
+	explicit_bzero(&sv, sizeof(sv));
+	/* Everything after the hash: the flags, then the verifier. */
+	if (scram != NULL && op != USERS_DEL)
+		snprintf(tail, sizeof(tail), ":%s:%s",
+		    (flags & USERS_F_APOP) ? "apop" : "", scram);
+	else
+		snprintf(tail, sizeof(tail), "%s",
+		    (flags & USERS_F_APOP) ? ":apop" : "");
 	if (xsnprintf(lockpath, sizeof(lockpath), "%s.lock", path) == -1 ||
 	    xsnprintf(tmppath, sizeof(tmppath), "%s.tmp.%ld", path,
 	    (long)getpid()) == -1) {
@@ -424,8 +468,7 @@ users_file_edit_flags(const char *path, enum users_op op, const char *name,
 			if (buf_append(&out, p, tl) == -1)
 				goto toobig;
 		} else if (op == USERS_PASSWD && !found) {
-			if (buf_printf(&out, "%s:%s%s%.*s", name, hash,
-			    (flags & USERS_F_APOP) ? ":apop" : "",
+			if (buf_printf(&out, "%s:%s%s%.*s", name, hash, tail,
 			    (int)(tl - ll), p + ll) == -1)
 				goto toobig;
 			found = 1;
@@ -447,8 +490,7 @@ users_file_edit_flags(const char *path, enum users_op op, const char *name,
 		if (out.len > 0 && out.data[out.len - 1] != '\n' &&
 		    buf_appendc(&out, '\n') == -1)
 			goto toobig;
-		if (buf_printf(&out, "%s:%s%s\n", name, hash,
-		    (flags & USERS_F_APOP) ? ":apop" : "") == -1)
+		if (buf_printf(&out, "%s:%s%s\n", name, hash, tail) == -1)
 			goto toobig;
 	}
 

@@ -84,6 +84,15 @@ class QueueAdmin(PosternTestCase):
                 srv.log().count("id=%s to=<bob@example.net>" % a) <= n_before:
             time.sleep(0.05)
         self.assertGreater(srv.log().count("id=%s to=<bob@example.net>" % a), n_before)
+        # ... and its new retry state is saved (a delete while an attempt
+        # is in flight could see the queue process write it back).
+        dpath = os.path.join(srv.spool, "deferred", a)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            with open(dpath) as f:
+                if re.search(r"(?m)^attempts 2$", f.read()):
+                    break
+            time.sleep(0.05)
         self.assertEqual(self.queue(srv, "release", a).returncode, 1)   # not held
         # delete: queue file and retry state
         r = self.queue(srv, "delete", a)

@@ -75,6 +75,11 @@ class Relay(PosternTestCase):
         self.assertIn(b"\nclient 127.0.0.1", env)
         self.assertIn(b"\nfrom <someone@example.org>", env)
         self.assertIn(b"\nid " + qid.encode(), env)
+        self.assertIn(b"\nauth -", env)
+        self.assertIn(b"\nhelo client.test", env)
+        self.assertRegex(env, rb"\ntime \d{10}")
+        lines = env.split(b"\n")
+        self.assertEqual(lines[1], b"id " + qid.encode(), "id is not the first envelope line")
         self.assertTrue(content.startswith(b"Received: "), content[:40])
         self.assertTrue(content.endswith(b"Subject: tok-le\r\n\r\nbody\r\n"), content[-60:])
         # still there a moment later: nothing delivers remote mail yet

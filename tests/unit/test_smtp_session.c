@@ -524,7 +524,7 @@ static const struct dialogue dialogues[] = {
 	{ "not implemented", STRANGER, S("EXPN staff\r\nSTARTTLS\r\n"
 	    "AUTH PLAIN\r\nBDAT 10 LAST\r\nETRN x\r\nTURN\r\n"), GREET
 	    "502 5.5.1 Error: command not implemented\n"
-	    "502 5.5.1 Error: command not implemented\n"
+	    "454 4.7.0 TLS not available\n"
 	    "502 5.5.1 Error: command not implemented\n"
 	    "502 5.5.1 Error: command not implemented\n"
 	    "502 5.5.1 Error: command not implemented\n"
@@ -1069,11 +1069,53 @@ test_pipelined_group(void **state)
 	finish(r);
 }
 
+/* STARTTLS: offered only with a context; nothing behind it is read in
+ * clear; after the handshake the session starts over (RFC 3207 4.2). */
+static void
+test_starttls(void **state)
+{
+	static const char in[] = "EHLO c\r\nMAIL FROM:<a@b>\r\nSTARTTLS\r\n"
+	    "RSET\r\nMAIL FROM:<x@y>\r\n";
+	struct run *r;
+	size_t used;
+
+	(void)state;
+	r = start(STRANGER, NULL);
+	r->s.tls_available = 1;
+	used = smtp_session_feed(&r->s, in, sizeof(in) - 1);
+	drain(r);
+	/* Consumed up to and including the STARTTLS line, not a byte more. */
+	assert_int_equal(used, strlen("EHLO c\r\nMAIL FROM:<a@b>\r\nSTARTTLS\r\n"));
+	assert_int_equal(r->s.wait, SMTP_WAIT_TLS);
+	assert_non_null(strstr(r->out.data, "250-STARTTLS\r\n"));
+	assert_non_null(strstr(r->out.data, "220 2.0.0 Ready to start TLS\r\n"));
+	assert_null(strstr(r->out.data, "250 2.0.0 Ok\r\n"));	/* no RSET reply */
+	assert_non_null(strstr(F.logs.data, "bytes pipelined behind STARTTLS"));
+	assert_int_equal(smtp_session_feed(&r->s, "NOOP\r\n", 6), 0);
+	smtp_session_tls_started(&r->s, "TLSv1.3 TEST");
+	assert_int_equal(r->s.state, SMTP_STATE_READY);
+	assert_int_equal(r->s.tls_active, 1);
+	r->out.len = 0;
+	feed(r, "MAIL FROM:<a@b>\r\nEHLO c\r\nSTARTTLS\r\n", 38, 0);
+	expect_out(r, "503 5.5.1 Error: send HELO/EHLO first\n"
+	    "250-mx.test\n250-PIPELINING\n250-SIZE 10000\n250-8BITMIME\n"
+	    "250-ENHANCEDSTATUSCODES\n250 HELP\n"
+	    "503 5.5.1 Error: TLS already active\n", "after TLS");
+	finish(r);
+	r = start(STRANGER, NULL);
+	feed(r, "EHLO c\r\nSTARTTLS x\r\nSTARTTLS\r\n", 32, 0);
+	assert_null(strstr(r->out.data, "250-STARTTLS"));
+	assert_non_null(strstr(r->out.data, "501 5.5.4 Syntax: STARTTLS\r\n"));
+	assert_non_null(strstr(r->out.data, "454 4.7.0 TLS not available\r\n"));
+	finish(r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dialogues),
+		cmocka_unit_test(test_starttls),
 		cmocka_unit_test(test_content_written),
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_logs),

@@ -434,6 +434,134 @@ test_edit_concurrent(void **state)
 	free(s);
 }
 
+/* --- SCRAM verifiers: the 4th field (issue 5) ------------------------- */
+
+#define VER	"SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$" \
+	"WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:" \
+	"wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU="
+
+/* Old 2- and 3-field lines and new 4-field lines, good and bad, together. */
+static void
+test_parse_scram(void **state)
+{
+	static const char text[] =
+	    "old:$6$a$a\n"				/* 1 */
+	    "oldapop:$6$b$b:apop\n"			/* 2 */
+	    "new:$6$c$c::" VER "\n"			/* 3 */
+	    "newapop:$6$d$d:apop:" VER "\r\n"		/* 4 */
+	    "empty4:$6$e$e:apop:\n"			/* 5: bad */
+	    "badver:$6$f$f::SCRAM-SHA-256$4095:W22ZaJ0SNY7soEsUEjb6gQ==$"
+	    "WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:"
+	    "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=\n"	/* 6: bad */
+	    "trail:$6$g$g::" VER " \n"			/* 7: bad */
+	    "badflag:$6$h$h:frob:" VER "\n"		/* 8: bad */
+	    "sha1:$6$i$i::SCRAM-SHA-1$4096:AAAAAAAAAAA=$AA==:AA==\n" /* 9 */
+	    "new:$6$z$z::" VER "\n"			/* 10: duplicate */
+	    "last:$6$j$j::" VER;			/* no newline */
+	struct errlist errs = { NULL, 0 };
+	struct users *u;
+	const struct user_entry *e;
+	size_t i, len = sizeof(text) - 1;
+
+	(void)state;
+	u = users_parse("users", text, len, &errs);
+	assert_int_equal(u->n, 5);
+	e = users_find(u, "old");
+	assert_non_null(e);
+	assert_null(e->scram);
+	assert_int_equal(e->apop, 0);
+	e = users_find(u, "oldapop");
+	assert_null(e->scram);
+	assert_int_equal(e->apop, 1);
+	e = users_find(u, "new");
+	assert_string_equal(e->hash, "$6$c$c");
+	assert_string_equal(e->scram, VER);
+	assert_int_equal(e->apop, 0);
+	e = users_find(u, "newapop");
+	assert_string_equal(e->scram, VER);		/* CR not included */
+	assert_int_equal(e->apop, 1);
+	assert_string_equal(users_find(u, "last")->scram, VER);
+	assert_int_equal(errs.n, 6);
+	{
+		static const char *want[] = { "users:5:", "users:6:",
+		    "users:7:", "users:8:", "users:9:", "users:10:" };
+
+		for (i = 0; i < 6; i++)
+			if (strncmp(errs.msgs[i], want[i], strlen(want[i])))
+				fail_msg("%s", errs.msgs[i]);
+	}
+	errlist_free(&errs);
+	users_free(u);
+
+	/* Every prefix parses without reading past the end. */
+	for (i = 0; i <= len; i++) {
+		char *copy = malloc(i + 1);
+
+		memcpy(copy, text, i);
+		u = users_parse("users", copy, i, &errs);
+		users_free(u);
+		errlist_free(&errs);
+		free(copy);
+	}
+}
+
+/* ADD and PASSWD with a verifier, through users_file_edit_scram, and
+ * back through users_parse; PASSWD without one drops the old one. */
+static void
+test_edit_scram(void **state)
+{
+	char path[PATH_MAX], err[256], *s;
+	struct errlist errs = { NULL, 0 };
+	struct users *u;
+	int tf = -1;
+
+	(void)state;
+	path_in(path, sizeof(path), "users.scram");
+	spit(path, "old:$6$o$o:apop\n");
+	assert_int_equal(users_file_edit_scram(path, USERS_ADD, "alice",
+	    "$6$a$a", 0, VER, &tf, err, sizeof(err)), 0);
+	assert_int_equal(users_file_edit_scram(path, USERS_ADD, "bob",
+	    "$6$b$b", USERS_F_APOP, VER, &tf, err, sizeof(err)), 0);
+	assert_int_equal(users_file_edit_scram(path, USERS_PASSWD, "old",
+	    "$6$O$O", USERS_F_APOP, VER, &tf, err, sizeof(err)), 0);
+	s = slurp(path);
+	assert_string_equal(s, "old:$6$O$O:apop:" VER "\n"
+	    "alice:$6$a$a::" VER "\n"
+	    "bob:$6$b$b:apop:" VER "\n");
+	u = users_parse(path, s, strlen(s), &errs);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(u->n, 3);
+	assert_string_equal(users_find(u, "alice")->scram, VER);
+	assert_int_equal(users_find(u, "bob")->apop, 1);
+	assert_string_equal(users_find(u, "old")->scram, VER);
+	users_free(u);
+	free(s);
+
+	/* The old entry point: a password change drops the verifier. */
+	assert_int_equal(users_file_edit_flags(path, USERS_PASSWD, "alice",
+	    "$6$A$A", 0, &tf, err, sizeof(err)), 0);
+	/* Deleting works on 4-field lines. */
+	assert_int_equal(users_file_edit_scram(path, USERS_DEL, "bob", NULL,
+	    0, NULL, &tf, err, sizeof(err)), 0);
+	s = slurp(path);
+	assert_string_equal(s, "old:$6$O$O:apop:" VER "\n"
+	    "alice:$6$A$A\n");
+	free(s);
+
+	/* A bad verifier is refused before the file is touched. */
+	assert_int_equal(users_file_edit_scram(path, USERS_ADD, "carol",
+	    "$6$c$c", 0, "SCRAM-SHA-256$1:x$y:z", &tf, err, sizeof(err)), -1);
+	assert_int_equal(tf, 0);
+	assert_string_equal(err, "bad SCRAM-SHA-256 verifier");
+	assert_int_equal(users_file_edit_scram(path, USERS_ADD, "carol",
+	    "$6$c$c", 0, VER "\n", &tf, err, sizeof(err)), -1);
+	assert_int_equal(users_file_edit_scram(path, USERS_ADD, "carol",
+	    "$6$c$c", 0, "", &tf, err, sizeof(err)), -1);
+	s = slurp(path);
+	assert_null(strstr(s, "carol"));
+	free(s);
+}
+
 static int
 setup_tmp(void **state)
 {
@@ -464,6 +592,8 @@ main(void)
 		cmocka_unit_test(test_edit_ops),
 		cmocka_unit_test(test_edit_io_error),
 		cmocka_unit_test(test_edit_concurrent),
+		cmocka_unit_test(test_parse_scram),
+		cmocka_unit_test(test_edit_scram),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
