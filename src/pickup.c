@@ -252,7 +252,15 @@ pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 	buf_init(&env, MAILDROP_ENVELOPE_MAX);
 	buf_init(&why, 4096);
 	buf_init(&out, QUEUE_ENVELOPE_MAX);
-	/* O_NONBLOCK: a FIFO planted here must not hang us. */
+	/* Never open what is not a regular file (a FIFO, a socket); and
+	 * O_NONBLOCK in case one is swapped in before the open. */
+	fd = -1;
+	if (fstatat(c->maildrop_fd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISREG(sb.st_mode)) {
+		rej = S_ISLNK(sb.st_mode) ? "a symbolic link" :
+		    "not a regular file";
+		goto reject;
+	}
 	fd = openat(c->maildrop_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
 	    O_NONBLOCK | O_NOCTTY);
 	if (fd == -1) {

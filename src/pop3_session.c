@@ -50,6 +50,7 @@ static void	cmd_pass(struct pop3_session *, char **, int);
 static void	cmd_apop(struct pop3_session *, char **, int);
 static void	cmd_quit(struct pop3_session *, char **, int);
 static void	cmd_capa(struct pop3_session *, char **, int);
+static void	cmd_stls(struct pop3_session *, char **, int);
 static void	cmd_notsupp(struct pop3_session *, char **, int);
 static void	cmd_stat(struct pop3_session *, char **, int);
 static void	cmd_list(struct pop3_session *, char **, int);
@@ -67,7 +68,7 @@ static const struct pop3_cmd pop3_cmds[] = {
 	{ "APOP", cmd_apop,    ST_AUTH, CMD_SECRET, 2, 2, "APOP name digest" },
 	{ "QUIT", cmd_quit,    ST_AUTH | ST_TRAN, 0, 0, 0, "QUIT" },
 	{ "CAPA", cmd_capa,    ST_AUTH | ST_TRAN, 0, 0, 0, "CAPA" },
-	{ "STLS", cmd_notsupp, ST_AUTH, 0, 0, MAX_ARGS, "STLS" },
+	{ "STLS", cmd_stls,    ST(POP3_STATE_AUTHORIZATION), 0, 0, 0, "STLS" },
 	{ "AUTH", cmd_notsupp, ST_AUTH, 0, 0, MAX_ARGS, "AUTH" },
 	{ "STAT", cmd_stat,    ST_TRAN, 0, 0, 0, "STAT" },
 	{ "LIST", cmd_list,    ST_TRAN, 0, 0, 1, "LIST [msg]" },
@@ -298,6 +299,11 @@ cmd_user(struct pop3_session *s, char **argv, int argc)
 		    "use APOP");
 		return;
 	}
+	if (s->set.auth == POP3_AUTH_TLS_ONLY && !s->tls_active) {
+		err(s, "-ERR [AUTH] Plain text passwords need TLS; use STLS "
+		    "first (or APOP)");
+		return;
+	}
 	if (!user_valid(argv[0])) {
 		err(s, "-ERR invalid user name");
 		return;
@@ -446,6 +452,35 @@ cmd_notsupp(struct pop3_session *s, char **argv, int argc)
 	reply(s, "-ERR not supported");
 }
 
+/* STLS (RFC 2595): nothing received behind it is read in clear. */
+static void
+cmd_stls(struct pop3_session *s, char **argv, int argc)
+{
+	(void)argv;
+	(void)argc;
+	if (s->tls_active) {
+		err(s, "-ERR already using TLS");
+		return;
+	}
+	if (!s->tls_available) {
+		err(s, "-ERR TLS not available");
+		return;
+	}
+	reply(s, "+OK Begin TLS negotiation");
+	s->state = POP3_STATE_TLS_WAIT;
+}
+
+void
+pop3_session_tls_started(struct pop3_session *s)
+{
+	if (s->state != POP3_STATE_TLS_WAIT)
+		return;
+	s->tls_active = 1;
+	s->user[0] = '\0';
+	linebuf_reset(&s->lb);
+	s->state = POP3_STATE_AUTHORIZATION;
+}
+
 static void
 cmd_capa(struct pop3_session *s, char **argv, int argc)
 {
@@ -455,8 +490,12 @@ cmd_capa(struct pop3_session *s, char **argv, int argc)
 	reply(s, "TOP");
 	reply(s, "UIDL");
 	if (s->state == POP3_STATE_AUTHORIZATION &&
-	    s->set.auth == POP3_AUTH_ANY)
+	    (s->set.auth == POP3_AUTH_ANY ||
+	    (s->set.auth == POP3_AUTH_TLS_ONLY && s->tls_active)))
 		reply(s, "USER");
+	if (s->state == POP3_STATE_AUTHORIZATION && s->tls_available &&
+	    !s->tls_active)
+		reply(s, "STLS");
 	reply(s, "RESP-CODES");
 	reply(s, "AUTH-RESP-CODE");
 	reply(s, "PIPELINING");

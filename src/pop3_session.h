@@ -47,6 +47,9 @@ enum pop3_state {
 	POP3_STATE_AUTHORIZATION,	/* needs USER/PASS or APOP */
 	POP3_STATE_AUTH_USER,		/* USER accepted: PASS must follow */
 	POP3_STATE_AUTH_WAIT,		/* check_password/check_apop pending */
+	POP3_STATE_TLS_WAIT,		/* "+OK Begin TLS" sent: the caller throws
+					 * away what it holds (injection), does the
+					 * handshake, calls pop3_session_tls_started() */
 	POP3_STATE_MAILBOX_WAIT,	/* open_mailbox pending */
 	POP3_STATE_TRANSACTION,		/* logged in, mailbox snapshot held */
 	POP3_STATE_UPDATE,		/* QUIT in TRANSACTION: deletions done */
@@ -65,6 +68,7 @@ enum pop3_result {
 enum pop3_auth_policy {
 	POP3_AUTH_ANY = 0,	/* USER/PASS and APOP */
 	POP3_AUTH_APOP_ONLY,	/* APOP only; CAPA does not list USER */
+	POP3_AUTH_TLS_ONLY,	/* USER/PASS only over TLS; APOP always */
 };
 
 /* What multi-line response is being produced by pop3_session_pump(). */
@@ -129,6 +133,8 @@ struct pop3_session {
 	int		msg_is_open;		/* msg_open succeeded, no msg_close yet */
 	struct mailbox_iter iter;		/* RETR/TOP */
 	unsigned	retrieved;		/* RETRs completed, for the log */
+	int		tls_available;		/* set by the caller: offer STLS */
+	int		tls_active;		/* pop3s, or after STLS */
 	const struct pop3_session_ops *ops;
 	void		*arg;
 };
@@ -164,6 +170,9 @@ void	pop3_session_auth_result(struct pop3_session *s, enum pop3_result r);
  * session answers -ERR [IN-USE] / [SYS/TEMP] / [SYS/PERM]. */
 void	pop3_session_mailbox_result(struct pop3_session *s, enum pop3_result r,
 	    struct mailbox *mb);
+/* The handshake after STLS succeeded: back to AUTHORIZATION, with any
+ * USER forgotten (RFC 2595 4). */
+void	pop3_session_tls_started(struct pop3_session *s);
 /* Idle timeout: "-ERR disconnected for inactivity" and close; nothing is
  * deleted. Mid-response the connection just closes. */
 void	pop3_session_timeout(struct pop3_session *s);

@@ -19,7 +19,9 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
+#include <openssl/ssl.h>
 
 #include "buf.h"
 #include "ipc.h"
@@ -30,6 +32,7 @@
 #include "pop3_session.h"
 #include "proc.h"
 #include "slots.h"
+#include "tls.h"
 
 #define POP3D_TIMEOUT		600	/* RFC 1939: at least 10 minutes */
 #define POP3D_MAX_MESSAGES	100000	/* per snapshot */
@@ -47,6 +50,7 @@ struct pconn {
 	char		locked[POP3_USER_MAX + 1];	/* "" when no lock held */
 	int		msg_fd;
 	int		closing;
+	unsigned	close_polls;	/* drain checks while closing */
 };
 
 static struct pop3d {
@@ -58,10 +62,17 @@ static struct pop3d {
 	struct slots	conns;
 	struct pop3_settings set;
 	unsigned	sessions;
+	struct ipc	*master;
+	struct tls_server tls;
+	int		listening;
 } p;
 
 static void pconn_process(struct pconn *c);
 static void pconn_free(struct pconn *c);
+static void pconn_stls(struct pconn *c);
+static void pconn_read_cb(struct bufferevent *, void *);
+static void pconn_write_cb(struct bufferevent *, void *);
+static void pconn_event_cb(struct bufferevent *, short, void *);
 
 /* ---- mailbox locks: one session per user ---- */
 
@@ -219,9 +230,15 @@ pconn_flush(struct pconn *c)
 		bufferevent_disable(c->bev, EV_READ);
 		event_del(c->timer);
 	}
-	if (c->closing &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	if (!c->closing)
+		return;
+	if (tls_bev_unsent(c->bev) == 0 || ++c->close_polls > 250) {
 		pconn_free(c);
+	} else {
+		/* Look again soon: a TLS filter's socket drains silently. */
+		struct timeval tv = { 0, 20000 };
+		event_add(c->timer, &tv);
+	}
 }
 
 static void
@@ -263,6 +280,15 @@ pconn_process(struct pconn *c)
 	}
 	if (!c->s.close)
 		event_add(c->timer, &tv);
+	if (c->s.state == POP3_STATE_TLS_WAIT &&
+	    bufferevent_openssl_get_ssl(c->bev) == NULL) {
+		if (c->s.out.len > 0) {
+			bufferevent_write(c->bev, c->s.out.data, c->s.out.len);
+			buf_reset(&c->s.out);
+		}
+		pconn_stls(c);
+		return;
+	}
 	pconn_flush(c);
 }
 
@@ -288,9 +314,57 @@ pconn_write_cb(struct bufferevent *bev, void *arg)
 static void
 pconn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		pconn_free(arg);
+	struct pconn *c = arg;
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	char desc[64];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		if (ssl == NULL)
+			return;
+		log_info("session=%s tls %s", c->sid,
+		    tls_describe(ssl, desc, sizeof(desc)));
+		if (c->s.state == POP3_STATE_TLS_WAIT) {
+			pop3_session_tls_started(&c->s);
+			pconn_process(c);
+		}
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		if ((what & BEV_EVENT_ERROR) && ssl != NULL)
+			log_info("session=%s TLS error: %s", c->sid,
+			    tls_error_text());
+		pconn_free(c);
+	}
+}
+
+/* After "+OK Begin TLS negotiation": what the client sent behind STLS in
+ * clear is thrown away unread, then the handshake. */
+static void
+pconn_stls(struct pconn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct bufferevent *tls;
+	size_t junk = evbuffer_get_length(in);
+	SSL *ssl;
+
+	if (junk > 0) {
+		log_info("session=%s %zu bytes received behind STLS discarded",
+		    c->sid, junk);
+		evbuffer_drain(in, junk);
+	}
+	ssl = p.tls.ctx ? SSL_new(p.tls.ctx) : NULL;
+	tls = ssl ? bufferevent_openssl_filter_new(p.base, c->bev, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE) : NULL;
+	if (tls == NULL) {
+		if (ssl != NULL)
+			SSL_free(ssl);
+		pconn_free(c);
+		return;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+	c->bev = tls;
+	bufferevent_setcb(c->bev, pconn_read_cb, pconn_write_cb, pconn_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
 static void
@@ -299,6 +373,10 @@ pconn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	struct pconn *c = arg;
 
 	(void)fd; (void)what;
+	if (c->closing) {
+		pconn_flush(c);	/* waiting for the output to drain */
+		return;
+	}
 	log_info("session=%s timeout", c->sid);
 	pop3_session_timeout(&c->s);	/* sets s.close, mid-response too */
 	pconn_flush(c);
@@ -329,9 +407,14 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct pconn *c;
 	char text[80];
 
-	(void)l; (void)salen; (void)arg;
+	int kind = *(const int *)arg;
+	SSL *ssl = NULL;
+
+	(void)l; (void)salen;
 	if (netaddr_from_sockaddr(sa, &addr) == -1 ||
-	    getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+	    getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd) ||
+	    (kind == LISTEN_POP3S && (p.tls.ctx == NULL ||
+	    (ssl = SSL_new(p.tls.ctx)) == NULL))) {
 		close(fd);
 		return;
 	}
@@ -342,12 +425,19 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	    (unsigned)(++p.sessions & 0xffffff));
 	netaddr_format(&addr, c->ip, sizeof(c->ip));
 	snprintf(text, sizeof(text), "[%s]", c->ip);
-	c->bev = bufferevent_socket_new(p.base, fd, BEV_OPT_CLOSE_ON_FREE);
+	/* pop3s (995): implicit TLS, the greeting already encrypted. */
+	c->bev = ssl ? bufferevent_openssl_socket_new(p.base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE) :
+	    bufferevent_socket_new(p.base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(p.base, pconn_timeout_cb, c);
 	if (c->bev == NULL || c->timer == NULL)
 		fatal("out of memory");
 	log_info("session=%s connect from %s", c->sid, text);
 	pop3_session_init(&c->s, &p.set, text, &ops, c);
+	c->s.tls_available = p.tls.ctx != NULL;
+	c->s.tls_active = ssl != NULL;
+	if (ssl != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, pconn_read_cb, pconn_write_cb, pconn_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	pop3_session_start(&c->s, rnd, sizeof(rnd), (long long)getpid(),
@@ -374,6 +464,23 @@ auth_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	pop3_session_auth_result(&c->s, r <= POP3_IN_USE ? (enum pop3_result)r :
 	    POP3_TEMPFAIL);
 	pconn_process(c);
+}
+
+static void listeners_enable(void);
+
+static void
+master_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
+    size_t len, void *arg)
+{
+	(void)ipc; (void)id; (void)arg;
+	if (type != IPC_TLS_CERT && type != IPC_TLS_KEY) {
+		log_warn("unexpected message %u from master", type);
+		return;
+	}
+	if (tls_server_update(&p.tls, type == IPC_TLS_KEY, data, len) == 1)
+		log_info("TLS certificate loaded");
+	if (type == IPC_TLS_KEY)
+		listeners_enable();
 }
 
 static void
@@ -403,6 +510,26 @@ sigterm_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(p.base, &tv);
 }
 
+static void
+listeners_enable(void)
+{
+	size_t i;
+
+	if (p.listening)
+		return;
+	p.listening = 1;
+	p.nlisteners = p.rt->n_pop3_fds;
+	p.listeners = xcalloc(p.nlisteners, sizeof(*p.listeners));
+	for (i = 0; i < p.nlisteners; i++) {
+		p.listeners[i] = evconnlistener_new(p.base, accept_cb,
+		    &p.rt->pop3_kinds[i], LEV_OPT_CLOSE_ON_FREE, -1,
+		    p.rt->pop3_fds[i]);
+		if (p.listeners[i] == NULL)
+			fatal("evconnlistener_new failed");
+	}
+	log_info("ready");
+}
+
 void
 pop3d_main(struct runtime *rt, int auth_fd)
 {
@@ -412,7 +539,8 @@ pop3d_main(struct runtime *rt, int auth_fd)
 	p.rt = rt;
 	p.set.hostname = rt->cfg->hostname;
 	p.set.auth = rt->cfg->pop3_auth == CONFIG_POP3_AUTH_APOP_ONLY ?
-	    POP3_AUTH_APOP_ONLY : POP3_AUTH_ANY;
+	    POP3_AUTH_APOP_ONLY : rt->cfg->pop3_auth == CONFIG_POP3_AUTH_TLS_ONLY ?
+	    POP3_AUTH_TLS_ONLY : POP3_AUTH_ANY;
 	close(rt->incoming_fd);
 	close(rt->queue_fd);
 	close(rt->spool_fd);
@@ -425,15 +553,11 @@ pop3d_main(struct runtime *rt, int auth_fd)
 	p.auth = ipc_new(p.base, auth_fd, auth_msg_cb, auth_eof_cb, NULL);
 	sig = evsignal_new(p.base, SIGTERM, sigterm_cb, NULL);
 	evsignal_add(sig, NULL);
-	p.nlisteners = rt->n_pop3_fds;
-	p.listeners = xcalloc(p.nlisteners, sizeof(*p.listeners));
-	for (i = 0; i < p.nlisteners; i++) {
-		p.listeners[i] = evconnlistener_new(p.base, accept_cb, NULL,
-		    LEV_OPT_CLOSE_ON_FREE, -1, rt->pop3_fds[i]);
-		if (p.listeners[i] == NULL)
-			fatal("evconnlistener_new failed");
-	}
-	log_info("ready");
+	p.master = ipc_new(p.base, rt->master_fd, master_msg_cb, auth_eof_cb,
+	    NULL);
+	/* With TLS configured, no client before the certificate is here. */
+	if (rt->cfg->tls_cert == NULL)
+		listeners_enable();
 	event_base_dispatch(p.base);
 	exit(0);
 }

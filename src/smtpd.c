@@ -52,6 +52,7 @@ struct conn {
 	int		write_err;
 	int		committing;	/* on the commit list */
 	int		closing;	/* close once the output is flushed */
+	unsigned	close_polls;	/* drain checks while closing */
 	unsigned	messages;
 };
 
@@ -361,9 +362,15 @@ conn_flush(struct conn *c)
 		bufferevent_disable(c->bev, EV_READ);
 		event_del(c->timer);
 	}
-	if (c->closing &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	if (!c->closing)
+		return;
+	if (tls_bev_unsent(c->bev) == 0 || ++c->close_polls > 250) {
 		conn_free(c);
+	} else {
+		/* Look again soon: a TLS filter's socket drains silently. */
+		struct timeval tv = { 0, 20000 };
+		event_add(c->timer, &tv);
+	}
 }
 
 static void
@@ -496,6 +503,10 @@ conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 
 	(void)fd; (void)what;
+	if (c->closing) {
+		conn_flush(c);	/* waiting for the output to drain */
+		return;
+	}
 	if (c->s.wait != SMTP_WAIT_NONE) {
 		conn_timer_arm(c);	/* our own answer is late, not the client */
 		return;

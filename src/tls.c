@@ -7,6 +7,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
 #include "buf.h"
 #include "log.h"
 #include "tls.h"
@@ -163,4 +166,15 @@ tls_error_text(void)
 	ERR_error_string_n(e, text, sizeof(text));
 	ERR_clear_error();
 	return text;
+}
+
+size_t
+tls_bev_unsent(struct bufferevent *bev)
+{
+	struct bufferevent *under = bufferevent_get_underlying(bev);
+	size_t n = evbuffer_get_length(bufferevent_get_output(bev));
+
+	if (under != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(under));
+	return n;
 }

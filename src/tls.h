@@ -36,6 +36,12 @@ struct tls_server {
 int	tls_server_update(struct tls_server *t, int is_key, const void *pem,
 	    size_t len);
 
+struct bufferevent;
+/* Bytes not yet handed to the kernel: the bufferevent's output plus, for
+ * a TLS filter (STARTTLS/STLS), the output of the socket below it, which
+ * sends no callback when it drains. A closing session waits for 0. */
+size_t	tls_bev_unsent(struct bufferevent *bev);
+
 /* The last OpenSSL error as text (static buffer), for logs. */
 const char *tls_error_text(void);
 

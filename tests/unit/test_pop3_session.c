@@ -487,7 +487,7 @@ static const struct dialogue dialogues[] = {
 	    "", -1 },
 	{ "not supported", 0, -1, 0, 0, 0, 0,
 	    IN("STLS\r\nAUTH\r\nAUTH PLAIN\r\nQUIT\r\n"),
-	    "-ERR not supported\r\n-ERR not supported\r\n"
+	    "-ERR TLS not available\r\n-ERR not supported\r\n"
 	    "-ERR not supported\r\n" BYE_AUTH, 0, "", -1 },
 	{ "unknown commands", 0, -1, 0, 0, 0, 0,
 	    IN("FOO\r\n\r\nSTATX\r\n STAT\r\nLONGVERBXX\r\nQUIT\r\n"),
@@ -971,6 +971,44 @@ test_log_lines(void **state)
 	world_free(&w);
 }
 
+/* STLS: offered with a context, nothing behind it read in clear, USER
+ * forgotten after the handshake; tls-only refuses USER before TLS but
+ * keeps APOP. */
+static void
+test_stls(void **state)
+{
+	static const char in[] = "CAPA\r\nSTLS\r\nUSER alice\r\n";
+	struct world w;
+	size_t used;
+
+	(void)state;
+	world_init(&w, POP3_AUTH_TLS_ONLY, fixture, 3);
+	w.s.tls_available = 1;
+	buf_reset(&w.s.out);
+	used = pop3_session_feed(&w.s, in, sizeof(in) - 1);
+	assert_int_equal(used, sizeof("CAPA\r\nSTLS\r\n") - 1);
+	assert_int_equal(w.s.state, POP3_STATE_TLS_WAIT);
+	assert_non_null(strstr(w.s.out.data, "\r\nSTLS\r\n"));
+	assert_null(strstr(w.s.out.data, "\r\nUSER\r\n"));
+	assert_non_null(strstr(w.s.out.data, "+OK Begin TLS negotiation\r\n"));
+	assert_int_equal(pop3_session_feed(&w.s, "NOOP\r\n", 6), 0);
+	pop3_session_tls_started(&w.s);
+	assert_int_equal(w.s.state, POP3_STATE_AUTHORIZATION);
+	buf_reset(&w.s.out);
+	assert_int_equal(pop3_session_feed(&w.s, "CAPA\r\nSTLS\r\n", 12), 12);
+	assert_non_null(strstr(w.s.out.data, "\r\nUSER\r\n"));
+	assert_null(strstr(w.s.out.data, "\r\nSTLS\r\n"));
+	assert_non_null(strstr(w.s.out.data, "-ERR already using TLS\r\n"));
+	world_free(&w);
+
+	world_init(&w, POP3_AUTH_TLS_ONLY, fixture, 3);
+	buf_reset(&w.s.out);
+	assert_int_equal(pop3_session_feed(&w.s, "USER alice\r\n", 12), 12);
+	assert_string_equal(w.s.out.data, "-ERR [AUTH] Plain text passwords "
+	    "need TLS; use STLS first (or APOP)\r\n");
+	world_free(&w);
+}
+
 int
 main(void)
 {
@@ -986,6 +1024,7 @@ main(void)
 		cmocka_unit_test(test_free_mid_retr),
 		cmocka_unit_test(test_greeting),
 		cmocka_unit_test(test_log_lines),
+		cmocka_unit_test(test_stls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
