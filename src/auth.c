@@ -27,6 +27,7 @@
 #include "apop.h"
 #include "buf.h"
 #include "grants.h"
+#include "hasher.h"
 #include "ipc.h"
 #include "log.h"
 #include "pop3_session.h"
@@ -50,6 +51,7 @@ struct failure {
 /* A reply held back by the failure delay. */
 struct delayed {
 	struct ipc	*ipc;
+	uint32_t	type;
 	uint64_t	id;
 	unsigned char	result;
 	struct event	*ev;
@@ -285,7 +287,7 @@ delayed_cb(evutil_socket_t fd, short what, void *arg)
 	struct delayed *dl = arg;
 
 	(void)fd; (void)what;
-	ipc_send(dl->ipc, IPC_POP3_AUTH_REPLY, dl->id, &dl->result, 1);
+	ipc_send(dl->ipc, dl->type, dl->id, &dl->result, 1);
 	event_free(dl->ev);
 	free(dl);
 }
@@ -293,8 +295,9 @@ delayed_cb(evutil_socket_t fd, short what, void *arg)
 /* Answer a credential check; failures (and every answer to an address
  * with recent failures) wait, so a guesser gets one try per delay. */
 static void
-auth_answer(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
-    const char *user, const char *mech, unsigned char result)
+auth_answer(struct ipc *ipc, uint32_t reply_type, uint64_t id,
+    const struct netaddr *addr, const char *user, const char *mech,
+    unsigned char result)
 {
 	struct failure *f = failure_find(addr, result == POP3_BAD);
 	struct timeval tv = { 0, 0 };
@@ -315,10 +318,11 @@ auth_answer(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 		    (long)tv.tv_sec);
 	}
 	if (tv.tv_sec == 0) {
-		ipc_send(ipc, IPC_POP3_AUTH_REPLY, id, &result, 1);
+		ipc_send(ipc, reply_type, id, &result, 1);
 		return;
 	}
 	dl = xcalloc(1, sizeof(*dl));
+	dl->type = reply_type;
 	dl->ipc = ipc;
 	dl->id = id;
 	dl->result = result;
@@ -340,24 +344,60 @@ split_fields(const char *data, size_t len, const char **f, size_t nf)
 	return i == nf ? 0 : -1;
 }
 
+/* A credential check waiting for a hasher worker. */
+struct pending_check {
+	struct ipc	*ipc;
+	uint64_t	 id;
+	uint32_t	 reply_type;	/* IPC_POP3_AUTH_REPLY / IPC_SMTP_AUTH_REPLY */
+	struct netaddr	 addr;
+	char		 user[USERS_NAME_MAX + 1];
+	const char	*mech;
+	int		 known;		/* the user exists */
+};
+
+static void auth_answer(struct ipc *, uint32_t, uint64_t, const struct netaddr *,
+    const char *, const char *, unsigned char);
+
 static void
-pop3_pass(struct ipc *ipc, uint64_t id, const char *user, const char *pass,
-    const struct netaddr *addr)
+password_checked(int result, void *arg)
+{
+	struct pending_check *pc = arg;
+	unsigned char r = result == -1 ? POP3_TEMPFAIL :
+	    result == 1 && pc->known ? POP3_OK : POP3_BAD;
+
+	auth_answer(pc->ipc, pc->reply_type, pc->id, &pc->addr, pc->user,
+	    pc->mech, r);
+	if (r == POP3_OK)
+		grant(pc->user, &pc->addr);
+	free(pc);
+}
+
+/* USER/PASS, AUTH PLAIN and LOGIN: hashing runs in a worker, the answer
+ * comes back through password_checked(). */
+static void
+check_password(struct ipc *ipc, uint32_t reply_type, uint64_t id,
+    const char *user, const char *pass, const struct netaddr *addr,
+    const char *mech)
 {
 	const struct user_entry *e = NULL;
-	unsigned char r;
+	struct pending_check *pc;
 
 	if (a.users == NULL) {
-		r = POP3_TEMPFAIL;
-	} else {
-		if (users_name_valid(user))
-			e = users_find(a.users, user);
-		/* users_check_password(NULL, ...) spends the same time. */
-		r = users_check_password(e, pass) == 1 && e != NULL ? POP3_OK : POP3_BAD;
+		auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL);
+		return;
 	}
-	auth_answer(ipc, id, addr, user, "USER/PASS", r);
-	if (r == POP3_OK)
-		grant(user, addr);
+	if (users_name_valid(user))
+		e = users_find(a.users, user);
+	pc = xcalloc(1, sizeof(*pc));
+	pc->ipc = ipc;
+	pc->id = id;
+	pc->reply_type = reply_type;
+	pc->addr = *addr;
+	pc->mech = mech;
+	pc->known = e != NULL;
+	snprintf(pc->user, sizeof(pc->user), "%s", user);
+	/* An unknown user costs a dummy hash: the same time as a known one. */
+	hasher_check(e ? e->hash : NULL, pass, password_checked, pc);
 }
 
 static int
@@ -380,7 +420,8 @@ pop3_apop(struct ipc *ipc, uint64_t id, const char *user, const char *ts,
 	size_t i, n;
 
 	if (a.users == NULL || a.secrets == NULL) {
-		auth_answer(ipc, id, addr, user, "APOP", POP3_TEMPFAIL);
+		auth_answer(ipc, IPC_POP3_AUTH_REPLY, id, addr, user, "APOP",
+		    POP3_TEMPFAIL);
 		return;
 	}
 	if (users_name_valid(user) && users_find(a.users, user) != NULL)
@@ -397,7 +438,7 @@ pop3_apop(struct ipc *ipc, uint64_t id, const char *user, const char *ts,
 			r = POP3_OK;
 		explicit_bzero(secret, sizeof(secret));
 	}
-	auth_answer(ipc, id, addr, user, "APOP", r);
+	auth_answer(ipc, IPC_POP3_AUTH_REPLY, id, addr, user, "APOP", r);
 	if (r == POP3_OK)
 		grant(user, addr);
 }
@@ -472,7 +513,8 @@ pop3d_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	(void)arg;
 	if (type == IPC_POP3_PASS && split_fields(data, len, f, 3) == 0 &&
 	    netaddr_parse(f[2], &addr) == 0) {
-		pop3_pass(ipc, id, f[0], f[1], &addr);
+		check_password(ipc, IPC_POP3_AUTH_REPLY, id, f[0], f[1], &addr,
+		    "USER/PASS");
 		explicit_bzero((void *)(uintptr_t)f[1], strlen(f[1]));
 	} else if (type == IPC_POP3_APOP && split_fields(data, len, f, 4) == 0 &&
 	    netaddr_parse(f[3], &addr) == 0) {
@@ -525,6 +567,9 @@ auth_main(struct runtime *rt, int smtpd_fd, int pop3d_fd)
 	a.base = event_base_new();
 	if (a.base == NULL)
 		fatal("event_base_new failed");
+	if (hasher_start(a.base, HASHER_WORKERS) == -1)
+		fatal("cannot start the password hashing workers: %s",
+		    strerror(errno));
 	a.master = ipc_new(a.base, rt->master_fd, master_msg_cb, eof_cb, NULL);
 	/* smtpd's and pop3d's questions wait in their sockets until the
 	 * master's tables are here (open_clients). */

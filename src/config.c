@@ -735,18 +735,85 @@ bad_domains:
 	}
 }
 
-/* "route DOMAIN = HOST:PORT"; rest is what follows "route". */
+/* Values of the route option tls=, indexed by CONFIG_TLS_*. */
+static const char *const route_tls_names[] = { "may", "none", "required" };
+
+/* The options after HOST:PORT: "key=value" words ("key = value" too),
+ * separated by blanks. Only tls= exists so far; an unknown or repeated
+ * option is an error, like an unknown key. 0, or -1 (reported). */
+static int
+route_options(struct pctx *x, unsigned line, struct route *r, char *opts)
+{
+	char q[128], *key, *v;
+	size_t kl, vl, i;
+	int seen_tls = 0;
+
+	for (;;) {
+		while (*opts == ' ' || *opts == '\t')
+			opts++;
+		if (*opts == '\0')
+			return 0;
+		key = opts;
+		while (*opts != '\0' && *opts != '=' && *opts != ' ' &&
+		    *opts != '\t')
+			opts++;
+		kl = (size_t)(opts - key);
+		while (*opts == ' ' || *opts == '\t')
+			opts++;
+		if (*opts != '=') {
+			key[kl] = '\0';
+			pctx_err(x, line, "route %s: option '%s' needs a value "
+			    "(e.g. tls=required)", r->domain,
+			    qv(key, q, sizeof(q)));
+			return -1;
+		}
+		key[kl] = '\0';
+		opts++;
+		while (*opts == ' ' || *opts == '\t')
+			opts++;
+		v = opts;
+		while (*opts != '\0' && *opts != ' ' && *opts != '\t')
+			opts++;
+		vl = (size_t)(opts - v);
+		if (*opts != '\0')
+			*opts++ = '\0';
+		if (strcmp(key, "tls") != 0) {
+			pctx_err(x, line, "route %s: unknown option '%s' "
+			    "(known: tls)", r->domain, qv(key, q, sizeof(q)));
+			return -1;
+		}
+		if (seen_tls++) {
+			pctx_err(x, line, "route %s: option tls given twice",
+			    r->domain);
+			return -1;
+		}
+		for (i = 0; i < sizeof(route_tls_names) /
+		    sizeof(route_tls_names[0]); i++)
+			if (vl > 0 && strcmp(v, route_tls_names[i]) == 0)
+				break;
+		if (i == sizeof(route_tls_names) / sizeof(route_tls_names[0])) {
+			pctx_err(x, line, "route %s: tls '%s' must be may, none "
+			    "or required", r->domain, qv(v, q, sizeof(q)));
+			return -1;
+		}
+		r->tls = (int)i;
+	}
+}
+
+/* "route DOMAIN = HOST:PORT [tls=may|none|required]"; dom is what follows
+ * "route", val what follows '='. */
 static void
 route_line(struct config *c, struct pctx *x, unsigned line, char *dom,
     char *val)
 {
 	struct route r;
-	char q[128], *colon, *host, *port;
+	char q[128], *colon, *host, *port, *opts;
 	struct netaddr na;
 	size_t i;
 
 	memset(&r, 0, sizeof(r));
 	r.line = line;
+	r.tls = CONFIG_TLS_MAY;
 	dom = trim(dom);
 	if (*dom == '\0') {
 		pctx_err(x, line, "route: missing domain "
@@ -763,6 +830,12 @@ route_line(struct config *c, struct pctx *x, unsigned line, char *dom,
 		pctx_err(x, line, "route %s: missing HOST:PORT", r.domain);
 		return;
 	}
+	/* HOST:PORT is the first word; options follow it. */
+	opts = val + strcspn(val, " \t");
+	if (*opts != '\0')
+		*opts++ = '\0';
+	if (route_options(x, line, &r, opts) == -1)
+		return;
 	if (val[0] == '[') {
 		char *rb = strchr(val, ']');
 
@@ -1178,12 +1251,18 @@ config_print(const struct config *c, FILE *out)
 	for (i = 0; i < c->n_routes; i++) {
 		const struct route *r = &c->routes[i];
 
+		char opts[32] = "";
+
+		/* The default (may) is left out, as it was before tls=. */
+		if (r->tls != CONFIG_TLS_MAY)
+			(void)xsnprintf(opts, sizeof(opts), " tls=%s",
+			    route_tls_names[r->tls]);
 		if (strchr(r->host, ':'))
-			fprintf(out, "route %s = [%s]:%u\n", r->domain,
-			    r->host, r->port);
+			fprintf(out, "route %s = [%s]:%u%s\n", r->domain,
+			    r->host, r->port, opts);
 		else
-			fprintf(out, "route %s = %s:%u\n", r->domain, r->host,
-			    r->port);
+			fprintf(out, "route %s = %s:%u%s\n", r->domain,
+			    r->host, r->port, opts);
 	}
 }
 

@@ -4,8 +4,9 @@
  * Gives:  a struct config with every effective value (defaults filled in),
  *         the parsed relay rules, or the list of all errors found.
  * Syntax: "key = value" lines, '#' comments (whole line, or after
- *         whitespace), "route DOMAIN = HOST:PORT" lines. Unknown keys,
- *         repeated keys and bad values are errors. Required keys:
+ *         whitespace), "route DOMAIN = HOST:PORT [tls=may|none|required]"
+ *         lines. Unknown keys, repeated keys and bad values are errors.
+ *         Required keys:
  *         local_domains, users, spool, listen_smtp.
  * Never:  opens anything but the config file itself and the relay_rules
  *         file (config_load); config_parse does no I/O at all. */
@@ -24,11 +25,18 @@ struct listen_addr {
 	char		text[80];	/* as written, for logs */
 };
 
+/* route option tls=, in the order of route_tls_names[] in config.c. MAY is
+ * 0: a route without the option, and MX delivery, are opportunistic. */
+#define CONFIG_TLS_MAY		0	/* STARTTLS when offered, else plaintext */
+#define CONFIG_TLS_NONE		1	/* never STARTTLS */
+#define CONFIG_TLS_REQUIRED	2	/* STARTTLS or defer (4.7.x), never plaintext */
+
 struct route {
 	char		domain[256];	/* lower case; "*" for the catch-all */
 	char		host[256];	/* host name or numeric address (no brackets) */
 	unsigned	port;
 	unsigned	line;
+	int		tls;		/* CONFIG_TLS_*; default MAY */
 };
 
 /* pop3_auth values, in the order of the parameter table's choices. */

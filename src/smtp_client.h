@@ -9,8 +9,12 @@
  *         and BODY=8BITMIME when offered, per-recipient results (OK, TEMP,
  *         PERM with the server's reply), RSET after a failed transaction,
  *         several transactions per connection, QUIT. Body dot-stuffing.
- *         Opportunistic STARTTLS (issue 5) goes between EHLO and IDLE: the
- *         EHLO reply already records whether STARTTLS was offered.
+ *         STARTTLS (RFC 3207) between EHLO and IDLE, by policy: MAY sends
+ *         it when offered, REQUIRED fails the session (temporary, 4.7.x)
+ *         rather than ever reaching IDLE in plaintext, NONE never sends it.
+ *         After the 220 the driver discards every unread byte, runs the
+ *         handshake and calls smtp_client_tls_started(): everything
+ *         learnt before TLS is forgotten and EHLO is sent again.
  * Limits: SMTPC_LINE_MAX per reply line (CRLF included), SMTPC_LINES_MAX
  *         lines per reply, SMTPC_TEXT_MAX of reply text kept.
  * Never:  touches a socket, a file or a clock: the driver asks
@@ -35,11 +39,21 @@
 #define SMTPC_TO_BLOCK		180
 #define SMTPC_TO_DOT		600
 #define SMTPC_TO_QUIT		60
+#define SMTPC_TO_TLS		300	/* STARTTLS reply and the handshake */
+
+/* STARTTLS policy; MAY is 0, the default after smtp_client_init. */
+enum smtpc_tls {
+	SMTPC_TLS_MAY = 0,	/* STARTTLS when offered; plaintext otherwise */
+	SMTPC_TLS_NONE,		/* never */
+	SMTPC_TLS_REQUIRED,	/* STARTTLS or fail (temporary); never plaintext */
+};
 
 enum smtpc_state {
 	SMTPC_GREETING = 0,	/* waiting for the 220 */
 	SMTPC_EHLO,		/* EHLO sent */
 	SMTPC_HELO,		/* HELO sent (EHLO refused) */
+	SMTPC_STARTTLS,		/* STARTTLS sent */
+	SMTPC_TLS,		/* 220 seen: the driver runs the handshake */
 	SMTPC_IDLE,		/* ready for a transaction */
 	SMTPC_TXN,		/* MAIL/RCPT/DATA replies expected */
 	SMTPC_BODY,		/* 354 seen: the driver sends the body */
@@ -58,6 +72,9 @@ enum smtpc_event {
 	SMTPC_EV_FAILED,	/* the session failed: fail_text says why;
 				 * pending recipients got that result */
 	SMTPC_EV_CLOSED,	/* QUIT answered: close the connection */
+	SMTPC_EV_STARTTLS,	/* 220 to STARTTLS: discard all unread input
+				 * (it came before the handshake), start
+				 * TLS, then call smtp_client_tls_started */
 };
 
 enum smtpc_result { SMTPC_R_PENDING = 0, SMTPC_R_OK, SMTPC_R_TEMP, SMTPC_R_PERM };
@@ -89,6 +106,9 @@ struct smtp_client {
 	struct buf	out;		/* commands for the server; driver drains */
 	unsigned	ext;		/* SMTPC_EXT_* from the EHLO reply */
 	int		esmtp;
+	enum smtpc_tls	tls_policy;	/* set by the driver after init */
+	int		tls;		/* the session runs over TLS */
+	int		fail_tls;	/* the failure is a TLS policy one (4.7.x) */
 	uint64_t	size_max;	/* SIZE n, 0 = no limit announced */
 	/* the reply being read */
 	int		rcode;
@@ -109,7 +129,8 @@ struct smtp_client {
 	char		fail_text[SMTPC_TEXT_MAX];
 };
 
-/* Set up for a new connection: waits for the greeting. */
+/* Set up for a new connection: waits for the greeting. Policy MAY;
+ * change c->tls_policy before the first feed. */
 void	smtp_client_init(struct smtp_client *c, const char *helo_name);
 void	smtp_client_free(struct smtp_client *c);
 /* Feed server bytes. Consumes input until an event is due (or all of
@@ -126,6 +147,9 @@ enum smtpc_event smtp_client_txn_start(struct smtp_client *c,
 void	smtp_client_body_done(struct smtp_client *c);
 /* In IDLE: send QUIT. */
 void	smtp_client_quit(struct smtp_client *c);
+/* In SMTPC_TLS, the handshake succeeded: forget the EHLO reply and any
+ * partial line, send EHLO again (c->out). No-op in any other state. */
+void	smtp_client_tls_started(struct smtp_client *c);
 /* The connection broke or timed out: fail what is pending with a
  * temporary error "text"; state CLOSED. */
 void	smtp_client_abort(struct smtp_client *c, const char *text);
