@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <event2/event.h>
+#include <openssl/rand.h>
 
 #include "aliases.h"
 #include "apop.h"
@@ -31,6 +32,8 @@
 #include "ipc.h"
 #include "log.h"
 #include "pop3_session.h"
+#include "sasl.h"
+#include "scram.h"
 #include "proc.h"
 #include "smtp_session.h"
 #include "users.h"
@@ -53,7 +56,7 @@ struct delayed {
 	struct ipc	*ipc;
 	uint32_t	type;
 	uint64_t	id;
-	unsigned char	result;
+	struct buf	msg;		/* the reply: result byte (+ data) */
 	struct event	*ev;
 };
 
@@ -287,21 +290,63 @@ delayed_cb(evutil_socket_t fd, short what, void *arg)
 	struct delayed *dl = arg;
 
 	(void)fd; (void)what;
-	ipc_send(dl->ipc, dl->type, dl->id, &dl->result, 1);
-	event_free(dl->ev);
+	ipc_send(dl->ipc, dl->type, dl->id, dl->msg.data, dl->msg.len);
+	buf_free(&dl->msg);
+	if (dl->ev != NULL)
+		event_free(dl->ev);
 	free(dl);
 }
 
-/* Answer a credential check; failures (and every answer to an address
- * with recent failures) wait, so a guesser gets one try per delay. */
+/* Failed logins per user: they slow that user's failures down (a guesser
+ * spreading over many addresses), never a correct password (anyone could
+ * otherwise lock a user out). */
+struct user_failure {
+	char		user[USERS_NAME_MAX + 1];
+	unsigned	count;
+	time_t		last;
+};
+static struct user_failure *ufails;
+static size_t nufails;
+
+static unsigned
+user_failed(const char *user)
+{
+	time_t now = time(NULL);
+	size_t i;
+
+	for (i = 0; i < nufails; i++)
+		if (strcmp(ufails[i].user, user) == 0)
+			break;
+	if (i == nufails) {
+		if (nufails >= AUTH_FAIL_SLOTS)
+			i = 0;	/* bounded: reuse a slot */
+		else
+			ufails = xreallocarray(ufails, ++nufails, sizeof(*ufails));
+		memset(&ufails[i], 0, sizeof(ufails[i]));
+		snprintf(ufails[i].user, sizeof(ufails[i].user), "%s", user);
+	}
+	if (now - ufails[i].last > AUTH_FAIL_FORGET)
+		ufails[i].count = 0;
+	ufails[i].count++;
+	ufails[i].last = now;
+	return ufails[i].count;
+}
+
+/* Answer a credential check. result is a POP3_* code; for SMTP AUTH it
+ * becomes the matching enum sasl_verdict, followed by data (a SCRAM
+ * server message). Failures wait 1, 2, 4, 8, then 15 s per address (and
+ * up to 5 s per user), on a timer: the session waits, the process does
+ * not. A correct answer to an address without failures is never delayed. */
 static void
-auth_answer(struct ipc *ipc, uint32_t reply_type, uint64_t id,
+auth_answer_data(struct ipc *ipc, uint32_t reply_type, uint64_t id,
     const struct netaddr *addr, const char *user, const char *mech,
-    unsigned char result)
+    unsigned char result, const char *data, size_t len)
 {
 	struct failure *f = failure_find(addr, result == POP3_BAD);
 	struct timeval tv = { 0, 0 };
 	struct delayed *dl;
+	unsigned char code = result;
+	unsigned ucount, udelay;
 	char ip[64];
 
 	netaddr_format(addr, ip, sizeof(ip));
@@ -312,22 +357,41 @@ auth_answer(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 	} else if (result == POP3_BAD) {
 		f->count++;
 		f->last = time(NULL);
+		ucount = user_failed(user);
+		udelay = ucount / 10 > 5 ? 5 : ucount / 10;
 		tv.tv_sec = failure_delay(f->count);
+		if (tv.tv_sec < (time_t)udelay)
+			tv.tv_sec = udelay;
 		log_info("login failed: user=%s mechanism=%s client=[%s] "
-		    "failures=%u delay=%lds", user, mech, ip, f->count,
-		    (long)tv.tv_sec);
+		    "failures=%u user_failures=%u delay=%lds", user, mech, ip,
+		    f->count, ucount, (long)tv.tv_sec);
 	}
-	if (tv.tv_sec == 0) {
-		ipc_send(ipc, reply_type, id, &result, 1);
-		return;
-	}
+	if (reply_type == IPC_SMTP_AUTH_REPLY)
+		code = result == POP3_OK ? SASL_V_OK : result == POP3_BAD ?
+		    SASL_V_BAD : result == POP3_PERMFAIL ? SASL_V_MALFORMED :
+		    SASL_V_TEMPFAIL;
 	dl = xcalloc(1, sizeof(*dl));
+	buf_init(&dl->msg, 1 + SASL_REPLY_MAX);
+	buf_append(&dl->msg, &code, 1);
+	if (data != NULL)
+		buf_append(&dl->msg, data, len);
 	dl->type = reply_type;
 	dl->ipc = ipc;
 	dl->id = id;
-	dl->result = result;
+	if (tv.tv_sec == 0) {
+		delayed_cb(-1, 0, dl);
+		return;
+	}
 	dl->ev = evtimer_new(a.base, delayed_cb, dl);
 	evtimer_add(dl->ev, &tv);
+}
+
+static void
+auth_answer(struct ipc *ipc, uint32_t reply_type, uint64_t id,
+    const struct netaddr *addr, const char *user, const char *mech,
+    unsigned char result)
+{
+	auth_answer_data(ipc, reply_type, id, addr, user, mech, result, NULL, 0);
 }
 
 /* Split "f1\0f2\0...fn\0"-style payloads (last NUL optional). */
@@ -367,7 +431,8 @@ password_checked(int result, void *arg)
 
 	auth_answer(pc->ipc, pc->reply_type, pc->id, &pc->addr, pc->user,
 	    pc->mech, r);
-	if (r == POP3_OK)
+	/* Only a POP3 login grants POP-before-SMTP; SMTP AUTH relays by itself. */
+	if (r == POP3_OK && pc->reply_type == IPC_POP3_AUTH_REPLY)
 		grant(pc->user, &pc->addr);
 	free(pc);
 }
@@ -410,37 +475,191 @@ hexval(int c)
 	return -1;
 }
 
-static void
-pop3_apop(struct ipc *ipc, uint64_t id, const char *user, const char *ts,
-    const char *digest, const struct netaddr *addr)
+/* The user's APOP/CRAM secret (hex in the secrets file) into buf.
+ * Returns its length, or -1: no such user, no secret, or malformed. */
+static ssize_t
+secret_of(const char *user, char *buf, size_t buflen)
 {
 	const struct user_entry *e = NULL;
-	unsigned char r = POP3_BAD;
-	char secret[512];
 	size_t i, n;
 
+	if (users_name_valid(user) && users_find(a.users, user) != NULL)
+		e = users_find(a.secrets, user);
+	if (e == NULL || (n = strlen(e->hash)) % 2 != 0 || n / 2 > buflen)
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		int hi = hexval(e->hash[2 * i]), lo = hexval(e->hash[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			explicit_bzero(buf, buflen);
+			return -1;
+		}
+		buf[i] = (char)(hi << 4 | lo);
+	}
+	return (ssize_t)i;
+}
+
+/* APOP (POP3) and CRAM-MD5 (SMTP AUTH): both need the shared secret. */
+static void
+check_secret(struct ipc *ipc, uint32_t reply_type, uint64_t id,
+    const char *user, const char *challenge, const char *digest,
+    const struct netaddr *addr, int cram)
+{
+	unsigned char r = POP3_BAD;
+	char secret[512];
+	ssize_t n;
+
 	if (a.users == NULL || a.secrets == NULL) {
-		auth_answer(ipc, IPC_POP3_AUTH_REPLY, id, addr, user, "APOP",
+		auth_answer(ipc, reply_type, id, addr, user, cram ? "CRAM-MD5" :
+		    "APOP", POP3_TEMPFAIL);
+		return;
+	}
+	if ((n = secret_of(user, secret, sizeof(secret))) >= 0 && (cram ?
+	    sasl_cram_check(challenge, strlen(challenge), secret, (size_t)n,
+	    digest, strlen(digest)) : apop_check(challenge, strlen(challenge),
+	    secret, (size_t)n, digest, strlen(digest))) == 1)
+		r = POP3_OK;
+	explicit_bzero(secret, sizeof(secret));
+	auth_answer(ipc, reply_type, id, addr, user, cram ? "CRAM-MD5" : "APOP", r);
+	if (r == POP3_OK && reply_type == IPC_POP3_AUTH_REPLY)
+		grant(user, addr);
+}
+
+/* ---- SCRAM-SHA-256 exchanges, one per SMTP session mid-AUTH ---- */
+
+#define SCRAM_SLOTS		256
+#define SCRAM_SLOT_TTL		120	/* seconds an exchange may take */
+
+struct scram_slot {
+	uint64_t	id;		/* the SMTP session; 0 = free */
+	time_t		started;
+	struct scram_server ss;
+};
+
+static struct scram_slot scram_slots[SCRAM_SLOTS];
+/* Fake verifiers for unknown users: stable for this process's life. */
+static unsigned char scram_fake_key[32];
+
+static struct scram_slot *
+scram_slot(uint64_t id, int create)
+{
+	time_t now = time(NULL);
+	struct scram_slot *free_slot = NULL, *oldest = &scram_slots[0];
+	size_t i;
+
+	for (i = 0; i < SCRAM_SLOTS; i++) {
+		struct scram_slot *sl = &scram_slots[i];
+		if (sl->id != 0 && now - sl->started > SCRAM_SLOT_TTL) {
+			scram_server_wipe(&sl->ss);
+			sl->id = 0;
+		}
+		if (sl->id == id && id != 0)
+			return sl;
+		if (sl->id == 0 && free_slot == NULL)
+			free_slot = sl;
+		if (sl->started < oldest->started)
+			oldest = sl;
+	}
+	if (!create)
+		return NULL;
+	if (free_slot == NULL) {
+		free_slot = oldest;	/* bounded: the oldest exchange loses */
+		scram_server_wipe(&free_slot->ss);
+	}
+	memset(free_slot, 0, sizeof(*free_slot));
+	free_slot->id = id;
+	free_slot->started = now;
+	return free_slot;
+}
+
+static void
+scram_slot_free(struct scram_slot *sl)
+{
+	scram_server_wipe(&sl->ss);
+	sl->id = 0;
+}
+
+static void
+scram_first(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
+    const char *msg, size_t len)
+{
+	struct scram_client_first cf;
+	struct scram_verifier v;
+	const struct user_entry *e = NULL;
+	struct scram_slot *sl;
+	unsigned char rnd[24];
+	char out[SCRAM_SERVER_FIRST_MAX];
+	size_t outlen;
+	int have = 0;
+
+	if (a.users == NULL) {
+		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
 		    POP3_TEMPFAIL);
 		return;
 	}
-	if (users_name_valid(user) && users_find(a.users, user) != NULL)
-		e = users_find(a.secrets, user);
-	if (e != NULL && (n = strlen(e->hash)) % 2 == 0 && n / 2 < sizeof(secret)) {
-		for (i = 0; i < n / 2; i++) {
-			int hi = hexval(e->hash[2 * i]), lo = hexval(e->hash[2 * i + 1]);
-			if (hi < 0 || lo < 0)
-				break;
-			secret[i] = (char)(hi << 4 | lo);
-		}
-		if (i == n / 2 && apop_check(ts, strlen(ts), secret, i, digest,
-		    strlen(digest)) == 1)
-			r = POP3_OK;
-		explicit_bzero(secret, sizeof(secret));
+	if (scram_client_first_parse(&cf, msg, len) != SCRAM_OK) {
+		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
+		    POP3_PERMFAIL);
+		return;
 	}
-	auth_answer(ipc, IPC_POP3_AUTH_REPLY, id, addr, user, "APOP", r);
-	if (r == POP3_OK)
-		grant(user, addr);
+	if (users_name_valid(cf.user))
+		e = users_find(a.users, cf.user);
+	if (e != NULL && e->scram != NULL &&
+	    scram_verifier_parse(&v, e->scram, strlen(e->scram)) == 0)
+		have = 1;
+	/* Unknown users (or ones without a verifier) get a fake one: the
+	 * exchange looks the same until the proof, which cannot match. */
+	if (!have && scram_verifier_fake(&v, scram_fake_key,
+	    sizeof(scram_fake_key), cf.user, strlen(cf.user)) == -1) {
+		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, cf.user,
+		    SCRAM_MECH, POP3_TEMPFAIL);
+		return;
+	}
+	sl = scram_slot(id, 1);
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
+	    scram_server_first(&sl->ss, msg, len, &v, rnd, sizeof(rnd), out,
+	    sizeof(out), &outlen) != SCRAM_OK) {
+		scram_slot_free(sl);
+		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, cf.user,
+		    SCRAM_MECH, POP3_PERMFAIL);
+		return;
+	}
+	explicit_bzero(&v, sizeof(v));
+	/* Not a login yet: no log line, no failure count. */
+	{
+		unsigned char ok = SASL_V_OK;
+		struct buf b;
+
+		buf_init(&b, sizeof(out) + 1);
+		buf_append(&b, &ok, 1);
+		buf_append(&b, out, outlen);
+		ipc_send(ipc, IPC_SMTP_AUTH_REPLY, id, b.data, b.len);
+		buf_free(&b);
+	}
+}
+
+static void
+scram_final(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
+    const char *msg, size_t len)
+{
+	struct scram_slot *sl = scram_slot(id, 0);
+	char out[SCRAM_SERVER_FINAL_MAX], user[SCRAM_NAME_MAX + 1];
+	enum scram_status st;
+	size_t outlen = 0;
+	unsigned char r;
+
+	if (sl == NULL) {
+		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
+		    POP3_PERMFAIL);
+		return;
+	}
+	snprintf(user, sizeof(user), "%s", sl->ss.user);
+	st = scram_server_final(&sl->ss, msg, len, out, sizeof(out), &outlen);
+	scram_slot_free(sl);
+	r = st == SCRAM_OK ? POP3_OK : st == SCRAM_BAD_PROOF ? POP3_BAD :
+	    st == SCRAM_INTERNAL ? POP3_TEMPFAIL : POP3_PERMFAIL;
+	auth_answer_data(ipc, IPC_SMTP_AUTH_REPLY, id, addr,
+	    users_name_valid(user) ? user : "?", SCRAM_MECH, r,
+	    r == POP3_OK ? out : NULL, r == POP3_OK ? outlen : 0);
 }
 
 /* ---- aliases (issue 4): RCPT to an alias is a known recipient ---- */
@@ -477,6 +696,41 @@ master_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 		log_warn("unexpected message %u from master", type);
 }
 
+/* SMTP AUTH requests from smtpd (every other type but the user lookup). */
+static void
+smtpd_auth_msg(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
+    size_t len)
+{
+	const char *f[4], *msg;
+	struct netaddr addr;
+	size_t iplen;
+
+	if (type == IPC_SMTP_AUTH_PASS && split_fields(data, len, f, 4) == 0 &&
+	    netaddr_parse(f[2], &addr) == 0) {
+		check_password(ipc, IPC_SMTP_AUTH_REPLY, id, f[0], f[1], &addr,
+		    strcmp(f[3], "LOGIN") == 0 ? "LOGIN" : "PLAIN");
+		explicit_bzero((void *)(uintptr_t)f[1], strlen(f[1]));
+	} else if (type == IPC_SMTP_AUTH_CRAM &&
+	    split_fields(data, len, f, 4) == 0 && netaddr_parse(f[3], &addr) == 0) {
+		check_secret(ipc, IPC_SMTP_AUTH_REPLY, id, f[0], f[1], f[2],
+		    &addr, 1);
+	} else if ((type == IPC_SMTP_SCRAM_FIRST || type == IPC_SMTP_SCRAM_FINAL) &&
+	    split_fields(data, len, f, 1) == 0 && netaddr_parse(f[0], &addr) == 0) {
+		iplen = strlen(f[0]) + 1;
+		msg = (const char *)data + iplen;
+		if (type == IPC_SMTP_SCRAM_FIRST)
+			scram_first(ipc, id, &addr, msg, len - iplen);
+		else
+			scram_final(ipc, id, &addr, msg, len - iplen);
+	} else if (type == IPC_SMTP_SCRAM_ABORT) {
+		struct scram_slot *sl = scram_slot(id, 0);
+		if (sl != NULL)
+			scram_slot_free(sl);
+	} else {
+		log_warn("malformed message %u from smtpd", type);
+	}
+}
+
 static void
 smtpd_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
     size_t len, void *arg)
@@ -486,7 +740,7 @@ smtpd_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 
 	(void)arg;
 	if (type != IPC_USER_LOOKUP) {
-		log_warn("unexpected message %u from smtpd", type);
+		smtpd_auth_msg(ipc, type, id, data, len);
 		return;
 	}
 	if (a.users == NULL) {
@@ -518,7 +772,8 @@ pop3d_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 		explicit_bzero((void *)(uintptr_t)f[1], strlen(f[1]));
 	} else if (type == IPC_POP3_APOP && split_fields(data, len, f, 4) == 0 &&
 	    netaddr_parse(f[3], &addr) == 0) {
-		pop3_apop(ipc, id, f[0], f[1], f[2], &addr);
+		check_secret(ipc, IPC_POP3_AUTH_REPLY, id, f[0], f[1], f[2],
+		    &addr, 0);
 	} else {
 		log_warn("malformed message %u from pop3d", type);
 	}
@@ -567,6 +822,8 @@ auth_main(struct runtime *rt, int smtpd_fd, int pop3d_fd)
 	a.base = event_base_new();
 	if (a.base == NULL)
 		fatal("event_base_new failed");
+	if (RAND_bytes(scram_fake_key, sizeof(scram_fake_key)) != 1)
+		fatal("RAND_bytes failed");
 	if (hasher_start(a.base, HASHER_WORKERS) == -1)
 		fatal("cannot start the password hashing workers: %s",
 		    strerror(errno));

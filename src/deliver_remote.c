@@ -10,7 +10,17 @@
  * greeting/EHLO moves on to the next address; when every address failed
  * and no other connection serves the destination, every waiting job gets
  * the temporary error. Results go back through done(), always from the
- * event loop (a zero timer), never from inside submit. */
+ * event loop (a zero timer), never from inside submit.
+ *
+ * STARTTLS: the destination's policy (route tls=, else "may") goes to the
+ * client. At its STARTTLS event every unread byte is discarded (it came in
+ * clear after the 220), the socket's bufferevent is wrapped in an OpenSSL
+ * filter (one client SSL_CTX per process, SNI when the host is a name, no
+ * certificate verification: opportunistic) and the client sends EHLO
+ * again once the handshake is done. A failed handshake under "may" is
+ * retried once on a fresh connection to the same address in plaintext
+ * (Postfix does the same); under "required" it is a temporary 4.7.5
+ * failure, like a server that does not offer STARTTLS (4.7.4). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,13 +32,17 @@
 #include <unistd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "buf.h"
 #include "deliver_remote.h"
 #include "dns.h"
 #include "log.h"
 #include "netaddr.h"
+#include "tls.h"
 
 #define DR_BODY_CHUNK	65536
 #define DR_OUT_LOW	(256 * 1024)	/* refill the body below this */
@@ -44,6 +58,7 @@ struct dest {
 	int		is_route;
 	char		name[256];	/* route host, or the domain */
 	unsigned	port;
+	int		tls;		/* CONFIG_TLS_* */
 	struct dr_job	*head, *tail;	/* waiting jobs */
 	size_t		nwaiting;
 	unsigned	nconn, nbusy;
@@ -61,6 +76,9 @@ struct conn {
 	size_t		addr_idx;
 	int		connected;
 	int		ready_once;	/* reached IDLE at least once */
+	int		no_tls;		/* plaintext retry after a failed
+					 * handshake (policy may) */
+	char		tls_desc[80];	/* "TLSv1.3/TLS_AES_..." or "none" */
 	char		host[300];	/* "name[addr]" */
 	char		last_error[SMTPC_TEXT_MAX];
 	struct smtp_client c;
@@ -79,6 +97,7 @@ static struct dr {
 	dr_done_cb	done;
 	void		*arg;
 	struct dns	*dns;
+	SSL_CTX		*tls_ctx;	/* STARTTLS; NULL: TLS unavailable */
 	struct dest	*dests;
 	unsigned	nconn;
 	size_t		busy;
@@ -89,6 +108,9 @@ static struct dr {
 
 static void dest_kick(struct dest *d);
 static void conn_close(struct conn *k);
+static void conn_read_cb(struct bufferevent *bev, void *arg);
+static void conn_write_cb(struct bufferevent *bev, void *arg);
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 
 /* -- results ------------------------------------------------------------ */
 
@@ -321,8 +343,9 @@ conn_job_done(struct conn *k)
 		    s->reply[1] >= '0' && s->reply[1] <= '9' &&
 		    s->reply[2] >= '0' && s->reply[2] <= '9';
 		if (r->result == SMTPC_R_OK)
-			log_info("id=%s to=<%s> relay=%s status=sent (%s)",
-			    j->id, r->addr, k->host, r->reply);
+			log_info("id=%s to=<%s> relay=%s status=sent (%s) "
+			    "tls=%s", j->id, r->addr, k->host, r->reply,
+			    k->tls_desc);
 	}
 	free(k->srcpts);
 	k->srcpts = NULL;
@@ -418,9 +441,10 @@ conn_next_job(struct conn *k)
 static int conn_try(struct conn *k);
 
 /* Before the session was usable: try the next address, or give up.
- * 1 if k was closed (freed). */
+ * status is the enhanced code for the jobs when this was the last
+ * address. 1 if k was closed (freed). */
 static int
-conn_failed_early(struct conn *k, const char *why)
+conn_failed_early(struct conn *k, const char *status, const char *why)
 {
 	(void)xsnprintf(k->last_error, sizeof(k->last_error), "%s", why);
 	log_info("destination %s: %s", k->d->name, why);
@@ -429,13 +453,135 @@ conn_failed_early(struct conn *k, const char *why)
 		k->bev = NULL;
 	}
 	k->addr_idx++;
+	k->no_tls = 0;		/* a new address gets TLS again */
 	if (k->addr_idx < k->d->naddrs)
 		return conn_try(k);
 	/* Every address failed. Nobody else serving: defer what waits. */
 	if (k->d->nconn == 1)
-		dest_fail_waiting(k->d, 0, "4.4.1", k->last_error, NULL);
+		dest_fail_waiting(k->d, 0, status, k->last_error, NULL);
 	conn_close(k);
 	return 1;
+}
+
+/* -- STARTTLS ----------------------------------------------------------- */
+
+static enum smtpc_tls
+tls_policy(int config_tls)
+{
+	switch (config_tls) {
+	case CONFIG_TLS_NONE:
+		return SMTPC_TLS_NONE;
+	case CONFIG_TLS_REQUIRED:
+		return SMTPC_TLS_REQUIRED;
+	default:
+		return SMTPC_TLS_MAY;
+	}
+}
+
+/* Why a handshake failed, for logs and the deferred reason. */
+static const char *
+tls_why(struct bufferevent *bev, short what, char *buf, size_t len)
+{
+	unsigned long e = bufferevent_get_openssl_error(bev);
+
+	if (e != 0) {
+		ERR_error_string_n(e, buf, len);
+		while (bufferevent_get_openssl_error(bev) != 0)
+			;
+		return buf;
+	}
+	if (what & BEV_EVENT_EOF)
+		return "connection closed during the handshake";
+	if (EVUTIL_SOCKET_ERROR() != 0) {
+		(void)xsnprintf(buf, len, "%s",
+		    strerror(EVUTIL_SOCKET_ERROR()));
+		return buf;
+	}
+	return tls_error_text();
+}
+
+/* The handshake failed or timed out. Under "required": the next address,
+ * or a temporary 4.7.5. Under "may": once more in plaintext, on a fresh
+ * connection to the same address. 1 if k was closed (freed). */
+static int
+conn_tls_failed(struct conn *k, const char *reason)
+{
+	char why[SMTPC_TEXT_MAX + 320];
+
+	if (k->d->tls == CONFIG_TLS_REQUIRED) {
+		(void)xsnprintf(why, sizeof(why), "4.7.5 TLS required but not "
+		    "available: TLS handshake with %s failed: %s", k->host,
+		    reason);
+		return conn_failed_early(k, "4.7.5", why);
+	}
+	log_info("destination %s: TLS handshake with %s failed: %s; trying "
+	    "again without TLS", k->d->name, k->host, reason);
+	if (k->bev != NULL) {
+		bufferevent_free(k->bev);
+		k->bev = NULL;
+	}
+	k->no_tls = 1;
+	return conn_try(k);
+}
+
+/* The client's STARTTLS got its 220: drop what the server sent behind it
+ * in clear, then the handshake. 1 if k was closed (freed). */
+static int
+conn_starttls(struct conn *k)
+{
+	struct evbuffer *in = bufferevent_get_input(k->bev);
+	const char *name = k->d->addrs[k->addr_idx].host;
+	size_t junk = evbuffer_get_length(in);
+	struct bufferevent *tls;
+	struct netaddr na;
+	SSL *ssl;
+
+	if (junk > 0) {
+		log_info("destination %s: %zu bytes from %s behind the "
+		    "STARTTLS reply discarded", k->d->name, junk, k->host);
+		evbuffer_drain(in, junk);
+	}
+	if (dr.tls_ctx == NULL || (ssl = SSL_new(dr.tls_ctx)) == NULL)
+		return conn_tls_failed(k, "TLS is unavailable here");
+	/* SNI for a host name; never for an address literal (RFC 6066 3). */
+	if (netaddr_parse(name, &na) == -1 &&
+	    SSL_set_tlsext_host_name(ssl, name) != 1) {
+		SSL_free(ssl);
+		return conn_tls_failed(k, "cannot set the server name");
+	}
+	tls = bufferevent_openssl_filter_new(dr.base, k->bev, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (tls == NULL) {
+		SSL_free(ssl);
+		return conn_tls_failed(k, "cannot set up TLS");
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+	/* The filter moves ciphertext into the socket's buffer only up to
+	 * its high mark: the body keeps its back-pressure (DR_OUT_LOW). */
+	bufferevent_setwatermark(k->bev, EV_WRITE, DR_OUT_LOW / 2, DR_OUT_LOW);
+	k->bev = tls;
+	bufferevent_setcb(tls, conn_read_cb, conn_write_cb, conn_event_cb, k);
+	bufferevent_setwatermark(tls, EV_WRITE, DR_OUT_LOW / 2, 0);
+	bufferevent_enable(tls, EV_READ | EV_WRITE);
+	conn_timer_set(k, smtp_client_timeout(&k->c));
+	return 0;
+}
+
+static void
+conn_tls_done(struct conn *k)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(k->bev);
+	char *p;
+
+	(void)tls_describe(ssl, k->tls_desc, sizeof(k->tls_desc));
+	for (p = k->tls_desc; *p != '\0'; p++)
+		if (*p == ' ')
+			*p = '/';
+	log_info("destination %s: TLS with %s: %s (certificate not verified)",
+	    k->d->name, k->host, k->tls_desc);
+	smtp_client_tls_started(&k->c);
+	conn_flush(k);
+	conn_timer_set(k, smtp_client_timeout(&k->c));
 }
 
 /* 1 if k was closed (freed). */
@@ -458,18 +604,24 @@ conn_handle(struct conn *k, enum smtpc_event ev)
 	case SMTPC_EV_TXN_DONE:
 		conn_job_done(k);
 		break;
+	case SMTPC_EV_STARTTLS:
+		return conn_starttls(k);
 	case SMTPC_EV_FAILED:
 		(void)xsnprintf(k->last_error, sizeof(k->last_error), "%s",
 		    k->c.fail_text);
 		if (!k->ready_once) {
 			char why[SMTPC_TEXT_MAX + 320];
 
+			/* A job can only be here after READY; conn_try
+			 * starts a fresh client. */
+			if (k->c.fail_tls) {
+				(void)xsnprintf(why, sizeof(why), "%s (host %s)",
+				    k->c.fail_text, k->host);
+				return conn_failed_early(k, "4.7.4", why);
+			}
 			(void)xsnprintf(why, sizeof(why), "host %s refused to "
 			    "talk to me: %s", k->host, k->c.fail_text);
-			/* A job can only be here after READY. */
-			smtp_client_free(&k->c);
-			smtp_client_init(&k->c, dr.cfg->hostname);
-			return conn_failed_early(k, why);
+			return conn_failed_early(k, "4.4.1", why);
 		}
 		conn_job_done(k);
 		conn_close(k);
@@ -505,7 +657,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			}
 			return;
 		}
-		if (ev == SMTPC_EV_FAILED || ev == SMTPC_EV_CLOSED) {
+		if (ev == SMTPC_EV_FAILED || ev == SMTPC_EV_CLOSED ||
+		    ev == SMTPC_EV_STARTTLS) {
+			/* STARTTLS: the rest of this buffer is discarded
+			 * unread; TLS input comes through a new bufferevent. */
 			(void)conn_handle(k, ev);
 			return;
 		}
@@ -532,7 +687,15 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct conn *k = arg;
 	char why[SMTPC_TEXT_MAX + 320];
 
-	(void)bev;
+	if (k->c.state == SMTPC_TLS) {
+		/* The STARTTLS handshake, on the filter. */
+		if (what & BEV_EVENT_CONNECTED)
+			conn_tls_done(k);
+		else
+			(void)conn_tls_failed(k, tls_why(bev, what, why,
+			    sizeof(why)));
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		k->connected = 1;
 		conn_timer_set(k, smtp_client_timeout(&k->c));
@@ -542,7 +705,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		(void)xsnprintf(why, sizeof(why), "connect to %s: %s", k->host,
 		    strerror(EVUTIL_SOCKET_ERROR() ? EVUTIL_SOCKET_ERROR() :
 		    ECONNREFUSED));
-		(void)conn_failed_early(k, why);
+		(void)conn_failed_early(k, "4.4.1", why);
 		return;
 	}
 	(void)xsnprintf(why, sizeof(why), "lost connection with %s", k->host);
@@ -560,7 +723,11 @@ conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	if (!k->connected) {
 		(void)xsnprintf(why, sizeof(why), "connect to %s: timed out",
 		    k->host);
-		(void)conn_failed_early(k, why);
+		(void)conn_failed_early(k, "4.4.1", why);
+		return;
+	}
+	if (k->c.state == SMTPC_TLS) {
+		(void)conn_tls_failed(k, "handshake timed out");
 		return;
 	}
 	(void)xsnprintf(why, sizeof(why), "timeout talking to %s", k->host);
@@ -581,6 +748,13 @@ conn_try(struct conn *k)
 	(void)xsnprintf(k->host, sizeof(k->host), "%s[%s]:%u", a->host, ip,
 	    k->d->port);
 	k->connected = 0;
+	/* A fresh client for every connection. */
+	smtp_client_free(&k->c);
+	smtp_client_init(&k->c, dr.cfg->hostname);
+	k->c.tls_policy = k->no_tls ? SMTPC_TLS_NONE : tls_policy(k->d->tls);
+	if (dr.tls_ctx == NULL && k->c.tls_policy == SMTPC_TLS_MAY)
+		k->c.tls_policy = SMTPC_TLS_NONE;
+	(void)xsnprintf(k->tls_desc, sizeof(k->tls_desc), "none");
 	memset(&ss, 0, sizeof(ss));
 	if (a->a.family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
@@ -611,7 +785,7 @@ conn_try(struct conn *k)
 		(void)xsnprintf(why, sizeof(why), "connect to %s: %s", k->host,
 		    strerror(errno));
 		/* Recursion is bounded by the number of addresses. */
-		return conn_failed_early(k, why);
+		return conn_failed_early(k, "4.4.1", why);
 	}
 	return 0;
 }
@@ -658,8 +832,12 @@ deliver_remote_dest_key(const struct config *cfg, const char *domain,
 {
 	const struct route *rt = config_route(cfg, domain);
 
+	/* Routes to one host with different tls= never share a connection;
+	 * the default (may) keeps the key it always had. */
 	if (rt != NULL)
-		(void)xsnprintf(buf, len, "route %s:%u", rt->host, rt->port);
+		(void)xsnprintf(buf, len, "route %s:%u%s", rt->host, rt->port,
+		    rt->tls == CONFIG_TLS_NONE ? " tls=none" :
+		    rt->tls == CONFIG_TLS_REQUIRED ? " tls=required" : "");
 	else
 		(void)xsnprintf(buf, len, "mx %s", domain);
 }
@@ -730,9 +908,11 @@ dest_get(const char *domain)
 		d->is_route = 1;
 		(void)xsnprintf(d->name, sizeof(d->name), "%s", rt->host);
 		d->port = rt->port;
+		d->tls = rt->tls;
 	} else {
 		(void)xsnprintf(d->name, sizeof(d->name), "%s", domain);
 		d->port = dr.cfg->remote_smtp_port;
+		d->tls = CONFIG_TLS_MAY;	/* MX: opportunistic */
 	}
 	d->next = dr.dests;
 	dr.dests = d;
@@ -773,6 +953,11 @@ deliver_remote_init(struct event_base *base, const struct config *cfg,
 	dr.arg = arg;
 	dr.done_ev = evtimer_new(base, done_cb, NULL);
 	dr.gc_ev = evtimer_new(base, gc_cb, NULL);
+	/* One client context for the process's life. Without it "may"
+	 * sends in plaintext and "required" defers. */
+	if (dr.tls_ctx == NULL &&
+	    (dr.tls_ctx = tls_client_ctx(err, sizeof(err))) == NULL)
+		log_warn("outbound TLS unavailable: %s", err);
 	dr.dns = dns_new(base, cfg->dns_servers, err, sizeof(err));
 	if (dr.dns == NULL) {
 		log_warn("outbound DNS unavailable: %s", err);

@@ -33,6 +33,13 @@ enum ipc_type {
 	IPC_TLS_CERT = 300,	/* master -> smtpd, pop3d: certificate chain (PEM) */
 	IPC_TLS_KEY,		/* master -> smtpd, pop3d: private key (PEM); build
 				 * a new context with the last certificate */
+	IPC_SMTP_AUTH_PASS = 310, /* smtpd -> auth: "user\0password\0client-ip\0mech" */
+	IPC_SMTP_AUTH_CRAM,	/* smtpd -> auth: "user\0challenge\0digest\0client-ip" */
+	IPC_SMTP_SCRAM_FIRST,	/* smtpd -> auth: "client-ip\0client-first-message" */
+	IPC_SMTP_SCRAM_FINAL,	/* smtpd -> auth: "client-ip\0client-final-message" */
+	IPC_SMTP_SCRAM_ABORT,	/* smtpd -> auth: the session ended mid-exchange */
+	IPC_SMTP_AUTH_REPLY,	/* auth -> smtpd: one byte enum sasl_verdict, then
+				 * the SCRAM server message if any */
 };
 
 typedef void (*ipc_msg_cb)(struct ipc *ipc, uint32_t type, uint64_t id,

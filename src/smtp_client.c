@@ -65,6 +65,16 @@ session_fail(struct smtp_client *c, int perm, const char *text)
 	return SMTPC_EV_FAILED;
 }
 
+/* TLS policy says no: temporary (4.7.x), never plaintext. */
+static enum smtpc_event
+tls_fail(struct smtp_client *c, const char *text)
+{
+	enum smtpc_event ev = session_fail(c, 0, text);
+
+	c->fail_tls = 1;
+	return ev;
+}
+
 void
 smtp_client_abort(struct smtp_client *c, const char *text)
 {
@@ -171,7 +181,38 @@ on_reply(struct smtp_client *c)
 		if (code != 250)
 			return session_fail(c, code >= 500, c->rtext);
 		c->esmtp = c->state == SMTPC_EHLO;
-		/* Issue 5: if (c->ext & SMTPC_EXT_STARTTLS) -> STARTTLS here. */
+		if (!c->tls && c->tls_policy != SMTPC_TLS_NONE &&
+		    (c->ext & SMTPC_EXT_STARTTLS)) {
+			/* Alone: RFC 3207 makes it the last of a group. */
+			cmd(c, "STARTTLS");
+			c->state = SMTPC_STARTTLS;
+			return SMTPC_EV_NONE;
+		}
+		if (!c->tls && c->tls_policy == SMTPC_TLS_REQUIRED)
+			return tls_fail(c, "4.7.4 TLS required but not "
+			    "available: STARTTLS not offered");
+		c->state = SMTPC_IDLE;
+		c->ready_told = 0;
+		return SMTPC_EV_NONE;
+	case SMTPC_STARTTLS:
+		if (code == 220) {
+			/* Nothing more is read in clear: the driver drops
+			 * what followed the 220 (CVE-2011-0411 in reverse). */
+			c->state = SMTPC_TLS;
+			return SMTPC_EV_STARTTLS;
+		}
+		if (c->tls_policy == SMTPC_TLS_REQUIRED) {
+			char text[SMTPC_TEXT_MAX];
+
+			(void)xsnprintf(text, sizeof(text), "4.7.4 TLS required "
+			    "but not available: STARTTLS refused: %s",
+			    c->rtext);
+			return tls_fail(c, text);
+		}
+		if (code == 421)
+			return session_fail(c, 0, c->rtext);
+		/* MAY: the server is still in its post-EHLO state (RFC 3207
+		 * 4): go on in plaintext with what the EHLO said. */
 		c->state = SMTPC_IDLE;
 		c->ready_told = 0;
 		return SMTPC_EV_NONE;
@@ -263,6 +304,7 @@ on_reply(struct smtp_client *c)
 		return SMTPC_EV_CLOSED;
 	case SMTPC_IDLE:
 	case SMTPC_BODY:
+	case SMTPC_TLS:
 		return session_fail(c, 0, "protocol error: unexpected reply");
 	case SMTPC_CLOSED:
 		break;
@@ -340,7 +382,9 @@ smtp_client_feed(struct smtp_client *c, const char *in, size_t len,
 			*used_r = c->state == SMTPC_CLOSED ? len : total;
 			return SMTPC_EV_NONE;
 		}
-		if (c->state == SMTPC_IDLE) {
+		if (c->state == SMTPC_IDLE || c->state == SMTPC_TLS) {
+			/* In TLS, the driver discards input: any is a bug
+			 * or a plaintext injection; never read it. */
 			*used_r = len;
 			return session_fail(c, 0,
 			    "protocol error: unexpected data from server");
@@ -435,6 +479,24 @@ smtp_client_body_done(struct smtp_client *c)
 }
 
 void
+smtp_client_tls_started(struct smtp_client *c)
+{
+	if (c->state != SMTPC_TLS)
+		return;
+	/* RFC 3207 4.2: forget everything learnt in clear. */
+	c->tls = 1;
+	c->ext = 0;
+	c->esmtp = 0;
+	c->size_max = 0;
+	c->rlines = 0;
+	c->rcode = 0;
+	c->rtext[0] = '\0';
+	linebuf_reset(&c->lb);
+	cmd(c, "EHLO %s", c->helo_name);
+	c->state = SMTPC_EHLO;
+}
+
+void
 smtp_client_quit(struct smtp_client *c)
 {
 	if (c->state == SMTPC_CLOSED || c->state == SMTPC_QUIT)
@@ -461,6 +523,9 @@ smtp_client_timeout(const struct smtp_client *c)
 		return SMTPC_TO_DOT;
 	case SMTPC_QUIT:
 		return SMTPC_TO_QUIT;
+	case SMTPC_STARTTLS:
+	case SMTPC_TLS:
+		return SMTPC_TO_TLS;
 	case SMTPC_EHLO:
 	case SMTPC_HELO:
 	case SMTPC_RSET:

@@ -51,6 +51,9 @@ static void	cmd_vrfy(struct smtp_session *, const char *, char *, size_t);
 static void	cmd_help(struct smtp_session *, const char *, char *, size_t);
 static void	cmd_notimpl(struct smtp_session *, const char *, char *, size_t);
 static void	cmd_starttls(struct smtp_session *, const char *, char *, size_t);
+static void	cmd_auth(struct smtp_session *, const char *, char *, size_t);
+static void	mailbox_of(const struct smtp_session *, const struct address *,
+		    char *);
 
 static const struct smtp_cmd smtp_cmds[] = {
 	{ "EHLO",	cmd_ehlo,	ST_CMD, 0, NULL },
@@ -68,7 +71,8 @@ static const struct smtp_cmd smtp_cmds[] = {
 	{ "HELP",	cmd_help,	ST_CMD, 0, NULL },
 	{ "EXPN",	cmd_notimpl,	ST_CMD, 0, NULL },
 	{ "STARTTLS",	cmd_starttls,	ST_CMD, 0, NULL },
-	{ "AUTH",	cmd_notimpl,	ST_CMD, 0, NULL },
+	{ "AUTH",	cmd_auth,	ST(SMTP_STATE_HELO), CMD_NEEDS_HELO,
+	    "503 5.5.1 Error: MAIL transaction in progress" },
 	{ "BDAT",	cmd_notimpl,	ST_CMD, 0, NULL },
 	{ "ETRN",	cmd_notimpl,	ST_CMD, 0, NULL },
 	{ "TURN",	cmd_notimpl,	ST_CMD, 0, NULL },
@@ -225,6 +229,7 @@ smtp_session_init(struct smtp_session *s, const struct config *cfg,
 		    netaddr_format(&client->addr, ip, sizeof(ip)));
 	linebuf_init(&s->lb, SMTP_CMD_LIMIT);
 	buf_init(&s->out, SMTP_OUT_MAX);
+	sasl_init(&s->sasl);
 	/* smtp_data may produce one held-back CR more than it was fed. */
 	buf_init(&s->pending_out, SMTP_DATA_CHUNK + 16);
 }
@@ -239,6 +244,7 @@ smtp_session_free(struct smtp_session *s)
 	s->txn.nrcpts = 0;
 	buf_free(&s->pending_out);
 	buf_free(&s->out);
+	sasl_reset(&s->sasl);		/* wipes a password in flight */
 	s->state = SMTP_STATE_QUIT;
 	s->close = 1;
 }
@@ -294,6 +300,133 @@ match_keyword(char *args, const char *kw)
 	return skip_spaces(args + n);
 }
 
+/* ---- AUTH (RFC 4954) ---------------------------------------------- */
+
+static void
+sasl_params(const struct smtp_session *s, struct sasl_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->mechs = SASL_M_ALL;
+	p->tls = s->tls_active;
+	p->plaintext_ok = s->cfg->auth_over_plaintext;
+	p->host = host(s);
+	p->random = s->random;
+	p->nrandom = sizeof(s->random);
+	p->pid = 0;
+	p->now = (long long)s->now;
+}
+
+/* "250-AUTH ..." on submission listeners, over TLS (or with
+ * auth_over_plaintext = yes), until the client has authenticated. */
+static void
+auth_offer(struct smtp_session *s)
+{
+	struct sasl_params p;
+	char mechs[128];
+
+	if (!s->submission || s->client.auth_user != NULL)
+		return;
+	sasl_params(s, &p);
+	if (sasl_mechs_format(sasl_mechs_usable(&p), mechs, sizeof(mechs)) > 0)
+		reply(s, "250-AUTH %s", mechs);
+}
+
+static void
+auth_done(struct smtp_session *s)
+{
+	s->state = SMTP_STATE_HELO;
+	linebuf_set_limit(&s->lb, SMTP_CMD_LIMIT);
+}
+
+/* Act on what the SASL machine said. */
+static void
+auth_handle(struct smtp_session *s, enum sasl_result r)
+{
+	switch (r) {
+	case SASL_CONTINUE:
+		reply(s, "%s", s->sasl.reply);
+		s->state = SMTP_STATE_AUTH;
+		/* RFC 4954 4: responses up to 12288 octets with CRLF. */
+		linebuf_set_limit(&s->lb, SASL_LINE_MAX + 2);
+		break;
+	case SASL_NEED_PASS:
+	case SASL_NEED_CRAM:
+	case SASL_NEED_SCRAM_FIRST:
+	case SASL_NEED_SCRAM_FINAL:
+		s->state = SMTP_STATE_AUTH;
+		s->wait = SMTP_WAIT_AUTH;
+		/* May answer before it returns. */
+		s->ops->auth_request(s->arg, r, &s->sasl);
+		break;
+	case SASL_SUCCESS:
+		(void)snprintf(s->auth_user, sizeof(s->auth_user), "%s",
+		    s->sasl.user);
+		s->client.auth_user = s->auth_user;
+		auth_done(s);
+		reply(s, "%s", s->sasl.reply);
+		slog(s, "auth ok client=%s user=%s mechanism=%s", s->client_text,
+		    s->auth_user, s->auth_mech);
+		sasl_reset(&s->sasl);
+		break;
+	case SASL_FAIL:
+		auth_done(s);
+		slog(s, "auth failed client=%s mechanism=%s reply=\"%s\"",
+		    s->client_text, s->auth_mech, s->sasl.reply);
+		cmd_reply(s, "%s", s->sasl.reply);
+		sasl_reset(&s->sasl);
+		break;
+	}
+}
+
+static void
+cmd_auth(struct smtp_session *s, const char *verb, char *args, size_t rest)
+{
+	struct sasl_params p;
+	const char *ir = NULL;
+	size_t mlen;
+
+	(void)verb;
+	(void)rest;
+	if (!s->submission) {
+		cmd_reply(s, "503 5.5.1 Error: authentication not enabled");
+		return;
+	}
+	if (s->client.auth_user != NULL) {
+		cmd_reply(s, "503 5.5.1 Error: already authenticated");
+		return;
+	}
+	mlen = strcspn(args, " ");
+	if (mlen == 0) {
+		cmd_reply(s, "501 5.5.4 Syntax: AUTH mechanism [initial-response]");
+		return;
+	}
+	if (args[mlen] == ' ')
+		ir = skip_spaces(args + mlen);
+	sanitise(s->auth_mech, sizeof(s->auth_mech), args, mlen);
+	sasl_params(s, &p);
+	auth_handle(s, sasl_start(&s->sasl, &p, args, mlen, ir,
+	    ir ? strlen(ir) : 0));
+}
+
+/* One SASL response line in SMTP_STATE_AUTH. */
+static void
+auth_line(struct smtp_session *s, const char *line, size_t len)
+{
+	auth_handle(s, sasl_step(&s->sasl, line, len));
+}
+
+void
+smtp_session_auth_result(struct smtp_session *s, enum sasl_verdict v,
+    const char *data, size_t len)
+{
+	if (s->wait != SMTP_WAIT_AUTH)
+		return;
+	s->wait = SMTP_WAIT_NONE;
+	if (s->close)
+		return;
+	auth_handle(s, sasl_verdict(&s->sasl, v, data, len));
+}
+
 /* ---- EHLO / HELO --------------------------------------------------- */
 
 static void
@@ -331,6 +464,7 @@ cmd_ehlo(struct smtp_session *s, const char *verb, char *args, size_t rest)
 	reply(s, "250-ENHANCEDSTATUSCODES");
 	if (s->tls_available && !s->tls_active)
 		reply(s, "250-STARTTLS");
+	auth_offer(s);
 	reply(s, "250 HELP");
 }
 
@@ -410,6 +544,33 @@ parse_size(const char *v, uint64_t *r)
 	return 0;
 }
 
+/* Submission (RFC 6409): no MAIL before AUTH; with
+ * submission_sender_check the envelope sender must be the authenticated
+ * user's own address in a local domain (the memo's "anyone can claim
+ * @mydomain" hole, closed from the other side). The null sender is
+ * allowed: it claims nobody. Replies itself when it says no. */
+static int
+sender_allowed(struct smtp_session *s, const struct address *a)
+{
+	char mailbox[sizeof(s->pending_rcpt.mailbox)], text[ADDRESS_PATH_MAX + 8];
+
+	if (s->client.auth_user == NULL) {
+		cmd_reply(s, "530 5.7.0 Authentication required");
+		return 0;
+	}
+	if (!s->cfg->submission_sender_check || a->is_null)
+		return 1;
+	mailbox_of(s, a, mailbox);
+	if (!(a->flags & ADDRESS_F_QUOTED) &&
+	    relay_domain_is_local(s->policy, a->domain) &&
+	    strcmp(mailbox, s->client.auth_user) == 0)
+		return 1;
+	addr_text(a, text, sizeof(text));
+	cmd_reply(s, "553 5.7.1 <%s>: Sender address rejected: not owned by "
+	    "user %s", text, s->client.auth_user);
+	return 0;
+}
+
 static void
 cmd_mail(struct smtp_session *s, const char *verb, char *args, size_t rest)
 {
@@ -479,6 +640,8 @@ cmd_mail(struct smtp_session *s, const char *verb, char *args, size_t rest)
 		cmd_reply(s, "552 5.3.4 Message size exceeds fixed limit");
 		return;
 	}
+	if (s->submission && !sender_allowed(s, &a))
+		return;
 	txn_reset(s);
 	s->txn.from = a;
 	s->txn.declared_size = size;
@@ -488,6 +651,24 @@ cmd_mail(struct smtp_session *s, const char *verb, char *args, size_t rest)
 }
 
 /* ---- RCPT ---------------------------------------------------------- */
+
+/* The local mailbox an address names: the local part lower-cased, cut at
+ * recipient_delimiter (alice+lists@ is alice's). mailbox has room for
+ * sizeof(struct smtp_rcpt.mailbox); the caller checked the length. */
+static void
+mailbox_of(const struct smtp_session *s, const struct address *a, char *mailbox)
+{
+	size_t i;
+
+	for (i = 0; a->local[i] != '\0' && i + 1 < sizeof(s->pending_rcpt.mailbox);
+	    i++) {
+		if (i > 0 && s->cfg->recipient_delimiter != NULL &&
+		    a->local[i] == s->cfg->recipient_delimiter[0])
+			break;
+		mailbox[i] = (char)tolower((unsigned char)a->local[i]);
+	}
+	mailbox[i] = '\0';
+}
 
 static int
 rcpt_same(const struct address *a, const struct address *b)
@@ -580,7 +761,7 @@ cmd_rcpt(struct smtp_session *s, const char *verb, char *args, size_t rest)
 	struct smtp_rcpt r;
 	enum address_status st;
 	char *p, name[64], text[512];
-	size_t end, i;
+	size_t end;
 
 	(void)verb;
 	(void)rest;
@@ -652,14 +833,7 @@ cmd_rcpt(struct smtp_session *s, const char *verb, char *args, size_t rest)
 		rcpt_unknown(s, &r);
 		return;
 	}
-	for (i = 0; r.addr.local[i] != '\0'; i++) {
-		/* recipient_delimiter: alice+lists@ is alice's (issue 4). */
-		if (i > 0 && s->cfg->recipient_delimiter != NULL &&
-		    r.addr.local[i] == s->cfg->recipient_delimiter[0])
-			break;
-		r.mailbox[i] = (char)tolower((unsigned char)r.addr.local[i]);
-	}
-	r.mailbox[i] = '\0';
+	mailbox_of(s, &r.addr, r.mailbox);
 	if (!users_name_valid(r.mailbox)) {
 		rcpt_unknown(s, &r);
 		return;
@@ -998,9 +1172,19 @@ smtp_session_feed(struct smtp_session *s, const char *in, size_t len)
 		case LINEBUF_NEED_MORE:
 			break;
 		case LINEBUF_LINE:
-			dispatch(s, line, linelen, len - used + s->more_input);
+			if (s->state == SMTP_STATE_AUTH)
+				auth_line(s, line, linelen);
+			else
+				dispatch(s, line, linelen, len - used + s->more_input);
 			break;
 		case LINEBUF_TOO_LONG:
+			if (s->state == SMTP_STATE_AUTH) {
+				auth_done(s);
+				sasl_reset(&s->sasl);
+				cmd_reply(s, "500 5.5.6 Authentication exchange "
+				    "line is too long");
+				break;
+			}
 			cmd_reply(s, "500 5.5.2 Error: line too long");
 			break;
 		case LINEBUF_BARE_LF:
@@ -1012,6 +1196,12 @@ smtp_session_feed(struct smtp_session *s, const char *in, size_t len)
 		case LINEBUF_NUL:
 			cmd_reply(s, "500 5.5.2 Error: NUL character received");
 			break;
+		}
+		/* A malformed line ends an AUTH exchange. */
+		if (st != LINEBUF_NEED_MORE && st != LINEBUF_LINE &&
+		    s->state == SMTP_STATE_AUTH) {
+			auth_done(s);
+			sasl_reset(&s->sasl);
 		}
 	}
 	return used;

@@ -25,6 +25,7 @@
 #include "grants.h"
 #include "linebuf.h"
 #include "relay.h"
+#include "sasl.h"
 #include "smtp_data.h"
 
 #define SMTP_OUT_HIGHWATER	65536
@@ -38,6 +39,7 @@ enum smtp_state {
 	SMTP_STATE_RCPT,	/* at least one recipient: DATA may come */
 	SMTP_STATE_DATA,	/* reading message content */
 	SMTP_STATE_QUIT,	/* closing: no more input is read */
+	SMTP_STATE_AUTH,	/* AUTH exchange: lines are SASL responses */
 };
 
 enum smtp_wait {
@@ -48,6 +50,7 @@ enum smtp_wait {
 				 * throws away every byte received so far
 				 * (injection, CVE-2011-0411), does the
 				 * handshake and calls smtp_session_tls_started() */
+	SMTP_WAIT_AUTH,		/* auth_request() is pending */
 };
 
 enum smtp_user_result { SMTP_USER_FOUND, SMTP_USER_UNKNOWN, SMTP_USER_TEMPFAIL };
@@ -86,6 +89,11 @@ struct smtp_session_ops {
 	void	(*message_abort)(void *arg);
 	/* A log line about this session (the session prefixes nothing). */
 	void	(*log)(void *arg, const char *line);
+	/* SMTP AUTH: hand the SASL request (s->sasl: user and password,
+	 * CRAM digest, or a SCRAM message; `need` says which) to the auth
+	 * process; answer with smtp_session_auth_result(). */
+	void	(*auth_request)(void *arg, enum sasl_result need,
+		    const struct sasl_server *sasl);
 };
 
 struct smtp_session {
@@ -116,6 +124,10 @@ struct smtp_session {
 	int		tls_active;	/* the connection is encrypted (smtps, or after STARTTLS) */
 	int		submission;	/* submission/smtps: AUTH before MAIL (530) */
 	char		tls_desc[64];	/* "TLSv1.3 TLS_AES_..." for Received: and logs */
+	unsigned char	random[SASL_RANDOM_MIN];	/* fresh bytes for a CRAM-MD5 challenge */
+	struct sasl_server sasl;	/* the AUTH exchange */
+	char		auth_user[SASL_USER_MAX + 1];	/* client.auth_user points here */
+	char		auth_mech[24];
 	size_t		more_input;		/* set by the caller before feed():
 						 * bytes already received beyond
 						 * the ones passed to this feed()
@@ -144,6 +156,10 @@ void	smtp_session_commit_result(struct smtp_session *s, int ok, const char *id);
  * (RFC 3207 4.2: forget HELO, MAIL, RCPT; a new EHLO is required).
  * desc ("TLSv1.3 TLS_AES_256_GCM_SHA384") goes into logs and Received:. */
 void	smtp_session_tls_started(struct smtp_session *s, const char *desc);
+/* The auth process's answer to auth_request(); data is the SCRAM server
+ * message for SASL_V_OK on a SCRAM step. */
+void	smtp_session_auth_result(struct smtp_session *s, enum sasl_verdict v,
+	    const char *data, size_t len);
 /* Idle timeout: queue "421 4.4.2 HOST Error: timeout exceeded" and close. */
 void	smtp_session_timeout(struct smtp_session *s);
 /* Server shutting down: 421 4.3.2 and close. */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -54,6 +55,7 @@ struct conn {
 	int		closing;	/* close once the output is flushed */
 	unsigned	close_polls;	/* drain checks while closing */
 	unsigned	messages;
+	int		scram;		/* a SCRAM exchange is open in auth */
 };
 
 static struct smtpd {
@@ -270,6 +272,50 @@ op_message_commit(void *arg)
 	event_active(d.commit_ev, EV_TIMEOUT, 0);
 }
 
+/* SMTP AUTH: the credentials go to the auth process, which applies the
+ * failure delays and answers with IPC_SMTP_AUTH_REPLY. */
+static void
+op_auth_request(void *arg, enum sasl_result need, const struct sasl_server *sasl)
+{
+	struct conn *c = arg;
+	char ip[INET6_ADDRSTRLEN];
+	struct buf b;
+	uint32_t type;
+	int r = 0;
+
+	netaddr_format(&c->s.client.addr, ip, sizeof(ip));
+	buf_init(&b, 2 * SASL_MSG_MAX + 2 * SASL_USER_MAX);
+	switch (need) {
+	case SASL_NEED_PASS:
+		type = IPC_SMTP_AUTH_PASS;
+		r |= buf_append(&b, sasl->user, strlen(sasl->user) + 1);
+		r |= buf_append(&b, sasl->pass, strlen(sasl->pass) + 1);
+		r |= buf_append(&b, ip, strlen(ip) + 1);
+		r |= buf_append(&b, sasl->mech == SASL_MECH_LOGIN ? "LOGIN" :
+		    "PLAIN", 6);
+		break;
+	case SASL_NEED_CRAM:
+		type = IPC_SMTP_AUTH_CRAM;
+		r |= buf_append(&b, sasl->user, strlen(sasl->user) + 1);
+		r |= buf_append(&b, sasl->challenge, strlen(sasl->challenge) + 1);
+		r |= buf_append(&b, sasl->digest, strlen(sasl->digest) + 1);
+		r |= buf_append(&b, ip, strlen(ip) + 1);
+		break;
+	default:
+		type = need == SASL_NEED_SCRAM_FIRST ? IPC_SMTP_SCRAM_FIRST :
+		    IPC_SMTP_SCRAM_FINAL;
+		c->scram = need == SASL_NEED_SCRAM_FIRST;
+		r |= buf_append(&b, ip, strlen(ip) + 1);
+		r |= buf_append(&b, sasl->msg, sasl->msglen);
+		break;
+	}
+	if (r != 0 || ipc_send(d.auth, type, c->id, b.data, b.len) == -1)
+		smtp_session_auth_result(&c->s, SASL_V_TEMPFAIL, NULL, 0);
+	if (b.data != NULL)
+		explicit_bzero(b.data, b.cap);
+	buf_free(&b);
+}
+
 static void
 op_log(void *arg, const char *line)
 {
@@ -285,6 +331,7 @@ static const struct smtp_session_ops ops = {
 	.message_commit = op_message_commit,
 	.message_abort = op_message_abort,
 	.log = op_log,
+	.auth_request = op_auth_request,
 };
 
 /* ---- group commit ---- */
@@ -528,6 +575,11 @@ conn_free(struct conn *c)
 		c->timer = NULL;
 		d.nconns--;
 	}
+	if (c->scram) {
+		/* The client left mid-SCRAM: auth may forget the exchange. */
+		ipc_send(d.auth, IPC_SMTP_SCRAM_ABORT, c->id, NULL, 0);
+		c->scram = 0;
+	}
 	/* A commit in flight owns the file; commit_cb frees us afterwards. */
 	if (c->committing)
 		return;
@@ -600,6 +652,9 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->s.tls_available = d.tls.ctx != NULL;
 	c->s.tls_active = kind == LISTEN_SMTPS;
 	c->s.submission = kind == LISTEN_SUBMISSION || kind == LISTEN_SMTPS;
+	if (c->s.submission &&
+	    getrandom(c->s.random, sizeof(c->s.random), 0) != (ssize_t)sizeof(c->s.random))
+		fatal("getrandom: %s", strerror(errno));
 	if (ssl != NULL)
 		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	netaddr_format(&client.addr, ip, sizeof(ip));
@@ -630,6 +685,21 @@ auth_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	unsigned char r;
 
 	(void)ipc; (void)arg;
+	if (type == IPC_SMTP_AUTH_REPLY && len >= 1) {
+		const unsigned char *p = data;
+
+		if ((c = slots_get(&d.conns, id)) == NULL ||
+		    c->s.wait != SMTP_WAIT_AUTH)
+			return;
+		c->scram = c->scram && p[0] == SASL_V_OK &&
+		    c->s.sasl.step == SASL_STEP_WAIT_AUTH &&
+		    c->s.sasl.waiting == SASL_NEED_SCRAM_FIRST;
+		smtp_session_auth_result(&c->s, p[0] <= SASL_V_TEMPFAIL ?
+		    (enum sasl_verdict)p[0] : SASL_V_TEMPFAIL,
+		    (const char *)p + 1, len - 1);
+		conn_process(c);
+		return;
+	}
 	if (type == IPC_GRANTS) {
 		/* The whole POP-before-SMTP table; sessions point at it. */
 		grants_parse(&d.grants, data, len);

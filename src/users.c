@@ -1,4 +1,4 @@
-/* users - the user database ("name:hash[:flags]" lines); see users.h.
+/* users - the user database ("name:hash[:flags[:scram]]" lines); see users.h.
  * Parsing and lookups do no I/O. users_file_edit is the only writer: it
  * serialises editors with an flock on PATH.lock, rewrites the file into
  * PATH.tmp.PID, fsyncs, renames over PATH and fsyncs the directory, so a

@@ -407,6 +407,22 @@ static const struct line_case route_cases[] = {
 	{ "route a.test b.test = mx:25", 0, "not a domain name" },
 	{ "route ** = mx:25", 0, "not a domain name" },
 	{ "routes a.test = mx:25", 0, "unknown key 'routes a.test'" },
+	/* options after HOST:PORT */
+	{ "route a.test = mx:25 tls=required", 1, NULL },
+	{ "route a.test = mx:25 tls=may", 1, NULL },
+	{ "route a.test = [::1]:25\ttls = none  ", 1, NULL },
+	{ "route a.test = mx:25 tls=none # comment", 1, NULL },
+	{ "route a.test = mx:25 tls=maybe", 0, "tls 'maybe' must be may, "
+	  "none or required" },
+	{ "route a.test = mx:25 tls=Required", 0, "must be may, none" },
+	{ "route a.test = mx:25 tls=", 0, "tls '' must be" },
+	{ "route a.test = mx:25 tls", 0, "option 'tls' needs a value" },
+	{ "route a.test = mx:25 tls required", 0, "needs a value" },
+	{ "route a.test = mx:25 tls=may tls=none", 0, "tls given twice" },
+	{ "route a.test = mx:25 verify=yes", 0, "unknown option 'verify'" },
+	{ "route a.test = mx:25 =x", 0, "unknown option ''" },
+	{ "route a.test = mx tls=none", 0, "port is required" },
+	{ "route a.test = mx:x tls=none", 0, "must be 1..65535" },
 };
 
 static void
@@ -430,6 +446,55 @@ test_route_errors(void **state)
 		config_free(c);
 		errlist_free(&errs);
 	}
+}
+
+/* tls=: the default is may (also for a route written before tls=
+ * existed), values land in struct route, config_print writes the
+ * non-default ones back. */
+static void
+test_route_tls(void **state)
+{
+	struct errlist errs = { NULL, 0 };
+	struct config *c, *c2;
+	char *out = NULL;
+	size_t l = 0;
+	FILE *f;
+
+	(void)state;
+	c = parse(BASE
+	    "route a.test = mx.a.test:25\n"
+	    "route b.test = mx.b.test:25 tls=required\n"
+	    "route c.test = [::1]:26 tls=none\n"
+	    "route d.test = 192.0.2.1:27 tls = may\n", &errs);
+	dump_errs(&errs);
+	assert_non_null(c);
+	assert_int_equal(c->n_routes, 4);
+	assert_int_equal(CONFIG_TLS_MAY, 0);
+	assert_int_equal(c->routes[0].tls, CONFIG_TLS_MAY);
+	assert_int_equal(c->routes[1].tls, CONFIG_TLS_REQUIRED);
+	assert_string_equal(c->routes[1].host, "mx.b.test");
+	assert_int_equal(c->routes[1].port, 25);
+	assert_int_equal(c->routes[2].tls, CONFIG_TLS_NONE);
+	assert_string_equal(c->routes[2].host, "::1");
+	assert_int_equal(c->routes[2].port, 26);
+	assert_int_equal(c->routes[3].tls, CONFIG_TLS_MAY);
+	assert_int_equal(c->routes[3].port, 27);
+	f = open_memstream(&out, &l);
+	config_print(c, f);
+	fclose(f);
+	assert_non_null(strstr(out, "route a.test = mx.a.test:25\n"));
+	assert_non_null(strstr(out, "route b.test = mx.b.test:25 "
+	    "tls=required\n"));
+	assert_non_null(strstr(out, "route c.test = [::1]:26 tls=none\n"));
+	assert_non_null(strstr(out, "route d.test = 192.0.2.1:27\n"));
+	c2 = config_parse(NAME, out, l, &errs);
+	dump_errs(&errs);
+	assert_non_null(c2);
+	assert_int_equal(c2->routes[1].tls, CONFIG_TLS_REQUIRED);
+	assert_int_equal(c2->routes[2].tls, CONFIG_TLS_NONE);
+	free(out);
+	config_free(c2);
+	config_free(c);
 }
 
 static void
@@ -786,6 +851,7 @@ main(void)
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_route_errors),
+		cmocka_unit_test(test_route_tls),
 		cmocka_unit_test(test_route_duplicate),
 		cmocka_unit_test(test_all_errors),
 		cmocka_unit_test(test_syntax),

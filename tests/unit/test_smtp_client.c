@@ -1,6 +1,7 @@
 /* test_smtp_client - the client state machine: golden dialogues with and
  * without PIPELINING, HELO fallback, per-recipient results, RSET, reuse,
- * bounded reply parsing (whole and byte by byte), dot-stuffing. */
+ * bounded reply parsing (whole and byte by byte), dot-stuffing, STARTTLS
+ * (the dialogue, bytes behind the 220, and the policy matrix). */
 #include "unit.h"
 #include "smtp_client.h"
 
@@ -10,6 +11,7 @@ struct run {
 	size_t	nsent;
 	int	events[64];
 	size_t	nev;
+	size_t	left;	/* bytes not consumed at a STARTTLS event */
 };
 
 static void
@@ -37,6 +39,12 @@ feed(struct run *r, const char *in, int bytewise, struct smtpc_txn *txn,
 		pos += used;
 		if (ev != SMTPC_EV_NONE && r->nev < 64)
 			r->events[r->nev++] = ev;
+		if (ev == SMTPC_EV_STARTTLS) {
+			/* The driver drops the rest: it came in clear. */
+			r->left = len - pos;
+			take_out(r);
+			break;
+		}
 		if (ev == SMTPC_EV_READY) {
 			if (txn && !*started) {
 				*started = 1;
@@ -375,6 +383,178 @@ test_stuffing(void **state)
 	}
 }
 
+/* STARTTLS, whole and byte by byte: STARTTLS alone after the EHLO reply,
+ * the event exactly at the end of the 220 (the injected line behind it is
+ * left to the driver), EHLO again, the first EHLO forgotten, no second
+ * STARTTLS, then the transaction. */
+static void
+starttls_dialogue(int bytewise)
+{
+	static const char inj[] = "250 injected\r\n";
+	struct run r;
+	int started = 0;
+	struct smtpc_txn *t = txn3();
+	size_t used;
+	char in[64];
+
+	memset(&r, 0, sizeof(r));
+	smtp_client_init(&r.c, "mx.mydomain.test");
+	assert_int_equal(r.c.tls_policy, SMTPC_TLS_MAY);	/* default */
+	feed(&r, "220 sink ESMTP\r\n250-sink\r\n250-PIPELINING\r\n"
+	    "250-SIZE 1000\r\n250 STARTTLS\r\n", bytewise, t, &started);
+	assert_string_equal(r.sent, "EHLO mx.mydomain.test\r\nSTARTTLS\r\n");
+	assert_int_equal(r.c.state, SMTPC_STARTTLS);
+	assert_int_equal(smtp_client_timeout(&r.c), SMTPC_TO_TLS);
+	r.nsent = 0;
+	r.nev = 0;
+	snprintf(in, sizeof(in), "220 2.0.0 go ahead\r\n%s", inj);
+	feed(&r, in, bytewise, t, &started);
+	assert_int_equal(r.nev, 1);
+	assert_int_equal(r.events[0], SMTPC_EV_STARTTLS);
+	assert_int_equal(r.left, strlen(inj));
+	assert_int_equal(r.c.state, SMTPC_TLS);
+	assert_int_equal(smtp_client_timeout(&r.c), SMTPC_TO_TLS);
+	assert_string_equal(r.sent, "");
+	assert_int_equal(started, 0);
+	/* Zero bytes in TLS: nothing happens. */
+	assert_int_equal(smtp_client_feed(&r.c, "", 0, &used), SMTPC_EV_NONE);
+	smtp_client_tls_started(&r.c);
+	take_out(&r);
+	assert_string_equal(r.sent, "EHLO mx.mydomain.test\r\n");
+	assert_int_equal(r.c.tls, 1);
+	assert_int_equal(r.c.ext, 0);		/* the clear EHLO is forgotten */
+	assert_int_equal(r.c.size_max, 0);
+	assert_int_equal(r.c.state, SMTPC_EHLO);
+	r.nsent = 0;
+	/* Inside TLS: no PIPELINING, no SIZE this time; STARTTLS offered
+	 * again is ignored. */
+	feed(&r, "250-sink\r\n250 STARTTLS\r\n", bytewise, t, &started);
+	assert_int_equal(started, 1);
+	assert_string_equal(r.sent, "MAIL FROM:<s@mydomain.test>\r\n");
+	smtp_client_free(&r.c);
+}
+
+static void
+test_starttls_whole(void **s) { (void)s; starttls_dialogue(0); }
+static void
+test_starttls_bytewise(void **s) { (void)s; starttls_dialogue(1); }
+
+/* Policy x offer x STARTTLS reply -> what the client does. */
+static void
+test_starttls_policy(void **state)
+{
+	static const struct {
+		enum smtpc_tls policy;
+		const char *server;	/* after the greeting */
+		const char *sent;	/* everything the client sent */
+		int event;		/* last event */
+		const char *fail;	/* in fail_text, for FAILED */
+		int fail_tls;
+	} t[] = {
+		/* none: never STARTTLS, even when offered */
+		{ SMTPC_TLS_NONE, "250-x\r\n250 STARTTLS\r\n",
+		  "EHLO me.test\r\nMAIL FROM:<s@mydomain.test>\r\n",
+		  SMTPC_EV_READY, NULL, 0 },
+		/* may, not offered: plaintext */
+		{ SMTPC_TLS_MAY, "250-x\r\n250 8BITMIME\r\n",
+		  "EHLO me.test\r\nMAIL FROM:<s@mydomain.test> "
+		  "BODY=8BITMIME\r\n", SMTPC_EV_READY, NULL, 0 },
+		/* may, offered, refused: plaintext with the same EHLO */
+		{ SMTPC_TLS_MAY, "250-x\r\n250 STARTTLS\r\n454 4.7.0 no\r\n",
+		  "EHLO me.test\r\nSTARTTLS\r\nMAIL FROM:<s@mydomain.test>\r\n",
+		  SMTPC_EV_READY, NULL, 0 },
+		/* may, offered, 421: the session is over (temporary) */
+		{ SMTPC_TLS_MAY, "250-x\r\n250 STARTTLS\r\n421 4.3.2 bye\r\n",
+		  "EHLO me.test\r\nSTARTTLS\r\n", SMTPC_EV_FAILED,
+		  "421 4.3.2 bye", 0 },
+		/* required, not offered: fail, nothing in clear */
+		{ SMTPC_TLS_REQUIRED, "250-x\r\n250 PIPELINING\r\n",
+		  "EHLO me.test\r\n", SMTPC_EV_FAILED,
+		  "4.7.4 TLS required but not available: STARTTLS not offered",
+		  1 },
+		/* required, refused */
+		{ SMTPC_TLS_REQUIRED, "250-x\r\n250 STARTTLS\r\n454 4.7.0 no\r\n",
+		  "EHLO me.test\r\nSTARTTLS\r\n", SMTPC_EV_FAILED,
+		  "TLS required but not available: STARTTLS refused: 454 4.7.0 "
+		  "no", 1 },
+		/* required, 5xx to STARTTLS: still temporary */
+		{ SMTPC_TLS_REQUIRED, "250-x\r\n250 STARTTLS\r\n502 5.5.1 no\r\n",
+		  "EHLO me.test\r\nSTARTTLS\r\n", SMTPC_EV_FAILED,
+		  "STARTTLS refused: 502", 1 },
+		/* required, EHLO refused: HELO cannot have TLS */
+		{ SMTPC_TLS_REQUIRED, "500 no\r\n250 old\r\n",
+		  "EHLO me.test\r\nHELO me.test\r\n", SMTPC_EV_FAILED,
+		  "TLS required but not available", 1 },
+		/* may, offered, accepted */
+		{ SMTPC_TLS_MAY, "250-x\r\n250 starttls\r\n220 go\r\n",
+		  "EHLO me.test\r\nSTARTTLS\r\n", SMTPC_EV_STARTTLS, NULL, 0 },
+		/* required, offered, accepted */
+		{ SMTPC_TLS_REQUIRED, "250-x\r\n250 STARTTLS\r\n220 go\r\n",
+		  "EHLO me.test\r\nSTARTTLS\r\n", SMTPC_EV_STARTTLS, NULL, 0 },
+	};
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		for (k = 0; k < 2; k++) {	/* whole, byte by byte */
+			struct run r;
+			int started = 0;
+			struct smtpc_txn *tx = txn3();
+
+			rc[0].addr = "x";	/* one recipient is enough */
+			tx->nrcpts = 1;
+			tx->body_8bit = 1;
+			memset(&r, 0, sizeof(r));
+			smtp_client_init(&r.c, "me.test");
+			r.c.tls_policy = t[i].policy;
+			feed(&r, "220 x\r\n", (int)k, tx, &started);
+			feed(&r, t[i].server, (int)k, tx, &started);
+			if (strcmp(r.sent, t[i].sent) != 0 || r.nev == 0 ||
+			    r.events[r.nev - 1] != t[i].event ||
+			    r.c.fail_tls != t[i].fail_tls ||
+			    (t[i].fail && strstr(r.c.fail_text, t[i].fail) ==
+			    NULL))
+				fail_msg("case %zu/%zu: sent '%s' event %d "
+				    "fail '%s' tls %d", i, k, r.sent,
+				    r.nev ? r.events[r.nev - 1] : -1,
+				    r.c.fail_text, r.c.fail_tls);
+			if (t[i].event == SMTPC_EV_FAILED) {
+				assert_int_equal(r.c.fail_perm, 0);
+				assert_int_equal(r.c.state, SMTPC_CLOSED);
+				assert_null(strstr(r.sent, "MAIL"));
+			}
+			smtp_client_free(&r.c);
+		}
+}
+
+/* Bytes while the handshake runs are never parsed as replies; and
+ * smtp_client_tls_started outside SMTPC_TLS does nothing. */
+static void
+test_starttls_bytes_in_tls_state(void **state)
+{
+	struct run r;
+	int started = 0;
+	size_t used;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	smtp_client_init(&r.c, "me.test");
+	smtp_client_tls_started(&r.c);		/* GREETING: no-op */
+	assert_int_equal(r.c.state, SMTPC_GREETING);
+	assert_int_equal(r.c.tls, 0);
+	assert_int_equal(r.c.out.len, 0);
+	feed(&r, "220 x\r\n250-x\r\n250 STARTTLS\r\n220 go\r\n", 0, NULL,
+	    &started);
+	assert_int_equal(r.c.state, SMTPC_TLS);
+	assert_int_equal(smtp_client_feed(&r.c, "250 ok\r\n", 8, &used),
+	    SMTPC_EV_FAILED);
+	assert_int_equal(used, 8);
+	assert_int_equal(r.c.state, SMTPC_CLOSED);
+	assert_non_null(strstr(r.c.fail_text, "unexpected data"));
+	assert_int_equal(r.c.fail_tls, 0);
+	smtp_client_free(&r.c);
+}
+
 int
 main(void)
 {
@@ -391,6 +571,10 @@ main(void)
 		cmocka_unit_test(test_reply_limits),
 		cmocka_unit_test(test_abort_fails_pending_temp),
 		cmocka_unit_test(test_stuffing),
+		cmocka_unit_test(test_starttls_whole),
+		cmocka_unit_test(test_starttls_bytewise),
+		cmocka_unit_test(test_starttls_policy),
+		cmocka_unit_test(test_starttls_bytes_in_tls_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

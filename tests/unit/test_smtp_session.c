@@ -108,9 +108,20 @@ fake_log(void *arg, const char *line)
 	buf_printf(&F.logs, "%s\n", line);
 }
 
+/* The auth process: "pw" is alice's password. */
+static void
+fake_auth_request(void *arg, enum sasl_result need, const struct sasl_server *sasl)
+{
+	(void)arg;
+	buf_printf(&F.calls, "auth %d %s\n", (int)need, sasl->user);
+	smtp_session_auth_result(F.s, need == SASL_NEED_PASS &&
+	    strcmp(sasl->user, "alice") == 0 && strcmp(sasl->pass, "pw") == 0 ?
+	    SASL_V_OK : SASL_V_BAD, NULL, 0);
+}
+
 static const struct smtp_session_ops fake_ops = {
 	fake_user_lookup, fake_message_open, fake_message_write,
-	fake_message_commit, fake_message_abort, fake_log,
+	fake_message_commit, fake_message_abort, fake_log, fake_auth_request,
 };
 
 /* ---- config and policy --------------------------------------------- */
@@ -525,7 +536,7 @@ static const struct dialogue dialogues[] = {
 	    "AUTH PLAIN\r\nBDAT 10 LAST\r\nETRN x\r\nTURN\r\n"), GREET
 	    "502 5.5.1 Error: command not implemented\n"
 	    "454 4.7.0 TLS not available\n"
-	    "502 5.5.1 Error: command not implemented\n"
+	    "503 5.5.1 Error: send HELO/EHLO first\n"
 	    "502 5.5.1 Error: command not implemented\n"
 	    "502 5.5.1 Error: command not implemented\n"
 	    "502 5.5.1 Error: command not implemented\n", 0, NULL },
@@ -1110,12 +1121,62 @@ test_starttls(void **state)
 	finish(r);
 }
 
+/* Submission: AUTH only over TLS, MAIL only after AUTH, and the sender
+ * must be the user's own address. "AGFsaWNlAHB3" is "\\0alice\\0pw". */
+static void
+test_auth_submission(void **state)
+{
+	struct run *r;
+
+	(void)state;
+	r = start(STRANGER, NULL);
+	r->s.submission = 1;
+	feed(r, "EHLO c\r\nAUTH PLAIN AGFsaWNlAHB3\r\nMAIL FROM:<alice@mydomain.test>\r\n",
+	    67, 0);
+	assert_null(strstr(r->out.data, "250-AUTH"));
+	assert_non_null(strstr(r->out.data, "538 5.7.11 Encryption required"));
+	assert_non_null(strstr(r->out.data, "530 5.7.0 Authentication required\r\n"));
+	finish(r);
+
+	cfg->submission_sender_check = 1;
+	r = start(STRANGER, NULL);
+	r->s.submission = 1;
+	r->s.tls_active = 1;
+	feed(r, "EHLO c\r\n", strlen("EHLO c\r\n"), 0);
+	assert_non_null(strstr(r->out.data, "250-AUTH SCRAM-SHA-256 PLAIN LOGIN CRAM-MD5\r\n"));
+	r->out.len = 0;
+	feed(r, "AUTH PLAIN AGFsaWNlAHdyb25n\r\n", strlen("AUTH PLAIN AGFsaWNlAHdyb25n\r\n"), 0);	/* \\0alice\\0wrong */
+	expect_out(r, "535 5.7.8 Authentication credentials invalid\n", "bad password");
+	r->out.len = 0;
+	feed(r, "AUTH PLAIN\r\nAGFsaWNlAHB3\r\nAUTH PLAIN AGFsaWNlAHB3\r\n"
+	    "MAIL FROM:<bob@mydomain.test>\r\nMAIL FROM:<Alice@MYDOMAIN.test>\r\n"
+	    "RCPT TO:<someone@example.net>\r\n", strlen("AUTH PLAIN\r\nAGFsaWNlAHB3\r\nAUTH PLAIN AGFsaWNlAHB3\r\n"
+	    "MAIL FROM:<bob@mydomain.test>\r\nMAIL FROM:<Alice@MYDOMAIN.test>\r\n"
+	    "RCPT TO:<someone@example.net>\r\n"), 0);
+	expect_out(r, "334 \n235 2.7.0 Authentication successful\n"
+	    "503 5.5.1 Error: already authenticated\n"
+	    "553 5.7.1 <bob@mydomain.test>: Sender address rejected: not owned "
+	    "by user alice\n250 2.1.0 Ok\n250 2.1.5 Ok\n", "authenticated");
+	assert_non_null(strstr(F.logs.data, "rule=\"authenticated alice\""));
+	finish(r);
+	cfg->submission_sender_check = 0;
+
+	/* Not a submission listener: no AUTH at all. */
+	r = start(STRANGER, NULL);
+	r->s.tls_active = 1;
+	feed(r, "EHLO c\r\nAUTH PLAIN AGFsaWNlAHB3\r\n", strlen("EHLO c\r\nAUTH PLAIN AGFsaWNlAHB3\r\n"), 0);
+	assert_null(strstr(r->out.data, "250-AUTH"));
+	assert_non_null(strstr(r->out.data, "503 5.5.1 Error: authentication not enabled"));
+	finish(r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dialogues),
 		cmocka_unit_test(test_starttls),
+		cmocka_unit_test(test_auth_submission),
 		cmocka_unit_test(test_content_written),
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_logs),
