@@ -615,8 +615,8 @@ conn_handle(struct conn *k, enum smtpc_event ev)
 			/* A job can only be here after READY; conn_try
 			 * starts a fresh client. */
 			if (k->c.fail_tls) {
-				(void)xsnprintf(why, sizeof(why), "%s (host %s)",
-				    k->c.fail_text, k->host);
+				(void)xsnprintf(why, sizeof(why),
+				    "%s (host %s)", k->c.fail_text, k->host);
 				return conn_failed_early(k, "4.7.4", why);
 			}
 			(void)xsnprintf(why, sizeof(why), "host %s refused to "

@@ -45,7 +45,7 @@
 enum smtpc_tls {
 	SMTPC_TLS_MAY = 0,	/* STARTTLS when offered; plaintext otherwise */
 	SMTPC_TLS_NONE,		/* never */
-	SMTPC_TLS_REQUIRED,	/* STARTTLS or fail (temporary); never plaintext */
+	SMTPC_TLS_REQUIRED,	/* STARTTLS or fail (temporary), never clear */
 };
 
 enum smtpc_state {

@@ -8,7 +8,7 @@ connection the commands seen in clear and inside TLS, the TLS version,
 cipher and SNI, and every message with the session it came in.
 
 Covered: tls=may (the default) delivers over TLS and logs version/cipher;
-tls=required defers (4.7.x, nothing in clear) when STARTTLS is missing,
+a large body streams through TLS; tls=required defers (4.7.x, nothing in clear) when STARTTLS is missing,
 refused or the handshake fails, and delivers when TLS works; tls=none
 never sends STARTTLS; bytes behind the server's 220 are discarded; a
 server that answers STARTTLS with plaintext garbage gets a failed
@@ -273,7 +273,9 @@ class OutboundTls(PosternTestCase):
         msgs = sink.wait_messages(1)
         self.assertEqual(len(msgs), 1, srv.log()[-3000:])
         self.assertIn(msgs[0]["tls"], ("TLSv1.2", "TLSv1.3"))
-        self.assertIn(b"Subject: tok-tls-may\r\n..dot line\r\n", msgs[0]["raw"])
+        self.assertTrue(msgs[0]["raw"].endswith(
+            b"Subject: tok-tls-may\r\n\r\nbody line\r\n..dot line\r\n.\r\n"),
+            msgs[0]["raw"])
         s = sink.sessions[0]
         # in clear: EHLO and STARTTLS only, nothing pipelined behind it
         self.assertEqual([c.split()[0] for c in s["clear"]], ["EHLO", "STARTTLS"])
@@ -285,6 +287,24 @@ class OutboundTls(PosternTestCase):
         self.assertIsNotNone(m, srv.log()[-3000:])
         self.assertEqual(m.group(2), "%s/%s" % (s["version"], s["cipher"]))
         self.assertEqual(len(srv.wait_queue_empty(5)), 0)
+
+    def test_large_body_over_tls(self):
+        # Several times the driver's 256 KiB output mark: the body is
+        # refilled as the TLS filter drains into the socket.
+        sink = self.sink("127.0.0.31")
+        srv = self.routed(sink)
+        lines = b"".join(b".%06d %s\r\n" % (i, b"x" * 90) for i in range(9000))
+        body = b"Subject: tok-tls-big\r\n\r\n" + lines
+        c = srv.smtp()
+        try:
+            c.sendmail("alice@mydomain.test", ["x@example.org"], body)
+        finally:
+            c.quit()
+        msgs = sink.wait_messages(1, 20)
+        self.assertEqual(len(msgs), 1, srv.log()[-3000:])
+        self.assertIn(msgs[0]["tls"], ("TLSv1.2", "TLSv1.3"))
+        stuffed = body.replace(b"\r\n.", b"\r\n..")
+        self.assertTrue(msgs[0]["raw"].endswith(stuffed + b".\r\n"))
 
     def test_required_delivers_over_tls(self):
         sink = self.sink("127.0.0.22")

@@ -422,7 +422,7 @@ starttls_dialogue(int bytewise)
 	take_out(&r);
 	assert_string_equal(r.sent, "EHLO mx.mydomain.test\r\n");
 	assert_int_equal(r.c.tls, 1);
-	assert_int_equal(r.c.ext, 0);		/* the clear EHLO is forgotten */
+	assert_int_equal(r.c.ext, 0);	/* the clear EHLO is forgotten */
 	assert_int_equal(r.c.size_max, 0);
 	assert_int_equal(r.c.state, SMTPC_EHLO);
 	r.nsent = 0;
