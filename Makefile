@@ -56,6 +56,41 @@ check-asan: deps
 	@$(MAKE) --no-print-directory B=build-asan BIN=build-asan/postern CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined" all unit integration
 
+# libFuzzer targets (clang; Debian's clang 14 needs libclang-rt-14-dev).
+# Every fuzz/fuzz_*.c links against build-fuzz/libpostern.a, the real src
+# modules built with -fsanitize=fuzzer-no-link,address,undefined.
+#   make fuzz                                   build every target
+#   make fuzz FUZZ_TIME=3600 TARGET=fuzz_address   then fuzz one for an hour
+#   make fuzz-smoke [FUZZ_SMOKE_TIME=20]         each target N s, fail on crash
+# Runs read fuzz/corpus/NAME but write new inputs to build-fuzz/corpus/NAME and
+# crashes to build-fuzz/crashes/; the committed corpus is never written.
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS ?= -g -O1 -fno-omit-frame-pointer
+FUZZ_SAN     = address,undefined -fno-sanitize-recover=all
+FUZZ_TIME   ?=
+TARGET      ?=
+FUZZ_SMOKE_TIME ?= 20
+FUZZSRCS    := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZBINS    := $(FUZZSRCS:fuzz/%.c=build-fuzz/%)
+FUZZOBJS    := $(LIBSRCS:src/%.c=build-fuzz/obj/%.o)
+
+fuzz: $(FUZZBINS)
+	@if [ -n "$(FUZZ_TIME)" ]; then \
+		FUZZ_ONLY="$(TARGET)" sh tools/fuzz-smoke.sh long $(FUZZ_TIME) $(FUZZBINS); fi
+
+fuzz-smoke: $(FUZZBINS)
+	@sh tools/fuzz-smoke.sh smoke $(FUZZ_SMOKE_TIME) $(FUZZBINS)
+
+build-fuzz/obj/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p build-fuzz/obj
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $(WARN) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+build-fuzz/libpostern.a: $(FUZZOBJS)
+	rm -f $@ && ar rcs $@ $^
+
+build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libpostern.a $(wildcard src/*.h)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $(WARN) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< build-fuzz/libpostern.a $(LDLIBS)
+
 demo: deps all
 	@sh tools/demo.sh
 
@@ -72,6 +107,10 @@ install: all
 		echo "ln -sf postern $(DESTDIR)/usr/sbin/sendmail"; \
 		ln -sf postern $(DESTDIR)/usr/sbin/sendmail; \
 	fi
+
+# Side-by-side benchmarks against Postfix and Dovecot (not part of check).
+bench: all
+	@sh bench/run.sh
 
 clean:
 	rm -rf build build-asan build-fuzz postern
