@@ -133,6 +133,17 @@ static const struct param config_params[] = {
 	    OFF(submission_sender_check), 0, "no,yes", NULL },
 	{ "recipient_delimiter", PT_DELIM, 0, NULL, 0, 0,
 	    OFF(recipient_delimiter), 0, NULL, NULL },
+	/* Resource limits (issue 6). */
+	{ "max_sessions", PT_UINT, 0, "1000", 1, 100000, OFF(max_sessions), 0,
+	    NULL, NULL },
+	{ "max_sessions_per_client", PT_UINT, 0, "50", 1, 100000,
+	    OFF(max_sessions_per_client), 0, NULL, NULL },
+	{ "max_pop3_sessions", PT_UINT, 0, "1000", 1, 100000,
+	    OFF(max_pop3_sessions), 0, NULL, NULL },
+	{ "max_pop3_sessions_per_client", PT_UINT, 0, "50", 1, 100000,
+	    OFF(max_pop3_sessions_per_client), 0, NULL, NULL },
+	{ "max_session_time", PT_DURATION, 0, "1h", 1, 604800,
+	    OFF(max_session_time), 0, NULL, NULL },
 };
 #define NPARAMS	(sizeof(config_params) / sizeof(config_params[0]))
 

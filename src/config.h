@@ -95,6 +95,13 @@ struct config {
 	size_t		 n_listen_pop3s;
 	int		 auth_over_plaintext;	/* 0 = no (default) */
 	int		 submission_sender_check; /* 1 = yes (default) */
+	/* Resource limits (issue 6); local_networks are exempt from the
+	 * per-client limits, never from the totals. */
+	unsigned	 max_sessions;		/* SMTP sessions at once, default 1000 */
+	unsigned	 max_sessions_per_client; /* SMTP, per address, default 50 */
+	unsigned	 max_pop3_sessions;	/* POP3 sessions at once, default 1000 */
+	unsigned	 max_pop3_sessions_per_client; /* POP3, per address, default 50 */
+	unsigned	 max_session_time;	/* seconds, whole SMTP/POP3 session, default 3600 */
 };
 
 /* Parse the text of a config file. name is used in messages. Relative
