@@ -84,6 +84,7 @@ f_log(void *arg, const char *line)
 static const struct smtp_session_ops ops = {
 	f_user_lookup, f_message_open, f_message_write, f_message_commit,
 	f_message_abort, f_log,
+	NULL,	/* auth_request: not a submission session, AUTH answers 503 */
 };
 
 static char *domains[] = { "mydomain.test", "other.test" };

@@ -11,11 +11,11 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "hex.h"
 #include "apop.h"
 
 #define MD5_LEN	16
 
-static const char hexdigits[] = "0123456789abcdef";
 
 static int
 host_valid(const char *host)
@@ -38,7 +38,6 @@ apop_timestamp(char *dst, size_t dstlen, const unsigned char *random,
     size_t nrandom, long long pid, long long now, const char *host)
 {
 	char hex[APOP_RANDOM_MAX * 2 + 1];
-	size_t i;
 	int n;
 
 	if (dstlen > 0)
@@ -46,11 +45,7 @@ apop_timestamp(char *dst, size_t dstlen, const unsigned char *random,
 	if (nrandom == 0 || nrandom > APOP_RANDOM_MAX || host == NULL ||
 	    !host_valid(host))
 		return -1;
-	for (i = 0; i < nrandom; i++) {
-		hex[2 * i] = hexdigits[random[i] >> 4];
-		hex[2 * i + 1] = hexdigits[random[i] & 0x0f];
-	}
-	hex[2 * nrandom] = '\0';
+	hex_encode(hex, random, nrandom);
 	n = snprintf(dst, dstlen, "<%s.%lld.%lld@%s>", hex, pid, now, host);
 	if (n < 0 || (size_t)n >= dstlen) {
 		if (dstlen > 0)
@@ -87,30 +82,13 @@ apop_digest(const char *timestamp, size_t tslen, const char *secret,
     size_t secretlen, char hex_r[APOP_DIGEST_HEX + 1])
 {
 	unsigned char md[MD5_LEN];
-	size_t i;
 
 	hex_r[0] = '\0';
 	if (md5_two(timestamp, tslen, secret, secretlen, md) == -1)
 		return -1;
-	for (i = 0; i < MD5_LEN; i++) {
-		hex_r[2 * i] = hexdigits[md[i] >> 4];
-		hex_r[2 * i + 1] = hexdigits[md[i] & 0x0f];
-	}
-	hex_r[APOP_DIGEST_HEX] = '\0';
+	hex_encode(hex_r, md, MD5_LEN);
 	OPENSSL_cleanse(md, sizeof(md));
 	return 0;
-}
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int
@@ -121,7 +99,7 @@ apop_digest_valid(const char *digest, size_t len)
 	if (digest == NULL || len != APOP_DIGEST_HEX)
 		return 0;
 	for (i = 0; i < len; i++)
-		if (hexval((unsigned char)digest[i]) == -1)
+		if (hex_value((unsigned char)digest[i]) == -1)
 			return 0;
 	return 1;
 }
@@ -131,14 +109,11 @@ apop_check(const char *timestamp, size_t tslen, const char *secret,
     size_t secretlen, const char *digest, size_t digestlen)
 {
 	unsigned char want[MD5_LEN], got[MD5_LEN];
-	size_t i;
 	int rc;
 
 	if (!apop_digest_valid(digest, digestlen))
 		return 0;
-	for (i = 0; i < MD5_LEN; i++)
-		got[i] = (unsigned char)(hexval((unsigned char)digest[2 * i]) << 4 |
-		    hexval((unsigned char)digest[2 * i + 1]));
+	(void)hex_decode(got, sizeof(got), digest, digestlen);
 	if (md5_two(timestamp, tslen, secret, secretlen, want) == -1)
 		return -1;
 	rc = CRYPTO_memcmp(want, got, MD5_LEN) == 0 ? 1 : 0;

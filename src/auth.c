@@ -24,6 +24,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "hex.h"
 #include "aliases.h"
 #include "apop.h"
 #include "buf.h"
@@ -465,37 +466,18 @@ check_password(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 	hasher_check(e ? e->hash : NULL, pass, password_checked, pc);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* The user's APOP/CRAM secret (hex in the secrets file) into buf.
  * Returns its length, or -1: no such user, no secret, or malformed. */
 static ssize_t
 secret_of(const char *user, char *buf, size_t buflen)
 {
 	const struct user_entry *e = NULL;
-	size_t i, n;
 
 	if (users_name_valid(user) && users_find(a.users, user) != NULL)
 		e = users_find(a.secrets, user);
-	if (e == NULL || (n = strlen(e->hash)) % 2 != 0 || n / 2 > buflen)
+	if (e == NULL)
 		return -1;
-	for (i = 0; i < n / 2; i++) {
-		int hi = hexval(e->hash[2 * i]), lo = hexval(e->hash[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			explicit_bzero(buf, buflen);
-			return -1;
-		}
-		buf[i] = (char)(hi << 4 | lo);
-	}
-	return (ssize_t)i;
+	return hex_decode(buf, buflen, e->hash, strlen(e->hash));
 }
 
 /* APOP (POP3) and CRAM-MD5 (SMTP AUTH): both need the shared secret. */

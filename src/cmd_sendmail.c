@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "buf.h"
 #include "cmds.h"
 #include "config.h"
@@ -129,24 +130,6 @@ sm_config(const char *path, int *ex_r)
 	return c;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Rename without replacing; -1 with EEXIST if the name is taken. */
 static int
 rename_noreplace(int dfd, const char *from, const char *to)
@@ -204,8 +187,8 @@ sm_drop(const struct config *cfg, uid_t uid, const char *from,
 		goto out;
 	}
 	/* 0644 whatever the umask: the queue process runs as another user. */
-	if (fchmod(fd, 0644) == -1 || write_all(fd, env.data, env.len) == -1 ||
-	    write_all(fd, msg->data, msg->len) == -1 || fsync(fd) == -1) {
+	if (fchmod(fd, 0644) == -1 || fileio_write_all(fd, env.data, env.len) == -1 ||
+	    fileio_write_all(fd, msg->data, msg->len) == -1 || fsync(fd) == -1) {
 		sm_err("cannot write %s/%s: %s", dir, tmp, strerror(errno));
 		buf_free(&env);
 		goto out;

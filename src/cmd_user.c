@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <crypt.h>
 
+#include "hex.h"
 #include "cmds.h"
 #include "config.h"
 #include "scram.h"
@@ -170,14 +171,11 @@ done:
 static void
 secret_hex(const char *pw, char *out, size_t outlen)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
+	size_t n = strlen(pw);
 
-	for (i = 0; pw[i] != '\0' && o + 2 < outlen; i++) {
-		out[o++] = hex[(unsigned char)pw[i] >> 4];
-		out[o++] = hex[(unsigned char)pw[i] & 15];
-	}
-	out[o] = '\0';
+	if (2 * n + 1 > outlen)
+		n = (outlen - 1) / 2;
+	hex_encode(out, pw, n);
 }
 
 /* Set (hex != NULL) or remove the user's secret. 0 or -1 with err. */

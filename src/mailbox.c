@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "hex.h"
 #include "mailbox.h"
 
 /* ---- UIDs and names ------------------------------------------------ */
@@ -32,20 +33,15 @@ base_name(const char *name)
 static void
 uid_hash(const char *p, size_t n, char uid_r[MAILBOX_UID_MAX + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-	size_t o = 0;
+	unsigned int mdlen = 0;
 
-	uid_r[o++] = 'h';
-	uid_r[o++] = ',';
+	uid_r[0] = 'h';
+	uid_r[1] = ',';
 	if (EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) != 1)
 		mdlen = 0;	/* cannot happen with the default provider */
-	for (i = 0; i < mdlen && o + 2 <= MAILBOX_UID_MAX; i++) {
-		uid_r[o++] = hex[md[i] >> 4];
-		uid_r[o++] = hex[md[i] & 0x0f];
-	}
-	uid_r[o] = '\0';
+	/* 2 + 64 digits: within MAILBOX_UID_MAX (70). */
+	hex_encode(uid_r + 2, md, mdlen);
 }
 
 void

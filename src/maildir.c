@@ -7,6 +7,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "buf.h"
 #include "maildir.h"
 
@@ -37,24 +38,6 @@ maildir_create(int mail_fd, const char *user)
 	return 0;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Copy src_fd from src_off to its end into fd; returns bytes or -1. */
 static off_t
 copy_rest(int fd, int src_fd, off_t src_off)
@@ -72,7 +55,7 @@ copy_rest(int fd, int src_fd, off_t src_off)
 		}
 		if (r == 0)
 			return total;
-		if (write_all(fd, chunk, (size_t)r) == -1)
+		if (fileio_write_all(fd, chunk, (size_t)r) == -1)
 			return -1;
 		total += r;
 	}
@@ -111,7 +94,7 @@ maildir_deliver(int mail_fd, const char *user, const char *host,
 	fd = openat(mail_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd == -1)
 		return -1;
-	if (write_all(fd, header, header_len) == -1)
+	if (fileio_write_all(fd, header, header_len) == -1)
 		goto fail;
 	if ((body = copy_rest(fd, src_fd, src_off)) == -1)
 		goto fail;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <event2/event.h>
 
+#include "fileio.h"
 #include "buf.h"
 #include "log.h"
 #include "maildrop.h"
@@ -136,24 +137,6 @@ pickup_envelope(const struct config *cfg, const struct maildrop_envelope *me,
 }
 
 /* ---- files ---- */
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* One log line per reason collected by pickup_envelope. */
 static void
@@ -341,7 +324,7 @@ pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 		rej = "envelope cannot be stored";
 		goto reject;
 	}
-	if (write_all(qfd, out.data, out.len) == -1) {
+	if (fileio_write_all(qfd, out.data, out.len) == -1) {
 		log_warn("maildrop/%s: incoming/%s: write: %s", name, qid,
 		    strerror(errno));
 		goto out;
@@ -362,7 +345,7 @@ pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 			break;
 		if (maildrop_content_feed(&chk, chunk, (size_t)r) != MAILDROP_OK)
 			break;
-		if (write_all(qfd, chunk, (size_t)r) == -1) {
+		if (fileio_write_all(qfd, chunk, (size_t)r) == -1) {
 			log_warn("maildrop/%s: incoming/%s: write: %s", name,
 			    qid, strerror(errno));
 			goto out;

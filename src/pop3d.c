@@ -37,6 +37,7 @@
 #define POP3D_TIMEOUT		600	/* RFC 1939: at least 10 minutes */
 #define POP3D_MAX_MESSAGES	100000	/* per snapshot */
 #define POP3D_FEED_CHUNK	4096
+#define POP3D_IN_MAX		16384	/* unprocessed input before reads stop */
 
 struct pconn {
 	uint64_t	id;
@@ -51,6 +52,8 @@ struct pconn {
 	int		msg_fd;
 	int		closing;
 	unsigned	close_polls;	/* drain checks while closing */
+	struct netaddr	addr;		/* the client, for max_pop3_sessions_per_client */
+	time_t		started;	/* max_session_time counts from here */
 };
 
 static struct pop3d {
@@ -241,20 +244,39 @@ pconn_flush(struct pconn *c)
 	}
 }
 
+/* The clock runs from our last output (a command must arrive within
+ * POP3D_TIMEOUT of the previous reply: dribbling bytes does not reset it),
+ * and never past max_session_time. */
+static void
+pconn_timer_arm(struct pconn *c)
+{
+	struct timeval tv = { POP3D_TIMEOUT, 0 };
+	time_t left;
+
+	left = c->started + (time_t)p.rt->cfg->max_session_time - time(NULL);
+	if (left < 1)
+		left = 1;
+	if (left < tv.tv_sec)
+		tv.tv_sec = left;
+	event_add(c->timer, &tv);
+}
+
 static void
 pconn_process(struct pconn *c)
 {
 	struct evbuffer *in, *out;
-	struct timeval tv = { POP3D_TIMEOUT, 0 };
 	unsigned char *d;
-	size_t avail, used;
+	size_t avail, used, out0;
+	int rearm = c->s.out.len > 0;
 
 	if (c->bev == NULL)
 		return;
 	in = bufferevent_get_input(c->bev);
 	out = bufferevent_get_output(c->bev);
+	out0 = evbuffer_get_length(out);
 	while (!c->closing && !c->s.close) {
 		if (c->s.out.len > 0) {
+			rearm = 1;
 			bufferevent_write(c->bev, c->s.out.data, c->s.out.len);
 			buf_reset(&c->s.out);
 		}
@@ -278,8 +300,10 @@ pconn_process(struct pconn *c)
 		if (used == 0 && c->s.out.len == 0)
 			break;
 	}
-	if (!c->s.close)
-		event_add(c->timer, &tv);
+	if (evbuffer_get_length(out) > out0)
+		rearm = 1;
+	if (!c->s.close && (rearm || !event_pending(c->timer, EV_TIMEOUT, NULL)))
+		pconn_timer_arm(c);
 	if (c->s.state == POP3_STATE_TLS_WAIT &&
 	    bufferevent_openssl_get_ssl(c->bev) == NULL) {
 		if (c->s.out.len > 0) {
@@ -364,6 +388,7 @@ pconn_stls(struct pconn *c)
 	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
 	c->bev = tls;
 	bufferevent_setcb(c->bev, pconn_read_cb, pconn_write_cb, pconn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, POP3D_IN_MAX);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
@@ -377,7 +402,11 @@ pconn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 		pconn_flush(c);	/* waiting for the output to drain */
 		return;
 	}
-	log_info("session=%s timeout", c->sid);
+	if (time(NULL) - c->started >= (time_t)p.rt->cfg->max_session_time)
+		log_info("session=%s max_session_time (%us) reached", c->sid,
+		    p.rt->cfg->max_session_time);
+	else
+		log_info("session=%s timeout", c->sid);
 	pop3_session_timeout(&c->s);	/* sets s.close, mid-response too */
 	pconn_flush(c);
 }
@@ -398,6 +427,37 @@ pconn_free(struct pconn *c)
 	free(c);
 }
 
+/* max_pop3_sessions, max_pop3_sessions_per_client (local_networks
+ * exempt from the second): NULL, or why the client is turned away, with
+ * the count in *n_r and the limit in *max_r. */
+static const char *
+pconn_limit(const struct netaddr *a, unsigned *n_r, unsigned *max_r)
+{
+	const struct config *cfg = p.rt->cfg;
+	unsigned total = 0, n = 0;
+	size_t i;
+
+	for (i = 0; i < p.conns.n; i++) {
+		const struct pconn *o = p.conns.v[i];
+
+		if (o == NULL)
+			continue;
+		total++;
+		if (netaddr_equal(&o->addr, a))
+			n++;
+	}
+	*n_r = total;
+	*max_r = cfg->max_pop3_sessions;
+	if (total >= cfg->max_pop3_sessions)
+		return "total";
+	for (i = 0; i < cfg->n_local_networks; i++)
+		if (cidr_match(&cfg->local_networks[i], a))
+			return NULL;
+	*n_r = n;
+	*max_r = cfg->max_pop3_sessions_per_client;
+	return n >= cfg->max_pop3_sessions_per_client ? "per client" : NULL;
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
@@ -406,11 +466,27 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct netaddr addr;
 	struct pconn *c;
 	char text[80];
+	const char *over;
+	unsigned n, max;
 
 	int kind = *(const int *)arg;
 	SSL *ssl = NULL;
 
 	(void)l; (void)salen;
+	if (netaddr_from_sockaddr(sa, &addr) == 0 &&
+	    (over = pconn_limit(&addr, &n, &max)) != NULL) {
+		static const char msg[] = "-ERR [SYS/TEMP] too many connections\r\n";
+
+		netaddr_format(&addr, text, sizeof(text));
+		log_info("connect from [%s] rejected: too many connections "
+		    "(%s: %u, limit %u)", text, over, n, max);
+		/* Not on pop3s, where the client expects a TLS handshake. */
+		if (kind != LISTEN_POP3S)
+			(void)send(fd, msg, sizeof(msg) - 1,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(fd);
+		return;
+	}
 	if (netaddr_from_sockaddr(sa, &addr) == -1 ||
 	    getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd) ||
 	    (kind == LISTEN_POP3S && (p.tls.ctx == NULL ||
@@ -420,6 +496,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->msg_fd = -1;
+	c->addr = addr;
+	c->started = time(NULL);
 	c->id = slots_add(&p.conns, c);
 	snprintf(c->sid, sizeof(c->sid), "P%08X%06X", (unsigned)time(NULL),
 	    (unsigned)(++p.sessions & 0xffffff));
@@ -439,6 +517,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	if (ssl != NULL)
 		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, pconn_read_cb, pconn_write_cb, pconn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, POP3D_IN_MAX);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	pop3_session_start(&c->s, rnd, sizeof(rnd), (long long)getpid(),
 	    (long long)time(NULL));

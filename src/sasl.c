@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "hex.h"
 #include "base64.h"
 #include "sasl.h"
 
@@ -528,32 +529,14 @@ int
 sasl_cram_digest(const char *challenge_text, size_t clen, const void *secret,
     size_t secretlen, char hex_r[SASL_CRAM_DIGEST_HEX + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[MD5_LEN];
-	size_t i;
 
 	hex_r[0] = '\0';
 	if (cram_raw(challenge_text, clen, secret, secretlen, md) == -1)
 		return -1;
-	for (i = 0; i < MD5_LEN; i++) {
-		hex_r[2 * i] = hex[md[i] >> 4];
-		hex_r[2 * i + 1] = hex[md[i] & 15];
-	}
-	hex_r[SASL_CRAM_DIGEST_HEX] = '\0';
+	hex_encode(hex_r, md, MD5_LEN);
 	OPENSSL_cleanse(md, sizeof(md));
 	return 0;
-}
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int
@@ -561,16 +544,13 @@ sasl_cram_check(const char *challenge_text, size_t clen, const void *secret,
     size_t secretlen, const char *digest, size_t digestlen)
 {
 	unsigned char want[MD5_LEN], got[MD5_LEN];
-	size_t i;
 	int rc;
 
 	if (digest == NULL || !apop_digest_valid(digest, digestlen))
 		return 0;
 	/* Decode the client's digest first: its timing depends only on what
 	 * the client sent. */
-	for (i = 0; i < MD5_LEN; i++)
-		got[i] = (unsigned char)(hexval((unsigned char)digest[2 * i]) <<
-		    4 | hexval((unsigned char)digest[2 * i + 1]));
+	(void)hex_decode(got, sizeof(got), digest, digestlen);
 	if (cram_raw(challenge_text, clen, secret, secretlen, want) == -1)
 		return -1;
 	rc = CRYPTO_memcmp(want, got, MD5_LEN) == 0;

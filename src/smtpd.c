@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -27,6 +28,7 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
+#include "fileio.h"
 #include "buf.h"
 #include "ipc.h"
 #include "log.h"
@@ -40,6 +42,10 @@
 #define SMTPD_WRITE_CHUNK	65536
 #define SMTPD_FEED_CHUNK	65536
 #define SMTPD_OUT_PAUSE		65536	/* stop reading while this much is unsent */
+/* libevent stops reading the socket while this much input is unprocessed:
+ * with the pause above, a client that does not read its replies costs at
+ * most these two buffers (and the kernel's), whatever it sends. */
+#define SMTPD_IN_MAX		(2 * SMTPD_FEED_CHUNK)
 
 struct conn {
 	uint64_t	id;		/* slot | generation << 32 */
@@ -56,6 +62,7 @@ struct conn {
 	unsigned	close_polls;	/* drain checks while closing */
 	unsigned	messages;
 	int		scram;		/* a SCRAM exchange is open in auth */
+	time_t		started;	/* accepted at; max_session_time counts from here */
 };
 
 static struct smtpd {
@@ -95,29 +102,11 @@ op_user_lookup(void *arg, const char *mailbox)
 }
 
 static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 msg_flush(struct conn *c)
 {
 	if (c->write_err)
 		return -1;
-	if (c->wbuf.len > 0 && write_all(c->msg_fd, c->wbuf.data, c->wbuf.len) == -1) {
+	if (c->wbuf.len > 0 && fileio_write_all(c->msg_fd, c->wbuf.data, c->wbuf.len) == -1) {
 		log_warn("session=%s incoming/%s: write: %s", c->sid, c->msg_id,
 		    strerror(errno));
 		c->write_err = 1;
@@ -225,7 +214,7 @@ op_message_write(void *arg, const char *p, size_t n)
 		if (msg_flush(c) == -1)
 			return -1;
 		if (n >= SMTPD_WRITE_CHUNK) {
-			if (write_all(c->msg_fd, p, n) == -1) {
+			if (fileio_write_all(c->msg_fd, p, n) == -1) {
 				c->write_err = 1;
 				return -1;
 			}
@@ -261,6 +250,7 @@ op_message_commit(void *arg)
 		smtp_session_commit_result(&c->s, 0, NULL);
 		return;
 	}
+	buf_free(&c->wbuf);	/* idle sessions hold no content buffer */
 	if (d.ncommits == d.commits_cap) {
 		d.commits_cap = d.commits_cap ? d.commits_cap * 2 : 32;
 		d.commits = xreallocarray(d.commits, d.commits_cap, sizeof(*d.commits));
@@ -385,13 +375,24 @@ commit_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- connections ---- */
 
+/* RFC 5321 4.5.3.2 timeouts: in a command state the clock runs from our
+ * last reply (a whole command must arrive within smtp_timeout, so one
+ * byte a minute does not keep a session alive); in DATA from the last
+ * content byte (data_timeout). Either is cut short by what is left of
+ * max_session_time, which ends a client that dribbles just fast enough. */
 static void
 conn_timer_arm(struct conn *c)
 {
 	struct timeval tv = { 0, 0 };
+	time_t left;
 
 	tv.tv_sec = c->s.state == SMTP_STATE_DATA ? c->s.cfg->data_timeout :
 	    c->s.cfg->smtp_timeout;
+	left = c->started + (time_t)c->s.cfg->max_session_time - time(NULL);
+	if (left < 1)
+		left = 1;	/* never a busy loop while we wait ourselves */
+	if (left < tv.tv_sec)
+		tv.tv_sec = left;
 	event_add(c->timer, &tv);
 }
 
@@ -426,6 +427,8 @@ conn_process(struct conn *c)
 	struct evbuffer *in, *out;
 	unsigned char *p;
 	size_t avail, used;
+	enum smtp_state state0 = c->s.state;
+	int rearm = c->s.out.len > 0;	/* a reply restarts the command clock */
 
 	if (c->bev == NULL)
 		return;
@@ -443,6 +446,9 @@ conn_process(struct conn *c)
 		c->s.now = time(NULL);
 		used = smtp_session_feed(&c->s, (const char *)p, avail);
 		evbuffer_drain(in, used);
+		if (c->s.out.len > 0 || (used > 0 &&
+		    c->s.state == SMTP_STATE_DATA))
+			rearm = 1;
 		if (c->s.out.len > 0 && c->bev != NULL) {
 			bufferevent_write(c->bev, c->s.out.data, c->s.out.len);
 			buf_reset(&c->s.out);
@@ -450,7 +456,8 @@ conn_process(struct conn *c)
 		if (used == 0)
 			break;
 	}
-	if (c->bev != NULL && !c->s.close)
+	if (c->bev != NULL && !c->s.close && (rearm || c->s.state != state0 ||
+	    !event_pending(c->timer, EV_TIMEOUT, NULL)))
 		conn_timer_arm(c);
 	if (c->s.wait == SMTP_WAIT_TLS && c->bev != NULL &&
 	    bufferevent_openssl_get_ssl(c->bev) == NULL) {
@@ -541,6 +548,7 @@ conn_starttls(struct conn *c)
 	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
 	c->bev = tls;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, SMTPD_IN_MAX);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
@@ -558,7 +566,12 @@ conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 		conn_timer_arm(c);	/* our own answer is late, not the client */
 		return;
 	}
-	log_info("session=%s timeout in state %d", c->sid, (int)c->s.state);
+	if (time(NULL) - c->started >= (time_t)c->s.cfg->max_session_time)
+		log_info("session=%s max_session_time (%us) reached in state %d",
+		    c->sid, c->s.cfg->max_session_time, (int)c->s.state);
+	else
+		log_info("session=%s timeout in state %d", c->sid,
+		    (int)c->s.state);
 	smtp_session_timeout(&c->s);
 	conn_flush(c);
 }
@@ -591,6 +604,57 @@ conn_free(struct conn *c)
 	free(c);
 }
 
+/* Session limits (max_sessions, max_sessions_per_client; local_networks
+ * are exempt from the second): NULL, or the reason for the 421, with the
+ * count that hit the limit in *n_r and the limit in *max_r. Linear in the
+ * number of sessions, which max_sessions bounds. */
+static const char *
+conn_limit(const struct netaddr *a, unsigned *n_r, unsigned *max_r)
+{
+	const struct config *cfg = d.rt->cfg;
+	size_t i;
+	unsigned n = 0;
+
+	*n_r = d.nconns;
+	*max_r = cfg->max_sessions;
+	if (d.nconns >= cfg->max_sessions)
+		return "too many connections";
+	for (i = 0; i < d.policy.n_local_networks; i++)
+		if (cidr_match(&d.policy.local_networks[i], a))
+			return NULL;
+	for (i = 0; i < d.conns.n; i++) {
+		const struct conn *o = d.conns.v[i];
+
+		if (o != NULL && o->bev != NULL &&
+		    netaddr_equal(&o->s.client.addr, a))
+			n++;
+	}
+	*n_r = n;
+	*max_r = cfg->max_sessions_per_client;
+	return n >= cfg->max_sessions_per_client ?
+	    "too many connections from your address" : NULL;
+}
+
+/* Over a limit: one 421 line (not on smtps, where the client expects a
+ * TLS handshake) and close, before anything is allocated for the client. */
+static void
+conn_reject(evutil_socket_t fd, int kind, const char *ip, unsigned port,
+    const char *why, unsigned n, unsigned max)
+{
+	char line[512];
+	int len;
+
+	log_info("connect from [%s]:%u rejected: %s (%u, limit %u)", ip, port,
+	    why, n, max);
+	if (kind != LISTEN_SMTPS) {
+		len = snprintf(line, sizeof(line), "421 4.7.0 %s Error: %s\r\n",
+		    d.rt->cfg->hostname, why);
+		if (len > 0 && (size_t)len < sizeof(line))
+			(void)send(fd, line, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	close(fd);
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
@@ -601,8 +665,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct rules_match rm;
 	struct conn *c;
 	char ip[INET6_ADDRSTRLEN], lip[INET6_ADDRSTRLEN];
-	const char *deny = NULL;
-	unsigned port = 0;
+	const char *deny = NULL, *over;
+	unsigned port = 0, n, max;
 
 	int kind = *(const int *)arg;
 	SSL *ssl = NULL;
@@ -619,9 +683,15 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		port = ntohs(((struct sockaddr_in *)sa)->sin_port);
 	else if (sa->sa_family == AF_INET6)
 		port = ntohs(((struct sockaddr_in6 *)sa)->sin6_port);
+	if ((over = conn_limit(&client.addr, &n, &max)) != NULL) {
+		netaddr_format(&client.addr, ip, sizeof(ip));
+		conn_reject(fd, kind, ip, port, over, n, max);
+		return;
+	}
 
 	c = xcalloc(1, sizeof(*c));
 	c->msg_fd = -1;
+	c->started = time(NULL);
 	buf_init(&c->wbuf, SMTPD_WRITE_CHUNK * 2);
 	c->id = slots_add(&d.conns, c);
 	/* Unique per process lifetime (slots are reused, the counter is not),
@@ -669,6 +739,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		}
 	}
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, SMTPD_IN_MAX);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	c->s.now = time(NULL);
 	smtp_session_start(&c->s, deny);
@@ -779,6 +850,19 @@ listeners_enable(void)
 	log_info("ready");
 }
 
+/* Each session needs a socket, and one more file while it receives DATA. */
+static void
+limits_check(const struct config *cfg)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < 2 * (rlim_t)cfg->max_sessions + 64)
+		log_warn("max_sessions = %u needs %llu descriptors; the limit "
+		    "is %llu (ulimit -n)", cfg->max_sessions,
+		    2ULL * cfg->max_sessions + 64, (unsigned long long)rl.rlim_cur);
+}
+
 void
 smtpd_main(struct runtime *rt, int auth_fd)
 {
@@ -797,6 +881,7 @@ smtpd_main(struct runtime *rt, int auth_fd)
 	for (i = 0; i < rt->n_pop3_fds; i++)
 		close(rt->pop3_fds[i]);
 	proc_drop(rt);
+	limits_check(rt->cfg);
 
 	d.base = event_base_new();
 	if (d.base == NULL || event_base_priority_init(d.base, 2) == -1)
