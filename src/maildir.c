@@ -1,4 +1,5 @@
 /* maildir - durable Maildir delivery; see maildir.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -134,4 +135,40 @@ fail:
 	unlinkat(mail_fd, tmp, 0);
 	errno = saved;
 	return -1;
+}
+
+size_t
+maildir_clean_tmp(int mail_fd)
+{
+	struct dirent *ue, *fe;
+	DIR *users, *tmp;
+	char path[512];
+	size_t removed = 0;
+	int fd, tfd;
+
+	if ((fd = dup(mail_fd)) == -1 || (users = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return 0;
+	}
+	rewinddir(users);
+	while ((ue = readdir(users)) != NULL) {
+		if (ue->d_name[0] == '.' ||
+		    xsnprintf(path, sizeof(path), "%s/Maildir/tmp", ue->d_name) == -1)
+			continue;
+		tfd = openat(mail_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (tfd == -1 || (tmp = fdopendir(tfd)) == NULL) {
+			if (tfd != -1)
+				close(tfd);
+			continue;
+		}
+		while ((fe = readdir(tmp)) != NULL)
+			if (fe->d_name[0] != '.' &&
+			    unlinkat(dirfd(tmp), fe->d_name, 0) == 0)
+				removed++;
+		closedir(tmp);
+	}
+	closedir(users);
+	return removed;
 }

@@ -12,6 +12,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Remove what a crash left in every USER/Maildir/tmp: the queue process
+ * is the only writer of these Maildirs, so at its start-up every file
+ * there is a delivery that never reached new/ (it will be repeated: the
+ * recipient is still pending). Returns the number removed. */
+size_t	maildir_clean_tmp(int mail_fd);
 /* Create USER/Maildir/{tmp,new,cur} under mail_fd if missing. 0 or -1. */
 int	maildir_create(int mail_fd, const char *user);
 /* Deliver: header bytes (trace headers) then len bytes of the file src_fd

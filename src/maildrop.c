@@ -195,8 +195,12 @@ maildrop_envelope_parse(const char *text, size_t len, size_t max_rcpts,
 				st = MAILDROP_ERR_TOO_MANY_RCPTS;
 				goto bad;
 			}
-			e->rcpts = xreallocarray(e->rcpts, e->nrcpts + 1,
-			    sizeof(*e->rcpts));
+			/* Double at 0, 1, 2, 4...: growing by one entry is
+			 * quadratic where realloc copies (ASan, valgrind). */
+			if ((e->nrcpts & (e->nrcpts - 1)) == 0)
+				e->rcpts = xreallocarray(e->rcpts,
+				    e->nrcpts ? 2 * e->nrcpts : 1,
+				    sizeof(*e->rcpts));
 			if (parse_addr(line + 5, n - 5, 0,
 			    &e->rcpts[e->nrcpts]) == -1) {
 				st = MAILDROP_ERR_RCPT;

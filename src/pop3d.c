@@ -254,8 +254,8 @@ pconn_timer_arm(struct pconn *c)
 	time_t left;
 
 	left = c->started + (time_t)p.rt->cfg->max_session_time - time(NULL);
-	if (left < 1)
-		left = 1;
+	if (left < 0)
+		left = 0;
 	if (left < tv.tv_sec)
 		tv.tv_sec = left;
 	event_add(c->timer, &tv);

@@ -231,6 +231,11 @@ sched_save(const char *id, const struct schedule *s)
 		unlinkat(q.deferred_fd, tmp, 0);
 		goto fail;
 	}
+	/* `postern queue delete` may have removed the message while its
+	 * delivery was in flight: then the retry state goes too. */
+	if (faccessat(q.rt->queue_fd, id, F_OK, AT_SYMLINK_NOFOLLOW) == -1 &&
+	    errno == ENOENT)
+		unlinkat(q.deferred_fd, id, 0);
 	goto out;
 fail:
 	log_warn("id=%s cannot write deferred/%s: %s", id, id, strerror(errno));
@@ -934,7 +939,7 @@ qmgr_main(struct runtime *rt)
 	struct timeval tv = { QMGR_RESCAN_SECONDS, 0 };
 	struct event *iev, *rescan, *sig;
 	char path[64];
-	size_t i;
+	size_t i, n;
 
 	q.rt = rt;
 	q.deferred_fd = -1;
@@ -972,6 +977,10 @@ qmgr_main(struct runtime *rt)
 	sig = evsignal_new(q.base, SIGTERM, sigterm_cb, NULL);
 	evsignal_add(sig, NULL);
 	pickup_start(q.base);
+	n = maildir_clean_tmp(rt->mail_fd);
+	if (n > 0)
+		log_info("removed %zu unfinished deliveries from Maildir tmp/ "
+		    "(they are repeated)", n);
 	/* The first scan waits for the aliases table (an alias must never be
 	 * delivered as a mailbox of its own name). */
 	if (rt->master_fd != -1)

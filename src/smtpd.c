@@ -389,8 +389,8 @@ conn_timer_arm(struct conn *c)
 	tv.tv_sec = c->s.state == SMTP_STATE_DATA ? c->s.cfg->data_timeout :
 	    c->s.cfg->smtp_timeout;
 	left = c->started + (time_t)c->s.cfg->max_session_time - time(NULL);
-	if (left < 1)
-		left = 1;	/* never a busy loop while we wait ourselves */
+	if (left < 1)	/* over: now, or soon while we wait ourselves */
+		left = c->s.wait != SMTP_WAIT_NONE;
 	if (left < tv.tv_sec)
 		tv.tv_sec = left;
 	event_add(c->timer, &tv);

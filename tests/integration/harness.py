@@ -10,6 +10,10 @@ Environment:
   POSTERN        path of the binary (default: REPO/postern)
   POSTERN_KEEP   if set, temporary directories are not removed
   POSTERN_LOG    if set, print the server log even when a test passes
+  POSTERN_VALGRIND  if set, `postern serve` runs under valgrind (memcheck,
+                 every child traced); one log per process in
+                 $POSTERN_VALGRIND_LOGS (default: the server's directory),
+                 named vg.PID.log; `make check-valgrind` reads them
 
 Only loopback addresses are used, and ports are found by binding to port 0.
 """
@@ -82,6 +86,16 @@ def have_ipv6_loopback():
         return True
     except OSError:
         return False
+
+
+def valgrind_prefix(where):
+    """The valgrind command line that POSTERN_VALGRIND asks for, or []."""
+    if not os.environ.get("POSTERN_VALGRIND"):
+        return []
+    logs = os.environ.get("POSTERN_VALGRIND_LOGS") or where
+    return ["valgrind", "-q", "--trace-children=yes", "--error-exitcode=99",
+            "--leak-check=no", "--track-fds=no",
+            "--log-file=" + os.path.join(os.path.abspath(logs), "vg.%p.log")]
 
 
 def run_postern(args, stdin=None, timeout=30):
@@ -165,6 +179,9 @@ class Server:
         self.starts = 0
         self._log_mark = 0
         self.fixed_port = listen is not None
+        # A command that execs `postern serve ...` (its arguments appended),
+        # e.g. setpriv or unshare: the process started stays the master.
+        self.wrapper = []
         self.write_config()
         if users is None:
             users = {"alice": "alice-secret", "bob": "bob-secret"}
@@ -241,7 +258,8 @@ class Server:
         self.starts += 1
         self.logfile.write(b"=== harness: start #%d at %.3f\n" % (self.starts, time.time()))
         self.logfile.flush()
-        self.proc = subprocess.Popen([POSTERN, "serve", "-c", self.conf],
+        self.proc = subprocess.Popen(self.wrapper + valgrind_prefix(self.dir) +
+                                     [POSTERN, "serve", "-c", self.conf],
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.logfile, stderr=self.logfile,
                                      start_new_session=True)

@@ -49,7 +49,7 @@ test_roundtrip(void **state)
 	struct event_base *base = event_base_new();
 	struct got g;
 	struct ipc *a, *b;
-	unsigned char *big = malloc(1 << 20);
+	unsigned char *big = calloc(1, 1 << 20);	/* sent whole: no uninitialised bytes */
 	int sv[2];
 
 	(void)state;

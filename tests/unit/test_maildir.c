@@ -111,12 +111,32 @@ test_failure_leaves_nothing(void **state)
 	assert_int_equal(only_file(dir, name, sizeof(name)), 0);
 }
 
+static void
+test_clean_tmp(void **state)
+{
+	char path[256], name[256];
+	int fd;
+
+	(void)state;
+	assert_int_equal(maildir_create(mail_fd, "carol"), 0);
+	snprintf(path, sizeof(path), "%s/carol/Maildir/tmp/1.M2P3Q4.h", root);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "half", 4), 4);
+	close(fd);
+	assert_true(maildir_clean_tmp(mail_fd) >= 1);
+	snprintf(path, sizeof(path), "%s/carol/Maildir/tmp", root);
+	assert_int_equal(only_file(path, name, sizeof(name)), 0);
+	assert_int_equal(maildir_clean_tmp(mail_fd), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deliver),
 		cmocka_unit_test(test_failure_leaves_nothing),
+		cmocka_unit_test(test_clean_tmp),
 	};
 	return cmocka_run_group_tests_name("maildir", tests, setup, teardown);
 }
