@@ -52,10 +52,10 @@ check: deps
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory lint
 
-# Unit tests keep LeakSanitizer on. The integration run writes every report
-# (of any process: master, children, CLI) to build-asan/logs/asan.PID, which
-# tools/sanitizer-logs.sh then checks; leak detection is off there because a
-# forked child that exits holds the parent's process-lifetime allocations.
+# LeakSanitizer stays on for unit and integration tests. The integration run
+# writes every report (of any process: master, children, CLI) to
+# build-asan/logs/asan.PID, which tools/sanitizer-logs.sh then checks (a
+# report in a child does not always fail a test by itself).
 ASAN_MAKE = $(MAKE) --no-print-directory B=build-asan BIN=build-asan/postern \
 	CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	LDFLAGS="-fsanitize=address,undefined"
@@ -64,7 +64,7 @@ ASAN_LOGS = $(abspath build-asan/logs)
 check-asan: deps
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(ASAN_MAKE) all unit
 	@rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS) && chmod 1777 $(ASAN_LOGS)
-	@ASAN_OPTIONS=detect_leaks=0:log_path=$(ASAN_LOGS)/asan \
+	@ASAN_OPTIONS=detect_leaks=1:log_path=$(ASAN_LOGS)/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(ASAN_LOGS)/asan \
 		$(ASAN_MAKE) integration; st=$$?; \
 		sh tools/sanitizer-logs.sh $(ASAN_LOGS) || st=1; exit $$st
@@ -107,9 +107,11 @@ build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libpostern.a $(wildcard src/*.h)
 # Unit tests and integration tests under valgrind memcheck (normal build):
 # `postern serve` and its children run under valgrind (harness.py's
 # POSTERN_VALGRIND); logs in build/valgrind/. VALGRIND_TESTS picks the
-# integration tests (test_*.py module names; empty: all of them).
-VALGRIND_TESTS ?= test_smtp_basic test_relay test_smuggling test_pop3 test_auth \
-	test_tls test_sendmail test_queue_admin test_outbound_delivery test_logs
+# integration tests (test_*.py module names; empty: all of them). The default
+# leaves out tests whose timing does not survive valgrind's slowdown
+# (test_pop3, test_queue_admin, test_outbound_*, the load tests).
+VALGRIND_TESTS ?= test_smtp_basic test_relay test_smuggling test_auth test_tls \
+	test_sendmail test_logs test_cli
 
 check-valgrind: deps all $(UNITBINS)
 	@PYTHON=$(PYTHON) POSTERN=$(abspath $(BIN)) sh tools/check-valgrind.sh $(abspath $(B)/valgrind) \

@@ -62,6 +62,25 @@ def log(msg):
 
 
 def free_port():
+    """A free port outside the kernel's ephemeral range: the scenarios open
+    thousands of client connections, whose source ports must not take the
+    port of a server that starts later."""
+    import random
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = map(int, f.read().split())
+    except (OSError, ValueError):
+        lo, hi = 32768, 60999
+    for _ in range(200):
+        port = random.randrange(10000, 65000)
+        if lo <= port <= hi:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -339,11 +358,12 @@ class Postfix:
         return os.path.join(self.dir, "mail", user, "Maildir")
 
     def start(self):
-        r = subprocess.run(["postfix", "-c", self.conf, "start"],
-                           capture_output=True, text=True)
+        with open(os.path.join(self.dir, "start.log"), "ab") as lf:
+            r = subprocess.run(["postfix", "-c", self.conf, "start"],
+                               stdin=subprocess.DEVNULL, stdout=lf, stderr=lf)
         if r.returncode != 0:
-            raise RuntimeError("postfix start failed: %s%s (see %s/maillog)"
-                               % (r.stdout, r.stderr, self.dir))
+            raise RuntimeError("postfix start failed (see %s/maillog)"
+                               % self.dir)
         wait_port(self.port, banner=b"220")
         with open(os.path.join(self.dir, "queue/pid/master.pid")) as f:
             self.root = int(f.read().split()[0])
@@ -352,7 +372,8 @@ class Postfix:
         if self.root is None:
             return
         subprocess.run(["postfix", "-c", self.conf, "stop"],
-                       capture_output=True)
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
         while time.time() < deadline and stat_of(self.root):
             time.sleep(0.1)
@@ -416,10 +437,12 @@ service pop3-login {{
         return os.path.join(self.dir, "mail", user, "Maildir")
 
     def start(self):
-        r = subprocess.run(["dovecot", "-c", self.conf], capture_output=True,
-                           text=True)
+        # Not through pipes: the daemon keeps its stderr open.
+        with open(os.path.join(self.dir, "start.log"), "ab") as lf:
+            r = subprocess.run(["dovecot", "-c", self.conf],
+                               stdin=subprocess.DEVNULL, stdout=lf, stderr=lf)
         if r.returncode != 0:
-            raise RuntimeError("dovecot failed: " + r.stdout + r.stderr)
+            raise RuntimeError("dovecot failed, see %s/start.log" % self.dir)
         wait_port(self.port, banner=b"+OK")
         with open(os.path.join(self.dir, "run", "master.pid")) as f:
             self.root = int(f.read().split()[0])
@@ -689,12 +712,15 @@ def main():
         log("bench: build postern first (make)")
         return 1
     import resource
+    # SIGTERM (timeout, make interrupted) still stops every server.
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     root = tempfile.mkdtemp(prefix="postern-bench-")
     os.chmod(root, 0o755)     # Postfix and Dovecot children look inside
     servers = []
     res = {}
+    failed = None
     try:
         # -- SMTP: postern, then Postfix, one scenario after the other.
         for cls in (Postern, Postfix):
@@ -748,6 +774,10 @@ def main():
                 srv.stop()
         elif "pop3" not in SKIP:
             log("bench: dovecot not installed; POP3 comparison skipped")
+    except Exception as e:     # report what was measured, then fail
+        failed = "%s: %s" % (type(e).__name__, e)
+        log("bench: FAILED: " + failed)
+        os.environ["BENCH_KEEP"] = "1"
     finally:
         for s in servers:
             try:
@@ -758,7 +788,11 @@ def main():
             log("bench: kept " + root)
         else:
             shutil.rmtree(root, ignore_errors=True)
+    res = {k: v for k, v in res.items()
+           if not isinstance(v, dict) or len(v) == 2}   # complete pairs only
     text = report(res, machine_text())
+    if failed:
+        text += "FAILED: %s\n" % failed
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     with open(os.path.join(HERE, "results", "bench-%s.txt" % stamp), "w") as f:
@@ -766,7 +800,7 @@ def main():
     with open(os.path.join(HERE, "results", "bench-%s.json" % stamp), "w") as f:
         json.dump(res, f, indent=1, sort_keys=True)
     sys.stdout.write(text)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

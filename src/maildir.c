@@ -87,7 +87,7 @@ maildir_deliver(int mail_fd, const char *user, const char *host,
 		return -1;
 	clean_host(h, sizeof(h), host);
 	gettimeofday(&tv, NULL);
-	if (xsnprintf(base, sizeof(base), "%lld.M%ldP%ldQ%u.%s",
+	if (xsnprintf(base, sizeof(base), "%lld.M%06ldP%ldQ%u.%s",
 	    (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
 	    ++maildir_counter, h) == -1 ||
 	    xsnprintf(tmp, sizeof(tmp), "%s/Maildir/tmp/%s", user, base) == -1)

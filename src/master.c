@@ -723,6 +723,7 @@ master_main(int argc, char **argv)
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msgs[i]);
 		fprintf(stderr, "postern: configuration errors; not starting\n");
+		errlist_free(&errs);
 		return EX_CONFIG;
 	}
 	log_init("master", m.rt.cfg->log_syslog);

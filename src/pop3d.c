@@ -552,13 +552,7 @@ master_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
     size_t len, void *arg)
 {
 	(void)ipc; (void)id; (void)arg;
-	if (type != IPC_TLS_CERT && type != IPC_TLS_KEY) {
-		log_warn("unexpected message %u from master", type);
-		return;
-	}
-	if (tls_server_update(&p.tls, type == IPC_TLS_KEY, data, len) == 1)
-		log_info("TLS certificate loaded");
-	if (type == IPC_TLS_KEY)
+	if (tls_server_ipc(&p.tls, type, data, len) == 1)
 		listeners_enable();
 }
 

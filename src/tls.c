@@ -11,6 +11,7 @@
 #include <event2/bufferevent.h>
 
 #include "buf.h"
+#include "ipc.h"
 #include "log.h"
 #include "tls.h"
 
@@ -177,4 +178,16 @@ tls_bev_unsent(struct bufferevent *bev)
 	if (under != NULL)
 		n += evbuffer_get_length(bufferevent_get_output(under));
 	return n;
+}
+
+int
+tls_server_ipc(struct tls_server *t, uint32_t type, const void *data, size_t len)
+{
+	if (type != IPC_TLS_CERT && type != IPC_TLS_KEY) {
+		log_warn("unexpected message %u from master", type);
+		return -1;
+	}
+	if (tls_server_update(t, type == IPC_TLS_KEY, data, len) == 1)
+		log_info("TLS certificate loaded");
+	return type == IPC_TLS_KEY ? 1 : 0;
 }

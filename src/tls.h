@@ -36,6 +36,13 @@ struct tls_server {
 int	tls_server_update(struct tls_server *t, int is_key, const void *pem,
 	    size_t len);
 
+/* The master's TLS messages (IPC_TLS_CERT, then IPC_TLS_KEY) for smtpd
+ * and pop3d: returns 1 once the key has been handled (the process may
+ * open its listeners: with or without a usable context), 0 for the
+ * certificate, -1 (logged) for any other message type. */
+int	tls_server_ipc(struct tls_server *t, uint32_t type, const void *data,
+	    size_t len);
+
 struct bufferevent;
 /* Bytes not yet handed to the kernel: the bufferevent's output plus, for
  * a TLS filter (STARTTLS/STLS), the output of the socket below it, which

@@ -1107,14 +1107,14 @@ test_starttls(void **state)
 	assert_int_equal(r->s.state, SMTP_STATE_READY);
 	assert_int_equal(r->s.tls_active, 1);
 	r->out.len = 0;
-	feed(r, "MAIL FROM:<a@b>\r\nEHLO c\r\nSTARTTLS\r\n", 38, 0);
+	feed(r, "MAIL FROM:<a@b>\r\nEHLO c\r\nSTARTTLS\r\n", 35, 0);
 	expect_out(r, "503 5.5.1 Error: send HELO/EHLO first\n"
 	    "250-mx.test\n250-PIPELINING\n250-SIZE 10000\n250-8BITMIME\n"
 	    "250-ENHANCEDSTATUSCODES\n250 HELP\n"
 	    "503 5.5.1 Error: TLS already active\n", "after TLS");
 	finish(r);
 	r = start(STRANGER, NULL);
-	feed(r, "EHLO c\r\nSTARTTLS x\r\nSTARTTLS\r\n", 32, 0);
+	feed(r, "EHLO c\r\nSTARTTLS x\r\nSTARTTLS\r\n", 30, 0);
 	assert_null(strstr(r->out.data, "250-STARTTLS"));
 	assert_non_null(strstr(r->out.data, "501 5.5.4 Syntax: STARTTLS\r\n"));
 	assert_non_null(strstr(r->out.data, "454 4.7.0 TLS not available\r\n"));
