@@ -133,6 +133,12 @@ install: all
 		echo "ln -sf postern $(DESTDIR)/usr/sbin/sendmail"; \
 		ln -sf postern $(DESTDIR)/usr/sbin/sendmail; \
 	fi
+	@# Started as root, postern's children run as this system user.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd postern >/dev/null; then \
+		echo "useradd --system postern"; \
+		useradd --system --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin postern; \
+	fi
 
 # Side-by-side benchmarks against Postfix and Dovecot (not part of check).
 bench: all

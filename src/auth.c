@@ -800,7 +800,14 @@ auth_main(struct runtime *rt, int smtpd_fd, int pop3d_fd)
 		close(rt->smtp_fds[i]);
 	for (i = 0; i < rt->n_pop3_fds; i++)
 		close(rt->pop3_fds[i]);
+	if (rt->maildrop_fd != -1)
+		close(rt->maildrop_fd);
 	proc_drop(rt);
+	/* auth (and its hashing workers) reach spool/ only, for the grants. */
+	{
+		const unsigned rights = PROC_FS_READ | PROC_FS_WRITE;
+		proc_landlock(&rt->spool_fd, &rights, 1);
+	}
 	a.base = event_base_new();
 	if (a.base == NULL)
 		fatal("event_base_new failed");

@@ -443,6 +443,13 @@ flush_one(const char *id)
 	}
 	fd = -1;
 	if (renameat(cq.deferred_fd, tmp, cq.deferred_fd, id) == -1) {
+		/* ENOENT: the queue process, writing its own state under the
+		 * same temporary name, renamed it first. It is attempting the
+		 * message now, which is what a flush asks for. */
+		if (errno == ENOENT) {
+			rv = 1;
+			goto done;
+		}
 		unlinkat(cq.deferred_fd, tmp, 0);
 		goto done;
 	}

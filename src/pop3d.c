@@ -619,7 +619,15 @@ pop3d_main(struct runtime *rt, int auth_fd)
 	close(rt->spool_fd);
 	for (i = 0; i < rt->n_smtp_fds; i++)
 		close(rt->smtp_fds[i]);
+	if (rt->maildrop_fd != -1)
+		close(rt->maildrop_fd);
 	proc_drop(rt);
+	/* After this, pop3d reaches spool/mail only. */
+	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL);
+	{
+		const unsigned rights = PROC_FS_READ | PROC_FS_WRITE | PROC_FS_MKDIR;
+		proc_landlock(&rt->mail_fd, &rights, 1);
+	}
 	p.base = event_base_new();
 	if (p.base == NULL)
 		fatal("event_base_new failed");

@@ -42,6 +42,15 @@ void	proc_child_init(const char *name, pid_t master_pid);
 /* Drop to rt->uid/gid when rt->drop; fatal() unless verified. */
 void	proc_drop(const struct runtime *rt);
 
+/* Landlock (where the kernel has it): after this call the process can
+ * reach the file system only beneath the given directory descriptors,
+ * each with its PROC_FS_* rights. Without landlock support it logs once
+ * and returns: the uid and the descriptors remain the confinement. */
+#define PROC_FS_READ	0x1	/* read files, list directories */
+#define PROC_FS_WRITE	0x2	/* create, write, rename, remove files */
+#define PROC_FS_MKDIR	0x4	/* create directories */
+void	proc_landlock(const int *dirfds, const unsigned *rights, size_t n);
+
 void	smtpd_main(struct runtime *rt, int auth_fd) __attribute__((noreturn));
 void	auth_main(struct runtime *rt, int smtpd_fd, int pop3d_fd)
 	    __attribute__((noreturn));

@@ -933,6 +933,30 @@ master_eof_cb(struct ipc *ipc, void *arg)
 	event_base_loopbreak(q.base);
 }
 
+/* A crash during sched_save() leaves deferred/.ID.tmp behind; nobody
+ * else writes there while we start (`postern queue flush` gives up on a
+ * temporary file it did not create). */
+static void
+clean_deferred_tmp(void)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd = dup(q.deferred_fd);
+
+	if (fd == -1 || (dir = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		size_t n = strlen(de->d_name);
+		if (de->d_name[0] == '.' && n > 5 &&
+		    strcmp(de->d_name + n - 4, ".tmp") == 0)
+			unlinkat(q.deferred_fd, de->d_name, 0);
+	}
+	closedir(dir);
+}
+
 void
 qmgr_main(struct runtime *rt)
 {
@@ -963,6 +987,8 @@ qmgr_main(struct runtime *rt)
 	if (q.deferred_fd == -1)
 		log_warn("spool: deferred/: %s; retry times will not survive "
 		    "a restart", strerror(errno));
+	else
+		clean_deferred_tmp();
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	q.base = event_base_new();
 	if (q.base == NULL)

@@ -872,9 +872,20 @@ smtpd_main(struct runtime *rt, int auth_fd)
 	d.policy.rules = rt->cfg->rules;
 	close(rt->mail_fd);
 	close(rt->spool_fd);
+	if (rt->maildrop_fd != -1)
+		close(rt->maildrop_fd);
 	for (i = 0; i < rt->n_pop3_fds; i++)
 		close(rt->pop3_fds[i]);
 	proc_drop(rt);
+	/* OpenSSL reads its configuration once, before the file system
+	 * closes: after this, smtpd reaches incoming/ and queue/ only. */
+	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL);
+	{
+		const int fds[] = { rt->incoming_fd, rt->queue_fd };
+		const unsigned rights[] = { PROC_FS_READ | PROC_FS_WRITE,
+		    PROC_FS_READ | PROC_FS_WRITE };
+		proc_landlock(fds, rights, 2);
+	}
 	limits_check(rt->cfg);
 
 	d.base = event_base_new();

@@ -14,6 +14,11 @@ import time
 
 from harness import PosternTestCase, RawClient, free_port, DOMAIN
 
+# Under ASan (make check-asan) the allocator keeps freed memory in
+# quarantine: RSS says nothing about postern's own bounds there, so the
+# memory figures are asserted only on the normal build.
+SANITIZED = "ASAN_OPTIONS" in os.environ
+
 PER_CLIENT = 50     # the default of max_sessions_per_client
 
 
@@ -323,8 +328,9 @@ class Memory(PosternTestCase):
             rss1 = rss_kib(pid)
             self.assertLess(sent, cap, "smtpd kept reading a client that "
                             "does not read its replies")
-            self.assertLess(rss1 - rss0, 8 * 1024,
-                            "smtpd grew by %d KiB" % (rss1 - rss0))
+            if not SANITIZED:
+                self.assertLess(rss1 - rss0, 8 * 1024,
+                                "smtpd grew by %d KiB" % (rss1 - rss0))
             self.assertTrue(served(srv, "127.0.0.10"))
             # Once the client reads, the replies flow again, in order.
             s.settimeout(5.0)
@@ -351,7 +357,8 @@ class Memory(PosternTestCase):
         code, text = c.cmd("")
         self.assertEqual((code, text), (500, "5.5.2 Error: line too long"))
         self.assertEqual(c.cmd("NOOP")[0], 250)
-        self.assertLess(rss_kib(pid) - rss0, 4 * 1024)
+        if not SANITIZED:
+            self.assertLess(rss_kib(pid) - rss0, 4 * 1024)
         c.close()
 
     def test_thousand_idle_sessions(self):
@@ -379,7 +386,8 @@ class Memory(PosternTestCase):
             self.assertTrue(served(srv, "127.0.0.10"))
             for c in clients[::100]:
                 self.assertEqual(c.cmd("NOOP")[0], 250)
-            self.assertLess(rss1 - rss0, 64 * 1024)
+            if not SANITIZED:
+                self.assertLess(rss1 - rss0, 64 * 1024)
         finally:
             close_all(clients)
         print("\n  1000 idle sessions: smtpd RSS %d -> %d KiB (%.1f KiB each)"
