@@ -667,7 +667,6 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	char ip[INET6_ADDRSTRLEN], lip[INET6_ADDRSTRLEN];
 	const char *deny = NULL, *over;
 	unsigned port = 0, n, max;
-
 	int kind = *(const int *)arg;
 	SSL *ssl = NULL;
 
@@ -689,6 +688,13 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 
+	/* Implicit TLS (RFC 8314, smtps): the greeting already goes
+	 * through TLS. */
+	if (kind == LISTEN_SMTPS &&
+	    (d.tls.ctx == NULL || (ssl = SSL_new(d.tls.ctx)) == NULL)) {
+		close(fd);
+		return;
+	}
 	c = xcalloc(1, sizeof(*c));
 	c->msg_fd = -1;
 	c->started = time(NULL);
@@ -698,21 +704,9 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	 * and across restarts by the time prefix. */
 	snprintf(c->sid, sizeof(c->sid), "%08X%06X", (unsigned)time(NULL),
 	    (unsigned)(++d.sessions & 0xffffff));
-	if (kind == LISTEN_SMTPS) {
-		/* Implicit TLS (RFC 8314): the greeting already goes
-		 * through TLS. */
-		if (d.tls.ctx == NULL || (ssl = SSL_new(d.tls.ctx)) == NULL) {
-			close(fd);
-			slots_remove(&d.conns, c->id);
-			buf_free(&c->wbuf);
-			free(c);
-			return;
-		}
-		c->bev = bufferevent_openssl_socket_new(d.base, fd, ssl,
-		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	} else {
-		c->bev = bufferevent_socket_new(d.base, fd, BEV_OPT_CLOSE_ON_FREE);
-	}
+	c->bev = ssl != NULL ? bufferevent_openssl_socket_new(d.base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE) :
+	    bufferevent_socket_new(d.base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(d.base, conn_timeout_cb, c);
 	if (c->bev == NULL || c->timer == NULL)
 		fatal("out of memory");
