@@ -24,6 +24,8 @@ def no_new_privs(pid):
 
 
 @unittest.skipUnless(landlock_abi() >= 1, "this kernel has no landlock")
+@unittest.skipIf("ASAN_OPTIONS" in os.environ,
+                 "sanitizer builds do not landlock (LeakSanitizer needs /proc)")
 class Landlock(unittest.TestCase):
     def test_network_facing_processes_are_landlocked(self):
         srv = Server(extra=["listen_pop3 = 127.0.0.1:%d" % free_port()])
