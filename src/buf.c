@@ -95,6 +95,21 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return r;
 }
 
+int
+buf_vprintf_crlf(struct buf *b, const char *fmt, va_list ap)
+{
+	size_t len = b->len;
+
+	if (buf_vprintf(b, fmt, ap) == -1)
+		return -1;
+	if (buf_append(b, "\r\n", 2) == -1) {
+		b->len = len;		/* never half a line */
+		b->data[len] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
 void
 buf_consume(struct buf *b, size_t n)
 {

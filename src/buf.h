@@ -27,6 +27,10 @@ int	buf_printf(struct buf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 2, 0)));
+/* A protocol reply line: the formatted text and CRLF, or nothing (-1)
+ * when both do not fit. */
+int	buf_vprintf_crlf(struct buf *b, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 2, 0)));
 /* Drop the first n bytes. */
 void	buf_consume(struct buf *b, size_t n);
 void	buf_reset(struct buf *b);

@@ -114,3 +114,15 @@ log_quote(char *dst, size_t dstlen, const char *src, size_t srclen)
 	dst[o] = '\0';
 	return dst;
 }
+
+void
+log_vsink(void (*sink)(void *, const char *), void *arg, const char *fmt,
+    va_list ap)
+{
+	char line[2048];
+
+	if (sink == NULL)
+		return;
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	sink(arg, line);
+}

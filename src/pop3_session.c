@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
 #include "pop3_session.h"
 
 #define ST(x)	(1u << (x))
@@ -89,16 +90,11 @@ slog(struct pop3_session *s, const char *fmt, ...)
 static void
 slog(struct pop3_session *s, const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
-	if (s->ops->log == NULL)
-		return;
 	va_start(ap, fmt);
-	/* A truncated log line is still worth having. */
-	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	log_vsink(s->ops->log, s->arg, fmt, ap);
 	va_end(ap);
-	s->ops->log(s->arg, line);
 }
 
 static void
@@ -108,11 +104,10 @@ vreply(struct pop3_session *s, const char *fmt, va_list ap)
 static void
 vreply(struct pop3_session *s, const char *fmt, va_list ap)
 {
-	/* out is capped well above what the high-water mark lets through,
-	 * so this cannot fail; if it did, the client would time out rather
-	 * than see a wrong answer. */
-	if (buf_vprintf(&s->out, fmt, ap) == 0)
-		(void)buf_append(&s->out, "\r\n", 2);
+	/* out is capped far above what the high-water mark lets through,
+	 * so this never fails; if it did, the client would see a timeout,
+	 * never a wrong answer. */
+	(void)buf_vprintf_crlf(&s->out, fmt, ap);
 }
 
 /* A reply that does not count as a client error. */

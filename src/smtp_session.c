@@ -91,16 +91,11 @@ slog(struct smtp_session *s, const char *fmt, ...)
 static void
 slog(struct smtp_session *s, const char *fmt, ...)
 {
-	char line[2048];
 	va_list ap;
 
-	if (s->ops->log == NULL)
-		return;
 	va_start(ap, fmt);
-	/* A truncated log line is still worth having. */
-	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	log_vsink(s->ops->log, s->arg, fmt, ap);
 	va_end(ap);
-	s->ops->log(s->arg, line);
 }
 
 static void
@@ -111,10 +106,9 @@ static void
 vreply(struct smtp_session *s, const char *fmt, va_list ap)
 {
 	/* out is capped far above what the high-water mark lets through,
-	 * so these never fail; if one did, the client would see a timeout,
+	 * so this never fails; if it did, the client would see a timeout,
 	 * never a wrong answer. */
-	if (buf_vprintf(&s->out, fmt, ap) == 0)
-		(void)buf_append(&s->out, "\r\n", 2);
+	(void)buf_vprintf_crlf(&s->out, fmt, ap);
 }
 
 /* A reply that does not count as a client error. */

@@ -84,6 +84,36 @@ test_log_quote(void **state)
 	assert_string_equal(log_quote(out, 6, "ab\x01", 3), "ab");
 }
 
+static int
+crlf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = buf_vprintf_crlf(b, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static void
+test_crlf_lines(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 10);
+	assert_int_equal(crlf(&b, "%d OK", 250), 0);		/* 8 bytes */
+	assert_string_equal(b.data, "250 OK\r\n");
+	assert_int_equal(crlf(&b, "x"), -1);			/* 8 + 3 > 10 */
+	assert_int_equal(crlf(&b, ""), 0);			/* 8 + 2 = 10 */
+	assert_int_equal(b.len, 10);
+	buf_reset(&b);
+	assert_int_equal(crlf(&b, "123456789"), -1);		/* text fits, CRLF not */
+	assert_int_equal(b.len, 0);				/* never half a line */
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -93,6 +123,7 @@ main(void)
 		cmocka_unit_test(test_errlist),
 		cmocka_unit_test(test_xsnprintf),
 		cmocka_unit_test(test_log_quote),
+		cmocka_unit_test(test_crlf_lines),
 	};
 	return cmocka_run_group_tests_name("buf", tests, NULL, NULL);
 }
