@@ -557,14 +557,6 @@ master_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 }
 
 static void
-auth_eof_cb(struct ipc *ipc, void *arg)
-{
-	(void)ipc; (void)arg;
-	log_info("auth process gone; exiting");
-	exit(0);
-}
-
-static void
 sigterm_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct timeval tv = { 0, 300000 };
@@ -631,10 +623,10 @@ pop3d_main(struct runtime *rt, int auth_fd)
 	p.base = event_base_new();
 	if (p.base == NULL)
 		fatal("event_base_new failed");
-	p.auth = ipc_new(p.base, auth_fd, auth_msg_cb, auth_eof_cb, NULL);
+	p.auth = ipc_new(p.base, auth_fd, auth_msg_cb, proc_peer_gone, NULL);
 	sig = evsignal_new(p.base, SIGTERM, sigterm_cb, NULL);
 	evsignal_add(sig, NULL);
-	p.master = ipc_new(p.base, rt->master_fd, master_msg_cb, auth_eof_cb,
+	p.master = ipc_new(p.base, rt->master_fd, master_msg_cb, proc_peer_gone,
 	    NULL);
 	/* With TLS configured, no client before the certificate is here. */
 	if (rt->cfg->tls_cert == NULL)

@@ -144,3 +144,11 @@ proc_landlock(const int *dirfds, const unsigned *rights, size_t n)
 		fatal("landlock_restrict_self: %s", strerror(errno));
 	close(rfd);
 }
+
+void
+proc_peer_gone(struct ipc *ipc, void *arg)
+{
+	(void)ipc; (void)arg;
+	log_info("auth process gone; exiting");
+	exit(0);
+}

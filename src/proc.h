@@ -39,6 +39,10 @@ struct runtime {
 /* In a freshly forked child: PR_SET_PDEATHSIG, PR_SET_DUMPABLE 0, default
  * signal dispositions, log name. Exits if the master is already gone. */
 void	proc_child_init(const char *name, pid_t master_pid);
+struct ipc;
+/* ipc_eof_cb for a channel the process cannot live without (auth, as
+ * seen from smtpd and pop3d): log and exit; the master restarts the set. */
+void	proc_peer_gone(struct ipc *ipc, void *arg) __attribute__((noreturn));
 /* Drop to rt->uid/gid when rt->drop; fatal() unless verified. */
 void	proc_drop(const struct runtime *rt);
 

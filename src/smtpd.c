@@ -793,14 +793,6 @@ master_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 }
 
 static void
-auth_eof_cb(struct ipc *ipc, void *arg)
-{
-	(void)ipc; (void)arg;
-	log_info("auth process gone; exiting");
-	exit(0);
-}
-
-static void
 sigterm_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct timeval tv = { 0, 300000 };
@@ -887,10 +879,10 @@ smtpd_main(struct runtime *rt, int auth_fd)
 		fatal("event_base_new failed");
 	d.commit_ev = event_new(d.base, -1, 0, commit_cb, NULL);
 	event_priority_set(d.commit_ev, 1);
-	d.auth = ipc_new(d.base, auth_fd, auth_msg_cb, auth_eof_cb, NULL);
+	d.auth = ipc_new(d.base, auth_fd, auth_msg_cb, proc_peer_gone, NULL);
 	sig = evsignal_new(d.base, SIGTERM, sigterm_cb, NULL);
 	evsignal_add(sig, NULL);
-	d.master = ipc_new(d.base, rt->master_fd, master_msg_cb, auth_eof_cb,
+	d.master = ipc_new(d.base, rt->master_fd, master_msg_cb, proc_peer_gone,
 	    NULL);
 	d.kinds = rt->smtp_kinds;
 	/* With TLS configured, wait for the certificate from the master

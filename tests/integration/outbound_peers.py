@@ -20,26 +20,14 @@ def _loopback(host):
     assert host.startswith("127."), host
 
 
-class PySink:
-    """rcpt_reply(n_txn, addr) and data_reply(n_txn) return a reply line
-    (without CRLF) or None for the default 250."""
+class LoopbackPeer:
+    """What every test peer shares: a listening socket on a loopback
+    address, an accept loop in a thread, and a message list to wait on.
+    Subclasses set host, port, lock, messages and define _session(sock);
+    threaded = False serves one connection at a time."""
 
-    def __init__(self, host="127.0.0.6", port=None, rcpt_reply=None,
-                 data_reply=None, ehlo=True, pipelining=True, size=None):
-        _loopback(host)
-        self.host = host
-        self.port = port or free_port(host)
-        self.rcpt_reply = rcpt_reply or (lambda n, a: None)
-        self.data_reply = data_reply or (lambda n: None)
-        self.ehlo = ehlo
-        self.pipelining = pipelining
-        self.size = size
-        self.messages = []      # dicts: from, rcpts, raw (stuffed data incl. final dot)
-        self.transactions = 0
-        self.connections = 0
-        self.commands = []
-        self.sock = None
-        self.lock = threading.Lock()
+    threaded = True
+    sock = None
 
     def start(self):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -67,7 +55,42 @@ class PySink:
                 continue
             except OSError:
                 return
-            threading.Thread(target=self._session, args=(c,), daemon=True).start()
+            if self.threaded:
+                threading.Thread(target=self._session, args=(c,), daemon=True).start()
+            else:
+                self._session(c)
+
+    def wait_messages(self, n, timeout=10.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                if len(self.messages) >= n:
+                    break
+            time.sleep(0.05)
+        with self.lock:
+            return list(self.messages)
+
+
+class PySink(LoopbackPeer):
+    """rcpt_reply(n_txn, addr) and data_reply(n_txn) return a reply line
+    (without CRLF) or None for the default 250."""
+
+    def __init__(self, host="127.0.0.6", port=None, rcpt_reply=None,
+                 data_reply=None, ehlo=True, pipelining=True, size=None):
+        _loopback(host)
+        self.host = host
+        self.port = port or free_port(host)
+        self.rcpt_reply = rcpt_reply or (lambda n, a: None)
+        self.data_reply = data_reply or (lambda n: None)
+        self.ehlo = ehlo
+        self.pipelining = pipelining
+        self.size = size
+        self.messages = []      # dicts: from, rcpts, raw (stuffed data incl. final dot)
+        self.transactions = 0
+        self.connections = 0
+        self.commands = []
+        self.sock = None
+        self.lock = threading.Lock()
 
     def _session(self, c):
         with self.lock:
@@ -143,16 +166,6 @@ class PySink:
             pass
         finally:
             c.close()
-
-    def wait_messages(self, n, timeout=10.0):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            with self.lock:
-                if len(self.messages) >= n:
-                    break
-            time.sleep(0.05)
-        with self.lock:
-            return list(self.messages)
 
 
 SMTP_SINK = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"

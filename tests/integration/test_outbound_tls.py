@@ -26,7 +26,7 @@ import time
 import unittest
 
 from harness import PosternTestCase, free_port
-from outbound_peers import Dnsmasq, DNSMASQ
+from outbound_peers import Dnsmasq, DNSMASQ, LoopbackPeer
 
 MSG = (b"From: Alice <alice@mydomain.test>\r\n"
        b"To: Bob <x@example.org>\r\n"
@@ -50,12 +50,14 @@ def make_cert(dirname, cn):
     return cert, key
 
 
-class TlsSink:
+class TlsSink(LoopbackPeer):
     """starttls: offer it; starttls_reply: answer to STARTTLS (default 220);
     after_220: bytes sent in the same segment right behind the 220;
     garbage: after the 220, send these bytes in clear and close instead
     of doing the handshake (only on the first connection);
     offer_again: offer STARTTLS inside TLS as well."""
+
+    threaded = False    # one session at a time: SNI is recorded per handshake
 
     def __init__(self, cert, key, host, starttls=True,
                  starttls_reply="220 2.0.0 Ready to start TLS",
@@ -77,33 +79,6 @@ class TlsSink:
 
     def _sni(self, sslobj, name, ctx):
         self._sni_seen = name
-
-    def start(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((self.host, self.port))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.running = True
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.running = False
-        self.thread.join(2)
-        self.sock.close()
-
-    def _serve(self):
-        while self.running:
-            try:
-                c, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            # One session at a time: SNI is recorded per handshake.
-            self._session(c)
 
     def all_commands(self):
         with self.lock:
@@ -204,16 +179,6 @@ class TlsSink:
                 conn["sock"].close()
             except OSError:
                 pass
-
-    def wait_messages(self, n, timeout=10.0):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            with self.lock:
-                if len(self.messages) >= n:
-                    break
-            time.sleep(0.05)
-        with self.lock:
-            return list(self.messages)
 
 
 @unittest.skipUnless(os.path.exists(OPENSSL), "openssl not installed")
