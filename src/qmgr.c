@@ -207,6 +207,7 @@ sched_load(const char *id, struct schedule *s)
 static void
 sched_save(const char *id, const struct schedule *s)
 {
+	struct stat st;
 	char tmp[64];
 	struct buf b;
 	int fd;
@@ -233,7 +234,7 @@ sched_save(const char *id, const struct schedule *s)
 	}
 	/* `postern queue delete` may have removed the message while its
 	 * delivery was in flight: then the retry state goes too. */
-	if (faccessat(q.rt->queue_fd, id, F_OK, AT_SYMLINK_NOFOLLOW) == -1 &&
+	if (fstatat(q.rt->queue_fd, id, &st, AT_SYMLINK_NOFOLLOW) == -1 &&
 	    errno == ENOENT)
 		unlinkat(q.deferred_fd, id, 0);
 	goto out;

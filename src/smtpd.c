@@ -78,6 +78,8 @@ static struct smtpd {
 	struct tls_server tls;		/* context from the master's PEM */
 	int		*kinds;		/* listener kinds (enum listen_kind) */
 	int		listening;	/* listeners enabled */
+	int		have_grants;	/* auth sent its first grants table */
+	int		have_tls;	/* the master sent the certificate and key */
 	struct conn	**commits;	/* waiting for the next group commit */
 	size_t		ncommits, commits_cap;
 	struct event	*commit_ev;
@@ -89,6 +91,7 @@ static struct smtpd {
 static void conn_process(struct conn *c);
 static void conn_free(struct conn *c);
 static void conn_starttls(struct conn *c);
+static void listeners_enable(void);
 
 /* ---- the session's requests (smtp_session_ops) ---- */
 
@@ -768,6 +771,8 @@ auth_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	if (type == IPC_GRANTS) {
 		/* The whole POP-before-SMTP table; sessions point at it. */
 		grants_parse(&d.grants, data, len);
+		d.have_grants = 1;
+		listeners_enable();
 		return;
 	}
 	if (type != IPC_USER_LOOKUP_REPLY || len != 1)
@@ -781,15 +786,15 @@ auth_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	conn_process(c);
 }
 
-static void listeners_enable(void);
-
 static void
 master_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
     size_t len, void *arg)
 {
 	(void)ipc; (void)id; (void)arg;
-	if (tls_server_ipc(&d.tls, type, data, len) == 1)
+	if (tls_server_ipc(&d.tls, type, data, len) == 1) {
+		d.have_tls = 1;
 		listeners_enable();
+	}
 }
 
 static void
@@ -816,7 +821,12 @@ listeners_enable(void)
 {
 	size_t i;
 
-	if (d.listening)
+	/* The first client waits for what its session needs: the grants
+	 * table from auth (auth sends it once its own tables are loaded, so
+	 * a restarted server relays for yesterday's grants from the first
+	 * RCPT on) and, with TLS configured, the certificate (no session may
+	 * miss STARTTLS). */
+	if (d.listening || !d.have_grants || (!d.have_tls && d.rt->cfg->tls_cert))
 		return;
 	d.listening = 1;
 	d.nlisteners = d.rt->n_smtp_fds;
@@ -885,10 +895,6 @@ smtpd_main(struct runtime *rt, int auth_fd)
 	d.master = ipc_new(d.base, rt->master_fd, master_msg_cb, proc_peer_gone,
 	    NULL);
 	d.kinds = rt->smtp_kinds;
-	/* With TLS configured, wait for the certificate from the master
-	 * before the first client: no session may miss STARTTLS. */
-	if (rt->cfg->tls_cert == NULL)
-		listeners_enable();
 	event_base_dispatch(d.base);
 	exit(0);
 }
