@@ -6,6 +6,7 @@
 
 #include "dsn.h"
 #include "queue.h"
+#include "smtp_data.h"
 
 size_t
 dsn_header_len(const char *content, size_t len)
@@ -18,17 +19,64 @@ dsn_header_len(const char *content, size_t len)
 	return p ? (size_t)(p - content) + 4 : len;
 }
 
+/* A header field's first line: a name of printable ASCII but ':', then
+ * ':' (spaces before it are RFC 5322's obsolete syntax, still a field). */
+static int
+field_start(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (unsigned char)p[i] > 0x20 &&
+	    (unsigned char)p[i] < 0x7f && p[i] != ':')
+		i++;
+	if (i == 0)
+		return 0;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return i < n && p[i] == ':';
+}
+
+size_t
+dsn_fields_len(const char *h, size_t len, size_t max)
+{
+	const char *nl;
+	size_t i = 0, ll;
+
+	while (i < len) {
+		nl = memchr(h + i, '\n', len - i);
+		if (nl == NULL)
+			break;		/* an unterminated line is not carried */
+		ll = (size_t)(nl - (h + i)) + 1;
+		if (ll <= 2)
+			break;		/* the empty line */
+		if (h[i] == ' ' || h[i] == '\t') {
+			if (i == 0)
+				break;	/* a continuation of nothing */
+		} else if (!field_start(h + i, ll))
+			break;		/* not a header field: body text */
+		if (i + ll > max)
+			break;
+		i += ll;
+	}
+	/* A field cut in the middle of its continuation lines stays cut: the
+	 * part is still only header text. */
+	return i;
+}
+
 size_t
 dsn_count_received(const char *h, size_t len)
 {
-	size_t i, n = 0;
+	const char *nl;
+	size_t i = 0, n = 0, ll;
 
-	for (i = 0; i + 9 <= len; ) {
-		if (strncasecmp(h + i, "Received:", 9) == 0)
+	/* The same test as the SMTP session's (smtp_data.c): the queue must
+	 * never find a loop in a message that smtpd accepted. */
+	while (i < len) {
+		nl = memchr(h + i, '\n', len - i);
+		ll = nl ? (size_t)(nl - (h + i)) : len - i;
+		if (smtp_data_is_received(h + i, ll))
 			n++;
-		while (i < len && h[i] != '\n')
-			i++;
-		i++;
+		i += ll + 1;
 	}
 	return n;
 }
@@ -155,17 +203,9 @@ dsn_build(struct buf *out, const struct dsn_info *in)
 	    "Content-Description: Undelivered Message Headers\r\n"
 	    "Content-Type: text/rfc822-headers\r\n"
 	    "\r\n", in->boundary);
-	/* The original's header block, without its empty line, cut at a line
-	 * end when too long. */
-	hl = in->headers_len;
-	if (hl >= 2 && in->headers[hl - 1] == '\n' && in->headers[hl - 2] == '\r' &&
-	    (hl == 2 || (hl >= 4 && memcmp(in->headers + hl - 4, "\r\n\r\n", 4) == 0)))
-		hl -= 2;
-	if (hl > DSN_HEADERS_MAX) {
-		hl = DSN_HEADERS_MAX;
-		while (hl > 0 && in->headers[hl - 1] != '\n')
-			hl--;
-	}
+	/* The original's header fields only: never its body, never more
+	 * than DSN_HEADERS_CARRY octets, cut at a line end. */
+	hl = dsn_fields_len(in->headers, in->headers_len, DSN_HEADERS_CARRY);
 	r |= buf_append(out, in->headers, hl);
 	if (hl > 0 && in->headers[hl - 1] != '\n')
 		r |= buf_appends(out, "\r\n");

@@ -5,8 +5,10 @@
  *         beyond line ends; remote replies are sanitised to printable ASCII.
  * Gives:  the complete content (headers + body, CRLF) of a bounce message
  *         for the queue process to write as a new queue file.
- * Limits: DSN_HEADERS_MAX bytes of the original headers are returned
- *         (cut at a line end); the original body is never returned.
+ * Limits: the original's header fields only (lines that are "name:" or
+ *         their continuations, up to the first other line), at most
+ *         DSN_HEADERS_CARRY octets, cut at a line end; the original body
+ *         is never returned, even when it has no empty line before it.
  * Never:  does I/O or reads a clock (the caller passes the times). */
 #ifndef POSTERN_DSN_H
 #define POSTERN_DSN_H
@@ -14,7 +16,8 @@
 #include <time.h>
 #include "buf.h"
 
-#define DSN_HEADERS_MAX		(64 * 1024)
+#define DSN_HEADERS_MAX		(64 * 1024)	/* read from the original */
+#define DSN_HEADERS_CARRY	(16 * 1024)	/* copied into a bounce */
 #define DSN_MAX			(DSN_HEADERS_MAX + 256 * 1024)
 #define DSN_LOOP_RECEIVED	50	/* more Received: headers is a loop */
 
@@ -46,6 +49,10 @@ int	dsn_build(struct buf *out, const struct dsn_info *in);
 /* Length of the header block at the start of content: through the empty
  * line (CRLF CRLF), or all of it when there is none. */
 size_t	dsn_header_len(const char *content, size_t len);
+/* How many octets at the start of h[0..len) are whole header field lines
+ * (with continuations), stopping at the empty line, at the first line
+ * that is not a field, at an unterminated line, or before max. */
+size_t	dsn_fields_len(const char *h, size_t len, size_t max);
 /* Received: header fields in a header block (case-insensitive, at line
  * starts, not counting continuation lines). */
 size_t	dsn_count_received(const char *hdrs, size_t len);

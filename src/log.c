@@ -82,8 +82,12 @@ fatal(const char *fmt, ...)
 	exit(1);
 }
 
-char *
-log_quote(char *dst, size_t dstlen, const char *src, size_t srclen)
+/* The one escaper: printable ASCII stays, except '"' and '\\' (escaped
+ * with a backslash) and the bytes in hex_too (as \xNN, like every
+ * non-printable byte). A character never goes out half-escaped. */
+static char *
+quote(char *dst, size_t dstlen, const char *src, size_t srclen,
+    const char *hex_too)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i, o = 0;
@@ -93,7 +97,8 @@ log_quote(char *dst, size_t dstlen, const char *src, size_t srclen)
 		return dst;
 	for (i = 0; i < srclen; i++) {
 		c = (unsigned char)src[i];
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' &&
+		    (c == '\0' || strchr(hex_too, c) == NULL)) {
 			if (o + 1 >= dstlen)
 				break;
 			dst[o++] = (char)c;
@@ -113,6 +118,26 @@ log_quote(char *dst, size_t dstlen, const char *src, size_t srclen)
 	}
 	dst[o] = '\0';
 	return dst;
+}
+
+char *
+log_quote(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	return quote(dst, dstlen, src, srclen, "");
+}
+
+char *
+log_quote_token(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	return quote(dst, dstlen, src, srclen, " <>");
+}
+
+const char *
+log_quote_str(char *dst, size_t dstlen, const char *src)
+{
+	if (src == NULL)
+		src = "";
+	return log_quote(dst, dstlen, src, strlen(src));
 }
 
 void

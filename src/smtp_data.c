@@ -9,8 +9,15 @@
  * whether they were half of a CRLF or bare.
  *
  * Faults only set flags; we keep consuming until the real end so that
- * the reply comes at the moment the client expects it. */
+ * the reply comes at the moment the client expects it.
+ *
+ * The header scan looks at the content exactly as it is stored (after
+ * unstuffing), the bytes the queue process will count again: the first
+ * SMTP_DATA_HDR_PREFIX octets of each line until the first empty line.
+ * Counting more than the queue would is harmless (a refusal at SMTP time);
+ * counting less would let a loop through to a bounce. */
 #include <string.h>
+#include <strings.h>
 
 #include "smtp_data.h"
 
@@ -34,6 +41,50 @@ smtp_data_init(struct smtp_data *d, uint64_t max_size)
 	d->max_size = max_size;
 }
 
+int
+smtp_data_is_received(const char *p, size_t n)
+{
+	size_t i = 8;
+
+	if (n < 9 || strncasecmp(p, "Received", 8) != 0)
+		return 0;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return i < n && p[i] == ':';
+}
+
+/* The end of a header line (LF seen): an empty line ("" or a lone CR)
+ * ends the header section. A bare LF counts as a line end here too: such
+ * a message is refused anyway, and over-counting is the safe side. */
+static void
+hdr_line_end(struct smtp_data *d)
+{
+	size_t n = d->hlen < sizeof(d->hline) ? d->hlen : sizeof(d->hline);
+
+	if (d->hlen == 0 || (d->hlen == 1 && d->hline[0] == '\r'))
+		d->in_body = 1;
+	else if (smtp_data_is_received(d->hline, n) &&
+	    d->received < SMTP_DATA_RECEIVED_MAX)
+		d->received++;
+	d->hlen = 0;
+}
+
+static void
+hdr_scan(struct smtp_data *d, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && !d->in_body; i++) {
+		if (p[i] == '\n') {
+			hdr_line_end(d);
+			continue;
+		}
+		if (d->hlen < sizeof(d->hline))
+			d->hline[d->hlen] = p[i];
+		d->hlen++;
+	}
+}
+
 /* Append content; past max_size nothing more is appended. */
 static void
 emit(struct smtp_data *d, const char *p, size_t n, struct buf *out)
@@ -42,6 +93,8 @@ emit(struct smtp_data *d, const char *p, size_t n, struct buf *out)
 
 	if (n == 0)
 		return;
+	if (!d->in_body)
+		hdr_scan(d, p, n);
 	room = d->size < d->max_size ? d->max_size - d->size : 0;
 	d->size += n;
 	if (n > room) {

@@ -18,12 +18,16 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dsn.h"
 #include "log.h"
 #include "smtp_session.h"
 #include "users.h"
 
 #define SMTP_OUT_MAX		(256 * 1024)	/* replies never fail to fit */
 #define SMTP_DATA_CHUNK		(64 * 1024)	/* content fed per step */
+
+#define SMTP_STR_(x)	#x
+#define SMTP_STR(x)	SMTP_STR_(x)
 
 #define ST(x)	(1u << (x))
 #define ST_CMD	(ST(SMTP_STATE_READY) | ST(SMTP_STATE_HELO) | \
@@ -268,6 +272,23 @@ addr_text(const struct address *a, char *buf, size_t len)
 	return buf;
 }
 
+/* The address for a log line: inside key=<...>, one token whatever its
+ * quoted local part holds (log.h). */
+static const char *
+addr_log(const struct address *a, char *buf, size_t len)
+{
+	char text[ADDRESS_PATH_MAX + 8];
+
+	addr_text(a, text, sizeof(text));
+	return log_quote_token(buf, len, text, strlen(text));
+}
+
+/* Room for addr_log() of any address. */
+#define ADDR_LOG_MAX	(4 * (ADDRESS_PATH_MAX + 8) + 1)
+/* Room for log_quote() of a user name, a mechanism, a HELO. */
+#define USER_LOG_MAX	(4 * SASL_USER_MAX + 1)
+#define HELO_LOG_MAX	(4 * 256 + 1)
+
 static int
 is_space(char c)
 {
@@ -336,6 +357,9 @@ auth_done(struct smtp_session *s)
 static void
 auth_handle(struct smtp_session *s, enum sasl_result r)
 {
+	char qu[USER_LOG_MAX], qm[4 * sizeof(s->auth_mech) + 1];
+	char qr[4 * sizeof(s->sasl.reply) + 1];
+
 	switch (r) {
 	case SASL_CONTINUE:
 		reply(s, "%s", s->sasl.reply);
@@ -358,14 +382,18 @@ auth_handle(struct smtp_session *s, enum sasl_result r)
 		s->client.auth_user = s->auth_user;
 		auth_done(s);
 		reply(s, "%s", s->sasl.reply);
-		slog(s, "auth ok client=%s user=%s mechanism=%s", s->client_text,
-		    s->auth_user, s->auth_mech);
+		slog(s, "auth ok client=%s user=\"%s\" mechanism=\"%s\"",
+		    s->client_text, log_quote_str(qu, sizeof(qu), s->auth_user),
+		    log_quote_str(qm, sizeof(qm), s->auth_mech));
 		sasl_reset(&s->sasl);
 		break;
 	case SASL_FAIL:
 		auth_done(s);
-		slog(s, "auth failed client=%s mechanism=%s reply=\"%s\"",
-		    s->client_text, s->auth_mech, s->sasl.reply);
+		slog(s, "auth failed client=%s user=\"%s\" mechanism=\"%s\" "
+		    "reply=\"%s\"", s->client_text,
+		    log_quote_str(qu, sizeof(qu), s->sasl.user),
+		    log_quote_str(qm, sizeof(qm), s->auth_mech),
+		    log_quote_str(qr, sizeof(qr), s->sasl.reply));
 		cmd_reply(s, "%s", s->sasl.reply);
 		sasl_reset(&s->sasl);
 		break;
@@ -464,6 +492,25 @@ cmd_ehlo(struct smtp_session *s, const char *verb, char *args, size_t rest)
 
 /* ---- STARTTLS (RFC 3207) ------------------------------------------- */
 
+/* RFC 3207 4.2: everything learnt before TLS is forgotten, the
+ * authenticated identity too: it was established over a channel that
+ * the TLS session does not vouch for (and with auth_over_plaintext, in
+ * clear). The client must AUTH again inside TLS to relay. */
+static void
+auth_forget(struct smtp_session *s)
+{
+	char qu[USER_LOG_MAX];
+
+	if (s->client.auth_user != NULL)
+		slog(s, "starttls client=%s: authentication forgotten "
+		    "user=\"%s\"", s->client_text,
+		    log_quote_str(qu, sizeof(qu), s->client.auth_user));
+	s->client.auth_user = NULL;
+	explicit_bzero(s->auth_user, sizeof(s->auth_user));
+	s->auth_mech[0] = '\0';
+	sasl_reset(&s->sasl);
+}
+
 static void
 cmd_starttls(struct smtp_session *s, const char *verb, char *args, size_t rest)
 {
@@ -483,6 +530,7 @@ cmd_starttls(struct smtp_session *s, const char *verb, char *args, size_t rest)
 	if (message_is_open(s))
 		s->ops->message_abort(s->arg);
 	txn_reset(s);
+	auth_forget(s);
 	reply(s, "220 2.0.0 Ready to start TLS");
 	if (rest > 0)
 		slog(s, "starttls client=%s: %zu bytes pipelined behind STARTTLS "
@@ -502,6 +550,7 @@ smtp_session_tls_started(struct smtp_session *s, const char *desc)
 	s->helo[0] = '\0';
 	s->esmtp = 0;
 	txn_reset(s);
+	auth_forget(s);
 	linebuf_reset(&s->lb);
 	s->state = SMTP_STATE_READY;
 	slog(s, "tls client=%s %s", s->client_text, s->tls_desc);
@@ -547,8 +596,12 @@ static int
 sender_allowed(struct smtp_session *s, const struct address *a)
 {
 	char mailbox[sizeof(s->pending_rcpt.mailbox)], text[ADDRESS_PATH_MAX + 8];
+	char qfrom[ADDR_LOG_MAX], qu[USER_LOG_MAX];
 
 	if (s->client.auth_user == NULL) {
+		slog(s, "sender rejected client=%s from=<%s> reply=\"530 5.7.0\" "
+		    "(not authenticated)", s->client_text,
+		    addr_log(a, qfrom, sizeof(qfrom)));
 		cmd_reply(s, "530 5.7.0 Authentication required");
 		return 0;
 	}
@@ -560,6 +613,10 @@ sender_allowed(struct smtp_session *s, const struct address *a)
 	    strcmp(mailbox, s->client.auth_user) == 0)
 		return 1;
 	addr_text(a, text, sizeof(text));
+	slog(s, "sender rejected client=%s user=\"%s\" from=<%s> "
+	    "reply=\"553 5.7.1\" (not owned by the user)", s->client_text,
+	    log_quote_str(qu, sizeof(qu), s->client.auth_user),
+	    addr_log(a, qfrom, sizeof(qfrom)));
 	cmd_reply(s, "553 5.7.1 <%s>: Sender address rejected: not owned by "
 	    "user %s", text, s->client.auth_user);
 	return 0;
@@ -687,18 +744,17 @@ static void
 rcpt_log(struct smtp_session *s, const struct address *a,
     const char *decision, const char *rule, const char *replytext)
 {
-	char from[ADDRESS_PATH_MAX + 8], to[ADDRESS_PATH_MAX + 8];
-	char qfrom[4 * sizeof(from)], qto[4 * sizeof(to)];
+	char qfrom[ADDR_LOG_MAX], qto[ADDR_LOG_MAX], qhelo[HELO_LOG_MAX];
 	char qrule[4 * 160], qreply[1024];
 
-	addr_text(&s->txn.from, from, sizeof(from));
-	addr_text(a, to, sizeof(to));
-	log_quote(qfrom, sizeof(qfrom), from, strlen(from));
-	log_quote(qto, sizeof(qto), to, strlen(to));
+	addr_log(&s->txn.from, qfrom, sizeof(qfrom));
+	addr_log(a, qto, sizeof(qto));
 	log_quote(qrule, sizeof(qrule), rule, strlen(rule));
 	log_quote(qreply, sizeof(qreply), replytext, strlen(replytext));
+	log_quote(qhelo, sizeof(qhelo), s->helo, strlen(s->helo));
 	slog(s, "rcpt client=%s from=<%s> to=<%s> decision=%s rule=\"%s\" "
-	    "reply=\"%s\"", s->client_text, qfrom, qto, decision, qrule, qreply);
+	    "reply=\"%s\" helo=\"%s\"", s->client_text, qfrom, qto, decision,
+	    qrule, qreply, qhelo);
 }
 
 /* Already accepted: the same address, or the same local mailbox (so that
@@ -906,10 +962,9 @@ cmd_data(struct smtp_session *s, const char *verb, char *args, size_t rest)
 static void
 data_log(struct smtp_session *s, const char *what, const char *extra)
 {
-	char from[ADDRESS_PATH_MAX + 8], qfrom[4 * sizeof(from)];
+	char qfrom[ADDR_LOG_MAX];
 
-	addr_text(&s->txn.from, from, sizeof(from));
-	log_quote(qfrom, sizeof(qfrom), from, strlen(from));
+	addr_log(&s->txn.from, qfrom, sizeof(qfrom));
 	slog(s, "%s client=%s from=<%s> size=%" PRIu64 " nrcpt=%zu %s",
 	    what, s->client_text, qfrom, s->data.size, s->txn.nrcpts, extra);
 }
@@ -932,6 +987,12 @@ data_end(struct smtp_session *s)
 	else if (f & SMTP_DATA_F_LONG_LINE)
 		text = "550 5.5.2 Message contains a line longer than "
 		    "1000 octets";
+	else if ((uint64_t)s->data.received + 1 > DSN_LOOP_RECEIVED)
+		/* Our own Received: makes one more in the queue file: the
+		 * queue process would find the loop and bounce it to a
+		 * sender nobody checked (backscatter). Refuse it now. */
+		text = "554 5.4.6 Error: too many hops (mail loop: more than "
+		    SMTP_STR(DSN_LOOP_RECEIVED) " Received: headers)";
 	else if (s->data_failed)
 		text = "451 4.3.0 Error: queue file write error";
 	if (text != NULL) {
@@ -952,7 +1013,7 @@ data_end(struct smtp_session *s)
 void
 smtp_session_commit_result(struct smtp_session *s, int ok, const char *id)
 {
-	char q[160], from[ADDRESS_PATH_MAX + 8], qfrom[4 * sizeof(from)];
+	char q[160], qfrom[ADDR_LOG_MAX];
 
 	if (s->wait != SMTP_WAIT_COMMIT)
 		return;
@@ -962,8 +1023,7 @@ smtp_session_commit_result(struct smtp_session *s, int ok, const char *id)
 	log_quote(q, sizeof(q), id, strlen(id));
 	if (ok) {
 		s->messages++;
-		addr_text(&s->txn.from, from, sizeof(from));
-		log_quote(qfrom, sizeof(qfrom), from, strlen(from));
+		addr_log(&s->txn.from, qfrom, sizeof(qfrom));
 		slog(s, "queued id=%s from=<%s> size=%" PRIu64 " nrcpt=%zu client=%s",
 		    q, qfrom, s->data.size, s->txn.nrcpts, s->client_text);
 		if (!s->close)

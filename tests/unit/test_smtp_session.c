@@ -683,16 +683,17 @@ test_logs(void **state)
 	    "RCPT TO:<nobody@mydomain.test>\r\n" RCPT_IN), 0);
 	assert_non_null(strstr(F.logs.data,
 	    "rcpt client=[127.0.0.2] from=<a@b> to=<c@d> decision=reject "
-	    "rule=\"default-deny\" reply=\"554 5.7.1 Relay access denied\"\n"));
+	    "rule=\"default-deny\" reply=\"554 5.7.1 Relay access denied\" "
+	    "helo=\"client.example\"\n"));
 	assert_non_null(strstr(F.logs.data,
 	    "rcpt client=[127.0.0.2] from=<a@b> to=<nobody@mydomain.test> "
 	    "decision=reject rule=\"local_domains mydomain.test\" "
 	    "reply=\"550 5.1.1 <nobody@mydomain.test>: Recipient address "
-	    "rejected: User unknown in local recipient table\"\n"));
+	    "rejected: User unknown in local recipient table\" helo=\"client.example\"\n"));
 	assert_non_null(strstr(F.logs.data,
 	    "rcpt client=[127.0.0.2] from=<a@b> to=<alice@mydomain.test> "
 	    "decision=accept-local rule=\"local_domains mydomain.test\" "
-	    "reply=\"250 2.1.5 Ok\"\n"));
+	    "reply=\"250 2.1.5 Ok\" helo=\"client.example\"\n"));
 	finish(r);
 }
 
