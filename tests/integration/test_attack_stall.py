@@ -5,7 +5,9 @@ socket must be closed by the server within its idle clock (smtp_timeout for
 SMTP; pop3d's idle timeout is fixed at 10 minutes, so POP3 is bounded here by
 max_session_time), while a local client is still served."""
 import errno
+import os
 import select
+import signal
 import smtplib
 import socket
 import time
@@ -174,6 +176,32 @@ class Stall(unittest.TestCase):
                   ", ".join("%s %.1fs" % kv for kv in sorted(worst.items()))))
         log = self.srv.log()
         self.assertIn("timeout in TLS handshake", log)
+
+    def test_wait_on_a_frozen_auth_is_bounded(self):
+        """Our own process never answers (auth stopped): the session waiting
+        on its user lookup gets 421 4.4.2 within 2 * smtp_timeout (plus the
+        one smtp_timeout tick that notices), not a hang."""
+        m = self.srv.wait_log(r"started smtpd\[\d+\] auth\[(\d+)\]", 5.0)
+        self.assertIsNotNone(m)
+        auth = int(m.group(1))
+        s = connect(self.srv.port, "127.0.0.2")
+        read_until(s, smtp_done(b"220"))
+        s.sendall(b"EHLO x\r\nMAIL FROM:<a@example.org>\r\n")
+        read_until(s, lambda d: b"250 2.1.0" in d and d.endswith(b"\r\n"))
+        os.kill(auth, signal.SIGSTOP)
+        try:
+            t = time.monotonic()
+            s.sendall(b"RCPT TO:<alice@" + DOMAIN.encode() + b">\r\n")
+            got = read_until(s, lambda d: b"421" in d and d.endswith(b"\r\n"),
+                             timeout=3 * SMTP_TIMEOUT + MARGIN)
+            waited = time.monotonic() - t
+        finally:
+            os.kill(auth, signal.SIGCONT)
+        self.assertIn(b"421 4.4.2", got)
+        self.assertLessEqual(waited, 3 * SMTP_TIMEOUT + MARGIN)
+        self.assertGreaterEqual(waited, 2 * SMTP_TIMEOUT - 0.5)
+        print("\n  frozen auth: RCPT answered 421 4.4.2 after %.1fs" % waited)
+        s.close()
 
 
 if __name__ == "__main__":
