@@ -349,6 +349,7 @@ pconn_event_cb(struct bufferevent *bev, short what, void *arg)
 		    tls_describe(ssl, desc, sizeof(desc)));
 		if (c->s.state == POP3_STATE_TLS_WAIT) {
 			pop3_session_tls_started(&c->s);
+			pconn_timer_arm(c);	/* the next command's clock */
 			pconn_process(c);
 		}
 		return;
@@ -396,10 +397,20 @@ static void
 pconn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct pconn *c = arg;
+	SSL *ssl;
 
 	(void)fd; (void)what;
 	if (c->closing) {
 		pconn_flush(c);	/* waiting for the output to drain */
+		return;
+	}
+	if ((ssl = bufferevent_openssl_get_ssl(c->bev)) != NULL &&
+	    !SSL_is_init_finished(ssl)) {
+		/* STLS or pop3s and then silence: there is no channel to say
+		 * "-ERR" on, only the socket to drop. Every state runs on this
+		 * clock, the handshake and the auth wait included. */
+		log_info("session=%s timeout in TLS handshake", c->sid);
+		pconn_free(c);
 		return;
 	}
 	if (time(NULL) - c->started >= (time_t)p.rt->cfg->max_session_time)

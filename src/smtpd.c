@@ -63,7 +63,14 @@ struct conn {
 	unsigned	messages;
 	int		scram;		/* a SCRAM exchange is open in auth */
 	time_t		started;	/* accepted at; max_session_time counts from here */
+	time_t		own_since;	/* we asked auth or committed at (own_wait) */
 };
+
+/* Bound on a wait for our own processes (a user lookup, an AUTH check,
+ * a commit), in units of smtp_timeout: the auth process may hold a check
+ * back for its failure delay, but a session is never parked forever on a
+ * wedged or flooded child. */
+#define SMTPD_OWN_WAIT_FACTOR	2
 
 static struct smtpd {
 	struct event_base *base;
@@ -100,6 +107,7 @@ op_user_lookup(void *arg, const char *mailbox)
 {
 	struct conn *c = arg;
 
+	c->own_since = time(NULL);
 	if (ipc_send(d.auth, IPC_USER_LOOKUP, c->id, mailbox, strlen(mailbox)) == -1)
 		smtp_session_user_result(&c->s, SMTP_USER_TEMPFAIL);
 }
@@ -260,6 +268,7 @@ op_message_commit(void *arg)
 	}
 	d.commits[d.ncommits++] = c;
 	c->committing = 1;
+	c->own_since = time(NULL);
 	/* Runs after every ready I/O event of this round (lower priority):
 	 * sessions finishing DATA together share the directory fsync. */
 	event_active(d.commit_ev, EV_TIMEOUT, 0);
@@ -276,6 +285,7 @@ op_auth_request(void *arg, enum sasl_result need, const struct sasl_server *sasl
 	uint32_t type;
 	int r = 0;
 
+	c->own_since = time(NULL);
 	netaddr_format(&c->s.client.addr, ip, sizeof(ip));
 	buf_init(&b, 2 * SASL_MSG_MAX + 2 * SASL_USER_MAX);
 	switch (need) {
@@ -378,6 +388,27 @@ commit_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- connections ---- */
 
+/* Waiting for one of our own processes rather than for the peer. Every
+ * other state (greeting, command, DATA, AUTH continuation, the STARTTLS
+ * or smtps handshake) waits for the client and runs on its clock. */
+static int
+own_wait(const struct conn *c)
+{
+	return c->s.wait == SMTP_WAIT_USER || c->s.wait == SMTP_WAIT_AUTH ||
+	    c->s.wait == SMTP_WAIT_COMMIT;
+}
+
+/* The TLS layer is there but its handshake is not done (smtps before the
+ * greeting, or after "220 Ready to start TLS"): nothing can be said to
+ * the client, it can only be dropped. */
+static int
+tls_handshaking(const struct conn *c)
+{
+	SSL *ssl = c->bev != NULL ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+
+	return ssl != NULL && !SSL_is_init_finished(ssl);
+}
+
 /* RFC 5321 4.5.3.2 timeouts: in a command state the clock runs from our
  * last reply (a whole command must arrive within smtp_timeout, so one
  * byte a minute does not keep a session alive); in DATA from the last
@@ -393,7 +424,7 @@ conn_timer_arm(struct conn *c)
 	    c->s.cfg->smtp_timeout;
 	left = c->started + (time_t)c->s.cfg->max_session_time - time(NULL);
 	if (left < 1)	/* over: now, or soon while we wait ourselves */
-		left = c->s.wait != SMTP_WAIT_NONE;
+		left = own_wait(c);
 	if (left < tv.tv_sec)
 		tv.tv_sec = left;
 	event_add(c->timer, &tv);
@@ -504,6 +535,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		tls_describe(ssl, desc, sizeof(desc));
 		if (c->s.wait == SMTP_WAIT_TLS) {
 			smtp_session_tls_started(&c->s, desc);
+			conn_timer_arm(c);	/* the EHLO clock starts now */
 			conn_process(c);
 		} else {
 			snprintf(c->s.tls_desc, sizeof(c->s.tls_desc), "%s", desc);
@@ -565,8 +597,27 @@ conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 		conn_flush(c);	/* waiting for the output to drain */
 		return;
 	}
-	if (c->s.wait != SMTP_WAIT_NONE) {
-		conn_timer_arm(c);	/* our own answer is late, not the client */
+	if (own_wait(c)) {
+		/* Our own answer is late, not the client: wait, but not
+		 * forever. A commit in flight owns the message file and ends
+		 * with the group fsync; it is never cut short. */
+		if (c->s.wait == SMTP_WAIT_COMMIT || time(NULL) - c->own_since <
+		    (time_t)c->s.cfg->smtp_timeout * SMTPD_OWN_WAIT_FACTOR) {
+			conn_timer_arm(c);
+			return;
+		}
+		log_info("session=%s no answer from auth within %us", c->sid,
+		    c->s.cfg->smtp_timeout * SMTPD_OWN_WAIT_FACTOR);
+		/* A late answer finds the slot gone and is dropped. */
+		smtp_session_timeout(&c->s);
+		conn_flush(c);
+		return;
+	}
+	if (tls_handshaking(c)) {
+		/* STARTTLS or smtps and then silence: the peer is late. */
+		log_info("session=%s timeout in TLS handshake client=%s",
+		    c->sid, c->s.client_text);
+		conn_free(c);
 		return;
 	}
 	if (time(NULL) - c->started >= (time_t)c->s.cfg->max_session_time)
