@@ -994,6 +994,31 @@ clean_deferred_tmp(void)
 	closedir(dir);
 }
 
+/* Issue 9: after start-up (the TLS context and the resolver are set up,
+ * so OpenSSL's configuration and resolv.conf were read), the queue
+ * process reaches spool/ (read, write, mkdir: queue, deferred, corrupt,
+ * maildrop, mail) and reads /etc only: getpwuid for `postern sendmail`
+ * pickup, c-ares re-reading resolv.conf. A forged queue file that got
+ * past the parser still cannot write outside the spool. */
+static void
+landlock_queue(const struct runtime *rt)
+{
+	int fds[2], etc_fd;
+	unsigned rights[2];
+	size_t n = 0;
+
+	fds[n] = rt->spool_fd;
+	rights[n++] = PROC_FS_READ | PROC_FS_WRITE | PROC_FS_MKDIR;
+	etc_fd = open("/etc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (etc_fd != -1) {
+		fds[n] = etc_fd;
+		rights[n++] = PROC_FS_READ;
+	}
+	proc_landlock(fds, rights, n);
+	if (etc_fd != -1)
+		close(etc_fd);
+}
+
 void
 qmgr_main(struct runtime *rt)
 {
@@ -1039,6 +1064,7 @@ qmgr_main(struct runtime *rt)
 	if (q.base == NULL)
 		fatal("event_base_new failed");
 	(void)deliver_remote_init(q.base, rt->cfg, job_done, NULL);
+	landlock_queue(rt);
 	iev = event_new(q.base, q.inotify_fd, EV_READ | EV_PERSIST, inotify_cb, NULL);
 	if (q.inotify_fd != -1)
 		event_add(iev, NULL);
