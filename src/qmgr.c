@@ -812,12 +812,17 @@ process_one(const char *id)
 		free(m);
 		return;
 	}
-	if (read_envelope(m->fd, &m->e, &why) == -1) {
-		close(m->fd);
-		free(m);
-		move_aside(q.rt->queue_fd, id, id, "queue file", why);
-		return;
-	}
+	if (read_envelope(m->fd, &m->e, &why) == 0 && strcmp(m->e.id, id) != 0) {
+		/* Bounces and logs use the envelope's id: it must be the name. */
+		queue_envelope_free(&m->e);
+		why = "id does not match the file name";
+	} else if (why == NULL)
+		goto ok;
+	close(m->fd);
+	free(m);
+	move_aside(q.rt->queue_fd, id, id, "queue file", why);
+	return;
+ok:
 	read_headers(m->fd, m->e.content_off, &m->hdr);
 	sched_load(id, &m->sched);
 	loop = dsn_count_received(m->hdr.data, m->hdr.len) > DSN_LOOP_RECEIVED;

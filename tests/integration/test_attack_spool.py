@@ -104,6 +104,10 @@ class ForgedQueueFiles(PosternTestCase):
             qid = forge_id()
             ids[name] = (qid, why)
             self.drop(qid, envelope(qid, rcpts, **kw))
+        # A well-formed envelope under another file name.
+        qid, other = forge_id(), forge_id()
+        ids["id mismatch"] = (qid, "id does not match the file name")
+        self.drop(qid, envelope(other, [good]))
 
         corrupt = os.path.join(srv.spool, "corrupt")
         for name, (qid, why) in ids.items():
