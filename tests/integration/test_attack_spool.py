@@ -54,6 +54,12 @@ class ForgedQueueFiles(PosternTestCase):
         self.uid, self.gid = pw.pw_uid, pw.pw_gid
         self.target = tempfile.mkdtemp(prefix="atk-")
         self.addCleanup(shutil.rmtree, self.target, True)
+        # Make the traversal possible, as on a real host (/var/spool is
+        # searchable): the harness directory is 0700 root, and the target
+        # is writable by the postern user.  With these two, the code before
+        # issue 9 wrote TARGET/x/Maildir/new/... (checked by hand).
+        os.chmod(self.srv.dir, 0o711)
+        os.chown(self.target, self.uid, self.gid)
         # Let the queue process settle (it creates corrupt/ at start).
         self.assertTrue(self.wait_path(os.path.join(self.srv.spool, "corrupt"), 10),
                         "spool/corrupt/ not created at queue process start")
