@@ -4,15 +4,19 @@
  *        result on disk, retries temporary failures on a schedule kept in
  *        spool/deferred, bounces permanent ones (RFC 3464), and removes a
  *        message when nothing is pending.
- * Trusts: queue files (written by smtpd or by us, checked by
- *         queue_envelope_parse); a malformed one is moved aside into
- *         spool/corrupt, never deleted. deferred/ID files are advisory.
+ * Trusts: no spool file it did not write: every field of a queue file is
+ *         checked by queue_envelope_check (an id that is not the file
+ *         name too), deferred/ID by schedule_parse; a bad one is moved
+ *         into spool/corrupt with "id=ID moved to corrupt/: REASON",
+ *         never acted on, never deleted. deferred/ID files are advisory.
  *         The aliases table comes from the master over IPC.
  * Gives:  at-least-once delivery per queue.h's invariants: a status byte
  *         goes P -> D only after the Maildir copy is durable or the remote
  *         server said 250 to the end of data; P -> F only after the bounce
  *         (or the postmaster notice) is a durable queue file.
- * Never:  runs as root; delivers a recipient that is not in a queue file. */
+ * Never:  runs as root; delivers a recipient that is not in a queue file;
+ *         reaches the file system outside spool/ and (read-only) /etc
+ *         once started (landlock, where the kernel has it). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
