@@ -163,7 +163,8 @@ maildir_clean_tmp(int mail_fd)
 	size_t removed = 0;
 	int fd, tfd;
 
-	if ((fd = dup(mail_fd)) == -1 || (users = fdopendir(fd)) == NULL) {
+	if ((fd = fcntl(mail_fd, F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    (users = fdopendir(fd)) == NULL) {
 		if (fd != -1)
 			close(fd);
 		return 0;

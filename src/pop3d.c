@@ -598,7 +598,8 @@ listeners_enable(void)
 	p.listeners = xcalloc(p.nlisteners, sizeof(*p.listeners));
 	for (i = 0; i < p.nlisteners; i++) {
 		p.listeners[i] = evconnlistener_new(p.base, accept_cb,
-		    &p.rt->pop3_kinds[i], LEV_OPT_CLOSE_ON_FREE, -1,
+		    &p.rt->pop3_kinds[i],
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
 		    p.rt->pop3_fds[i]);
 		if (p.listeners[i] == NULL)
 			fatal("evconnlistener_new failed");

@@ -894,7 +894,7 @@ scan_queue(void)
 	char **ids = NULL;
 	size_t n = 0, i;
 	DIR *dir;
-	int fd = dup(q.rt->queue_fd);
+	int fd = fcntl(q.rt->queue_fd, F_DUPFD_CLOEXEC, 0);
 
 	if (fd == -1 || (dir = fdopendir(fd)) == NULL) {
 		log_warn("queue: %s", strerror(errno));
@@ -1009,7 +1009,7 @@ clean_deferred_tmp(void)
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd = dup(q.deferred_fd);
+	int fd = fcntl(q.deferred_fd, F_DUPFD_CLOEXEC, 0);
 
 	if (fd == -1 || (dir = fdopendir(fd)) == NULL) {
 		if (fd != -1)

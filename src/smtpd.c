@@ -1008,7 +1008,8 @@ listeners_enable(void)
 	d.listeners = xcalloc(d.nlisteners, sizeof(*d.listeners));
 	for (i = 0; i < d.nlisteners; i++) {
 		d.listeners[i] = evconnlistener_new(d.base, accept_cb, &d.kinds[i],
-		    LEV_OPT_CLOSE_ON_FREE, -1, d.rt->smtp_fds[i]);
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
+		    d.rt->smtp_fds[i]);
 		if (d.listeners[i] == NULL)
 			fatal("evconnlistener_new failed");
 	}
