@@ -552,6 +552,9 @@ static void
 restart_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what; (void)arg;
+	/* Every child is gone (stop_children waited for each): whatever a
+	 * dead smtpd left in incoming/ was never acknowledged. */
+	clean_incoming();
 	m.stopping = 0;
 	start_children();
 }
@@ -635,6 +638,7 @@ sighup_cb(evutil_socket_t fd, short what, void *arg)
 	log_info("SIGHUP: configuration reloaded, restarting children");
 	m.stopping = 1;
 	stop_children(4000);
+	clean_incoming();
 	config_free(m.rt.cfg);
 	m.rt.cfg = ncfg;
 	m.stopping = 0;
