@@ -76,6 +76,9 @@ clean_incoming(void)
 
 	if (fd == -1 || (d = fdopendir(fd)) == NULL)
 		fatal("spool: cannot read incoming: %s", strerror(errno));
+	/* The dup shares its offset with incoming_fd: the last scan left it
+	 * at the end of the directory. */
+	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
