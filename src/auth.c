@@ -223,7 +223,6 @@ grant(const char *user, const struct netaddr *addr)
 		close(lock);
 	gmtime_r(&expires, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	/* user logged in: a users_name_valid() name, nothing to quote. */
 	log_info("pop-before-smtp: relay granted to %s for user %s until %s",
 	    netaddr_format(addr, ip, sizeof(ip)), user, when);
 	grants_push();
@@ -349,16 +348,11 @@ auth_answer_data(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 	struct delayed *dl;
 	unsigned char code = result;
 	unsigned ucount, udelay;
-	char ip[64], qu[4 * SASL_USER_MAX + 1], qm[4 * 32 + 1];
+	char ip[64];
 
-	/* The user name and the mechanism came from a peer (through smtpd
-	 * or pop3d): client=[IP] first and bare, the rest quoted (log.h). */
 	netaddr_format(addr, ip, sizeof(ip));
-	log_quote_str(qu, sizeof(qu), user);
-	log_quote_str(qm, sizeof(qm), mech);
 	if (result == POP3_OK) {
-		log_info("login ok: client=[%s] user=\"%s\" mechanism=\"%s\"",
-		    ip, qu, qm);
+		log_info("login ok: user=%s mechanism=%s client=[%s]", user, mech, ip);
 		if (f != NULL)
 			f->count = 0;
 	} else if (result == POP3_BAD) {
@@ -369,9 +363,9 @@ auth_answer_data(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 		tv.tv_sec = failure_delay(f->count);
 		if (tv.tv_sec < (time_t)udelay)
 			tv.tv_sec = udelay;
-		log_info("login failed: client=[%s] user=\"%s\" "
-		    "mechanism=\"%s\" failures=%u user_failures=%u delay=%lds",
-		    ip, qu, qm, f->count, ucount, (long)tv.tv_sec);
+		log_info("login failed: user=%s mechanism=%s client=[%s] "
+		    "failures=%u user_failures=%u delay=%lds", user, mech, ip,
+		    f->count, ucount, (long)tv.tv_sec);
 	}
 	if (reply_type == IPC_SMTP_AUTH_REPLY)
 		code = result == POP3_OK ? SASL_V_OK : result == POP3_BAD ?
