@@ -3,7 +3,8 @@
  *              or not: the file is edited under spool/grants.lock, the lock
  *              the auth process takes, and auth picks the change up within
  *              a second and tells smtpd.
- * Trusts: the config; the IP argument is parsed, never used as a path. */
+ * Trusts: the config; the IP argument is parsed, never used as a path.
+ * Gives:  every revocation logged (log_info: the IP and the invoking uid). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "cmds.h"
 #include "config.h"
 #include "grants.h"
+#include "log.h"
 
 static int
 usage(void)
@@ -127,6 +129,8 @@ cmd_grants(int argc, char **argv)
 		errlist_free(&errs);
 		return CMDS_EX_CONFIG;
 	}
+	/* A revocation is logged where the server's config logs. */
+	log_init("grants", c->log_syslog);
 	spool_fd = open(c->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (spool_fd == -1) {
 		if (errno == ENOENT && ip == NULL) {
@@ -166,6 +170,8 @@ cmd_grants(int argc, char **argv)
 		fprintf(stderr, "postern: %s/grants: %s\n", c->spool, strerror(errno));
 		goto done;
 	}
+	log_info("admin: grants revoke client=[%s] uid=%ld",
+	    netaddr_format(&addr, text, sizeof(text)), (long)getuid());
 	printf("postern: grant for %s revoked\n", ip);
 	ret = 0;
 done:

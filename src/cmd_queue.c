@@ -14,7 +14,9 @@
  * Exit:   0 done, 1 usage or no such message, 75 I/O trouble, 78 config.
  * Never:  edits a queue file's contents; a message being delivered while
  *         it is held or deleted finishes that delivery (the queue process
- *         holds it open), which is the at-least-once rule of queue.h. */
+ *         holds it open), which is the at-least-once rule of queue.h.
+ *         Every delete, hold, release and flush is logged (log_info, with
+ *         the id and the invoking uid) where the server's config logs. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +31,7 @@
 #include "cmd_queue.h"
 #include "cmds.h"
 #include "config.h"
+#include "log.h"
 #include "queue.h"
 
 #define CQ_EX_NOTFOUND	1
@@ -505,6 +508,7 @@ do_flush(void)
 		ex = CMDS_EX_TEMPFAIL;
 	if (poke_queue() == -1)
 		ex = CMDS_EX_TEMPFAIL;
+	log_info("admin: queue flush due=%zu uid=%ld", done, (long)getuid());
 	printf("flush: %zu deferred message%s due now; queue process "
 	    "notified\n", done, done == 1 ? "" : "s");
 	return ex;
@@ -575,6 +579,8 @@ do_one(const char *cmd, const char *id)
 		if (cq.deferred_fd != -1 &&
 		    unlinkat(cq.deferred_fd, id, 0) == -1 && errno != ENOENT)
 			goto io;
+		log_info("admin: queue delete id=%s uid=%ld", id,
+		    (long)getuid());
 		printf("%s: deleted\n", id);
 		return CMDS_EX_OK;
 	}
@@ -595,6 +601,8 @@ do_one(const char *cmd, const char *id)
 		}
 		if (fsync(cq.hold_fd) == -1 || fsync(cq.queue_fd) == -1)
 			goto io;
+		log_info("admin: queue hold id=%s uid=%ld", id,
+		    (long)getuid());
 		printf("%s: on hold\n", id);
 		return CMDS_EX_OK;
 	}
@@ -617,6 +625,7 @@ do_one(const char *cmd, const char *id)
 		goto io;
 	if (cq.deferred_fd != -1 && flush_one(id) == -1)
 		goto io;
+	log_info("admin: queue release id=%s uid=%ld", id, (long)getuid());
 	printf("%s: released\n", id);
 	return CMDS_EX_OK;
 io:
@@ -679,6 +688,9 @@ cmd_queue(int argc, char **argv)
 		free(ids);
 		return CMDS_EX_CONFIG;
 	}
+	/* Every change an administrator makes is logged (issue 9), where
+	 * the server logs: stderr by default, syslog with log = syslog. */
+	log_init("queue", cq.cfg->log_syslog);
 	cq.spool_fd = open(cq.cfg->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cq.spool_fd == -1 || (cq.queue_fd = subdir("queue", 1)) == -1) {
 		if (cq.spool_fd == -1)

@@ -76,6 +76,9 @@ clean_incoming(void)
 
 	if (fd == -1 || (d = fdopendir(fd)) == NULL)
 		fatal("spool: cannot read incoming: %s", strerror(errno));
+	/* The dup shares its offset with incoming_fd: the last scan left it
+	 * at the end of the directory. */
+	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -603,6 +606,9 @@ static void
 restart_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what; (void)arg;
+	/* Every child is gone (stop_children waited for each): whatever a
+	 * dead smtpd left in incoming/ was never acknowledged. */
+	clean_incoming();
 	m.stopping = 0;
 	start_children();
 }
@@ -686,6 +692,7 @@ sighup_cb(evutil_socket_t fd, short what, void *arg)
 	log_info("SIGHUP: configuration reloaded, restarting children");
 	m.stopping = 1;
 	stop_children(4000);
+	clean_incoming();
 	config_free(m.rt.cfg);
 	m.rt.cfg = ncfg;
 	m.stopping = 0;

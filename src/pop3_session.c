@@ -83,6 +83,9 @@ static const struct pop3_cmd pop3_cmds[] = {
 
 /* ---- output -------------------------------------------------------- */
 
+/* Log lines (log.h): client=[IP] first, the name the peer chose as
+ * user="...". user_valid() admits no '"', '\', blank or control byte, so
+ * s->user needs no escaping to stay inside its quotes. */
 static void
 slog(struct pop3_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -154,8 +157,8 @@ err(struct pop3_session *s, const char *fmt, ...)
 	if (s->close || ++s->errors < s->set.max_errors)
 		return;
 	reply(s, "-ERR too many errors");
-	slog(s, "too many errors client=%s user=%s errors=%u", s->client_text,
-	    s->user[0] ? s->user : "-", s->errors);
+	slog(s, "too many errors client=%s user=\"%s\" errors=%u", s->client_text,
+	    s->user, s->errors);
 	session_close(s);
 }
 
@@ -366,26 +369,26 @@ pop3_session_auth_result(struct pop3_session *s, enum pop3_result r)
 	s->state = POP3_STATE_AUTHORIZATION;
 	switch (r) {
 	case POP3_BAD:
-		slog(s, "auth failed client=%s user=%s method=%s",
+		slog(s, "auth failed client=%s user=\"%s\" method=%s",
 		    s->client_text, s->user, method(s));
 		s->user[0] = '\0';
 		err(s, "-ERR [AUTH] Authentication failed");
 		break;
 	case POP3_IN_USE:
-		slog(s, "mailbox in use client=%s user=%s", s->client_text,
+		slog(s, "mailbox in use client=%s user=\"%s\"", s->client_text,
 		    s->user);
 		s->user[0] = '\0';
 		reply(s, "-ERR [IN-USE] Mailbox is locked by another session");
 		break;
 	case POP3_PERMFAIL:
-		slog(s, "auth refused client=%s user=%s method=%s",
+		slog(s, "auth refused client=%s user=\"%s\" method=%s",
 		    s->client_text, s->user, method(s));
 		s->user[0] = '\0';
 		err(s, "-ERR [SYS/PERM] Login refused");
 		break;
 	case POP3_TEMPFAIL:
 	default:
-		slog(s, "auth tempfail client=%s user=%s method=%s",
+		slog(s, "auth tempfail client=%s user=\"%s\" method=%s",
 		    s->client_text, s->user, method(s));
 		s->user[0] = '\0';
 		reply(s, "-ERR [SYS/TEMP] Authentication temporarily "
@@ -407,7 +410,7 @@ pop3_session_mailbox_result(struct pop3_session *s, enum pop3_result r,
 		s->mb = mb;
 		s->state = POP3_STATE_TRANSACTION;
 		mailbox_stat(mb, &count, &octets);
-		slog(s, "login client=%s user=%s method=%s messages=%zu "
+		slog(s, "login client=%s user=\"%s\" method=%s messages=%zu "
 		    "octets=%" PRIu64, s->client_text, s->user, method(s),
 		    count, octets);
 		reply(s, "+OK maildrop has %zu messages (%" PRIu64 " octets)",
@@ -417,20 +420,20 @@ pop3_session_mailbox_result(struct pop3_session *s, enum pop3_result r,
 	s->state = POP3_STATE_AUTHORIZATION;
 	switch (r) {
 	case POP3_IN_USE:
-		slog(s, "mailbox in use client=%s user=%s", s->client_text,
+		slog(s, "mailbox in use client=%s user=\"%s\"", s->client_text,
 		    s->user);
 		reply(s, "-ERR [IN-USE] Mailbox is locked by another session");
 		break;
 	case POP3_PERMFAIL:
 	case POP3_BAD:
-		slog(s, "mailbox unavailable client=%s user=%s",
+		slog(s, "mailbox unavailable client=%s user=\"%s\"",
 		    s->client_text, s->user);
 		reply(s, "-ERR [SYS/PERM] Mailbox unavailable");
 		break;
 	case POP3_OK:		/* without a mailbox: a bug in the caller */
 	case POP3_TEMPFAIL:
 	default:
-		slog(s, "mailbox tempfail client=%s user=%s", s->client_text,
+		slog(s, "mailbox tempfail client=%s user=\"%s\"", s->client_text,
 		    s->user);
 		reply(s, "-ERR [SYS/TEMP] Cannot open mailbox, try again "
 		    "later");
@@ -515,14 +518,14 @@ cmd_quit(struct pop3_session *s, char **argv, int argc)
 	marked = mailbox_marked(s->mb);
 	mailbox_stat(s->mb, &left, &octets);
 	if (marked > 0 && s->ops->update(s->arg, s->mb) == -1) {
-		slog(s, "logout client=%s user=%s retrieved=%u deleted=%zu "
+		slog(s, "logout client=%s user=\"%s\" retrieved=%u deleted=%zu "
 		    "error=\"some deleted messages not removed\"",
 		    s->client_text, s->user, s->retrieved, marked);
 		reply(s, "-ERR [SYS/TEMP] Some deleted messages not removed");
 		session_close(s);
 		return;
 	}
-	slog(s, "logout client=%s user=%s retrieved=%u deleted=%zu left=%zu",
+	slog(s, "logout client=%s user=\"%s\" retrieved=%u deleted=%zu left=%zu",
 	    s->client_text, s->user, s->retrieved, marked, left);
 	reply(s, "+OK postern POP3 server signing off (%zu messages left)",
 	    left);
@@ -583,7 +586,7 @@ static void
 send_msg(struct pop3_session *s, size_t idx, long top)
 {
 	if (s->ops->msg_open(s->arg, s->mb, idx) == -1) {
-		slog(s, "cannot open message client=%s user=%s msg=%zu",
+		slog(s, "cannot open message client=%s user=\"%s\" msg=%zu",
 		    s->client_text, s->user, idx + 1);
 		reply(s, "-ERR [SYS/TEMP] Cannot read message %zu", idx + 1);
 		return;
@@ -697,7 +700,7 @@ pop3_session_pump(struct pop3_session *s)
 				/* Mid-response nothing can be said: the
 				 * client sees no final "." and must not
 				 * take the message as complete. */
-				slog(s, "read error client=%s user=%s",
+				slog(s, "read error client=%s user=\"%s\"",
 				    s->client_text, s->user);
 				session_close(s);
 			}
@@ -843,8 +846,8 @@ pop3_session_timeout(struct pop3_session *s)
 
 	if (s->close)
 		return;
-	slog(s, "timeout client=%s user=%s", s->client_text,
-	    s->user[0] ? s->user : "-");
+	slog(s, "timeout client=%s user=\"%s\"", s->client_text,
+	    s->user);
 	session_close(s);
 	if (!mid)
 		reply(s, "-ERR disconnected for inactivity");

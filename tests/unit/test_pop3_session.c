@@ -963,11 +963,11 @@ test_log_lines(void **state)
 	run(&w, IN("USER alice\r\nPASS nope\r\n" LOGIN "RETR 1\r\nDELE 1\r\n"
 	    "QUIT\r\n"), 0);
 	assert_non_null(strstr(w.log.data, "auth failed client=[192.0.2.7] "
-	    "user=alice method=pass"));
+	    "user=\"alice\" method=pass"));
 	assert_non_null(strstr(w.log.data, "login client=[192.0.2.7] "
-	    "user=alice method=pass messages=3 octets=92"));
+	    "user=\"alice\" method=pass messages=3 octets=92"));
 	assert_non_null(strstr(w.log.data, "logout client=[192.0.2.7] "
-	    "user=alice retrieved=1 deleted=1 left=2"));
+	    "user=\"alice\" retrieved=1 deleted=1 left=2"));
 	world_free(&w);
 }
 
