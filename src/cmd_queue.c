@@ -273,7 +273,7 @@ list_ids(int dfd, size_t *n_r)
 	int fd;
 
 	*n_r = 0;
-	if (dfd == -1 || (fd = dup(dfd)) == -1)
+	if (dfd == -1 || (fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0)) == -1)
 		return NULL;
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
@@ -370,7 +370,8 @@ do_list(void)
 
 	q = list_ids(cq.queue_fd, &nq);
 	h = list_ids(cq.hold_fd, &nh);
-	if (cq.maildrop_fd != -1 && (fd = dup(cq.maildrop_fd)) != -1) {
+	if (cq.maildrop_fd != -1 &&
+	    (fd = fcntl(cq.maildrop_fd, F_DUPFD_CLOEXEC, 0)) != -1) {
 		if ((dir = fdopendir(fd)) != NULL) {
 			while ((de = readdir(dir)) != NULL)
 				nmd += queue_id_valid(de->d_name);

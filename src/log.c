@@ -140,13 +140,13 @@ quote(char *dst, size_t dstlen, const char *src, size_t srclen,
 char *
 log_quote(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
-	return quote(dst, dstlen, src, srclen, "");
+	return quote(dst, dstlen, src, srclen, "[]");
 }
 
 char *
 log_quote_token(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
-	return quote(dst, dstlen, src, srclen, " <>");
+	return quote(dst, dstlen, src, srclen, " <>[]=");
 }
 
 const char *

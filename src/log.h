@@ -9,10 +9,13 @@
  *   - every string a peer chose is key="..." through log_quote(): '"' and
  *     '\' get a backslash, bytes outside printable ASCII become \xNN, so
  *     the value ends at the first unescaped '"' and a line never breaks;
- *     spaces stay as they are inside the quotes (user="a b");
+ *     spaces stay as they are inside the quotes (user="a b"); '[' and
+ *     ']' become \x5b and \x5d, so not even a filter that ignores the
+ *     quotes (an unanchored client=\[<HOST>\]) finds an address there;
  *   - addresses keep their brackets, key=<local@domain>, through
- *     log_quote_token(), which also writes ' ', '<' and '>' as \xNN: a
- *     quoted local part ("a b"@x) stays one whitespace-free token. */
+ *     log_quote_token(), which also writes ' ', '<', '>' and '=' as
+ *     \xNN: a quoted local part ("a b"@x) stays one whitespace-free
+ *     token that holds no key=value. */
 #ifndef POSTERN_LOG_H
 #define POSTERN_LOG_H
 #include <stdarg.h>
@@ -32,10 +35,11 @@ void	fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn))
  * ops table. Nothing happens when sink is NULL. */
 void	log_vsink(void (*sink)(void *, const char *), void *arg,
 	    const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
-/* Copy peer text into dst for logging: non-printable bytes become \xNN,
- * '"' and '\' are escaped, output is truncated to fit. Returns dst. */
+/* Copy peer text into dst for logging: non-printable bytes, '[' and ']'
+ * become \xNN, '"' and '\' are escaped, output is truncated to fit.
+ * Returns dst. */
 char	*log_quote(char *dst, size_t dstlen, const char *src, size_t srclen);
-/* log_quote() that also writes ' ', '<' and '>' as \xNN: for a value
+/* log_quote() that also writes ' ', '<', '>' and '=' as \xNN: for a value
  * that must stay one token without quotes (addresses in <...>). */
 char	*log_quote_token(char *dst, size_t dstlen, const char *src,
 	    size_t srclen);

@@ -72,7 +72,7 @@ clean_incoming(void)
 {
 	struct dirent *de;
 	DIR *d;
-	int fd = dup(m.rt.incoming_fd);
+	int fd = fcntl(m.rt.incoming_fd, F_DUPFD_CLOEXEC, 0);
 
 	if (fd == -1 || (d = fdopendir(fd)) == NULL)
 		fatal("spool: cannot read incoming: %s", strerror(errno));
