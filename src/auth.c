@@ -852,6 +852,30 @@ scram_final(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 
 static struct aliases *auth_aliases;
 
+/* An alias is a known recipient only if it expands: a loop or an
+ * expansion too large is refused at RCPT, never bounced later (a bounce
+ * would go to whatever sender a stranger wrote: backscatter). The queue
+ * process expands with the same table and the same function. */
+static int
+alias_deliverable(const char *name)
+{
+	const struct config *cfg = a.cfg;
+	struct aliases_target *t = NULL;
+	enum aliases_status st;
+	size_t n = 0;
+
+	if (!aliases_has(auth_aliases, name))
+		return 0;
+	st = aliases_expand(auth_aliases, name, cfg->local_domains,
+	    cfg->n_local_domains, cfg->recipient_delimiter ?
+	    cfg->recipient_delimiter[0] : '\0', cfg->local_domains[0], &t, &n);
+	free(t);
+	if (st != ALIASES_OK)
+		log_info("alias %s refused at RCPT: %s", name, st == ALIASES_LOOP ?
+		    "alias loop" : "alias expansion too large");
+	return st == ALIASES_OK;
+}
+
 static void
 load_aliases(const char *text, size_t len)
 {
@@ -937,7 +961,7 @@ smtpd_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 		memcpy(name, data, len);
 		name[len] = '\0';
 		r = users_name_valid(name) && (users_find(a.users, name) != NULL ||
-		    aliases_has(auth_aliases, name)) ?
+		    alias_deliverable(name)) ?
 		    SMTP_USER_FOUND : SMTP_USER_UNKNOWN;
 	}
 	ipc_send(ipc, IPC_USER_LOOKUP_REPLY, id, &r, 1);

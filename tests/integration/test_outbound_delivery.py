@@ -225,7 +225,13 @@ class Outbound(PosternTestCase):
         srv.start()
         self.send(srv, ["team@mydomain.test"], b"tok-team")
         self.send(srv, ["alice+lists@mydomain.test"], b"tok-plus")
-        self.send(srv, ["loop1@mydomain.test"], b"tok-aloop", sender="bob@mydomain.test")
+        # an alias loop is refused at RCPT time (issue 9: a bounce would be
+        # backscatter for a forged sender), not bounced after a 250
+        c = srv.smtp()
+        c.mail("bob@mydomain.test")
+        self.assertEqual(c.rcpt("loop1@mydomain.test")[0], 550)
+        c.quit()
+        self.assertTrue(srv.wait_log(r"alias loop1 refused at RCPT: alias loop"))
         self.assertEqual(len(srv.wait_mails("alice", 1, match=b"tok-team")), 1)
         self.assertEqual(len(srv.wait_mails("bob", 1, match=b"tok-team")), 1)
         self.assertEqual(len(srv.wait_mails("alice", 1, match=b"tok-plus")), 1)
@@ -233,9 +239,7 @@ class Outbound(PosternTestCase):
         self.assertEqual(len(msgs), 1, srv.log()[-3000:])
         self.assertEqual(msgs[0]["rcpts"], ["someone@example.org"])
         self.assertEqual(msgs[0]["from"].split()[0], "<alice@mydomain.test>")
-        b = srv.wait_mails("bob", 1, match=b"alias loop")
-        self.assertEqual(len(b), 1, srv.log()[-3000:])
-        self.assertIn(b"Status: 5.4.6", b[0])
+        self.assertEqual(srv.wait_mails("bob", 1, match=b"alias loop", timeout=1), [])
         # an unknown name is still refused at RCPT time
         c = srv.smtp()
         c.mail("alice@mydomain.test")
