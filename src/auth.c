@@ -1,12 +1,16 @@
 /* auth - the auth process: owns the user table and the APOP secrets
  *        (handed over by the master, which reads the root-only files),
  *        checks credentials for the network-facing processes, slows down
- *        password guessers, and keeps the POP-before-SMTP grants.
+ *        password guessers (throttle.c: while an address's failure delay
+ *        runs, no check from it runs at all), and keeps the
+ *        POP-before-SMTP grants.
  * Trusts: the master's messages; smtpd's and pop3d's requests only as far
  *         as their framing: each one is validated.
  * Gives:  "does this local user exist", "is this password / APOP digest
  *         right" (answered late, by a timer, after failures from the same
- *         address), and the grants table to smtpd after every change.
+ *         address; refused with a temporary error, unchecked, while that
+ *         address is penalised), and the grants table to smtpd after
+ *         every change.
  * Never:  reads the users or secrets files itself, touches the network,
  *         or logs a password. Grants live in spool/grants, rewritten
  *         atomically under spool/grants.lock (`postern grants` uses the
@@ -37,20 +41,10 @@
 #include "scram.h"
 #include "proc.h"
 #include "smtp_session.h"
+#include "throttle.h"
 #include "users.h"
 
-#define AUTH_DELAY_MAX		15	/* seconds: cap of the failure delay */
-#define AUTH_FAIL_FORGET	900	/* seconds without failure: forget an address */
-#define AUTH_FAIL_SLOTS		4096	/* addresses remembered at most */
 #define GRANTS_FILE_MAX		(1024 * 1024)
-
-/* Failed logins per client address: the next answer after a failure
- * waits 1, 2, 4, 8, 15, 15... seconds. */
-struct failure {
-	struct netaddr	addr;
-	unsigned	count;
-	time_t		last;
-};
 
 /* A reply held back by the failure delay. */
 struct delayed {
@@ -59,6 +53,8 @@ struct delayed {
 	uint64_t	id;
 	struct buf	msg;		/* the reply: result byte (+ data) */
 	struct event	*ev;
+	struct netaddr	addr;
+	int		admitted;	/* throttle_admit() said RUN: release */
 };
 
 static struct auth {
@@ -72,8 +68,7 @@ static struct auth {
 	int		spool_fd;
 	struct grants	grants;
 	struct stat	grants_st;	/* the file as we last wrote or read it */
-	struct failure	*fails;
-	size_t		nfails;
+	struct throttle	thr;		/* failures per address and per user */
 	int		smtpd_fd, pop3d_fd;	/* until open_clients() */
 } a;
 
@@ -247,50 +242,14 @@ grants_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- failure throttling ---- */
 
-static struct failure *
-failure_find(const struct netaddr *addr, int create)
-{
-	time_t now = time(NULL);
-	size_t i, oldest = 0;
-
-	for (i = 0; i < a.nfails; i++) {
-		if (netaddr_equal(&a.fails[i].addr, addr)) {
-			if (now - a.fails[i].last > AUTH_FAIL_FORGET)
-				a.fails[i].count = 0;
-			return &a.fails[i];
-		}
-		if (a.fails[i].last < a.fails[oldest].last)
-			oldest = i;
-	}
-	if (!create)
-		return NULL;
-	if (a.nfails < AUTH_FAIL_SLOTS) {
-		a.fails = xreallocarray(a.fails, a.nfails + 1, sizeof(*a.fails));
-		i = a.nfails++;
-	} else {
-		i = oldest;	/* forget the address quiet for longest */
-	}
-	memset(&a.fails[i], 0, sizeof(a.fails[i]));
-	a.fails[i].addr = *addr;
-	return &a.fails[i];
-}
-
-static unsigned
-failure_delay(unsigned count)
-{
-	if (count == 0)
-		return 0;
-	if (count > 4)
-		return AUTH_DELAY_MAX;
-	return 1u << (count - 1);
-}
-
 static void
 delayed_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct delayed *dl = arg;
 
 	(void)fd; (void)what;
+	if (dl->admitted)
+		throttle_sent(&a.thr, &dl->addr);
 	ipc_send(dl->ipc, dl->type, dl->id, dl->msg.data, dl->msg.len);
 	buf_free(&dl->msg);
 	if (dl->ev != NULL)
@@ -298,74 +257,46 @@ delayed_cb(evutil_socket_t fd, short what, void *arg)
 	free(dl);
 }
 
-/* Failed logins per user: they slow that user's failures down (a guesser
- * spreading over many addresses), never a correct password (anyone could
- * otherwise lock a user out). */
-struct user_failure {
-	char		user[USERS_NAME_MAX + 1];
-	unsigned	count;
-	time_t		last;
-};
-static struct user_failure *ufails;
-static size_t nufails;
-
-static unsigned
-user_failed(const char *user)
-{
-	time_t now = time(NULL);
-	size_t i;
-
-	for (i = 0; i < nufails; i++)
-		if (strcmp(ufails[i].user, user) == 0)
-			break;
-	if (i == nufails) {
-		if (nufails >= AUTH_FAIL_SLOTS)
-			i = 0;	/* bounded: reuse a slot */
-		else
-			ufails = xreallocarray(ufails, ++nufails, sizeof(*ufails));
-		memset(&ufails[i], 0, sizeof(ufails[i]));
-		snprintf(ufails[i].user, sizeof(ufails[i].user), "%s", user);
-	}
-	if (now - ufails[i].last > AUTH_FAIL_FORGET)
-		ufails[i].count = 0;
-	ufails[i].count++;
-	ufails[i].last = now;
-	return ufails[i].count;
-}
+/* Why a login failed, for the log (never sent to the client). */
+#define WHY_UNKNOWN	"unknown-user"
+#define WHY_PASSWORD	"wrong-password"
+#define WHY_NO_SECRET	"no-secret"	/* APOP/CRAM-MD5 without one */
+#define WHY_NO_SCRAM	"no-verifier"	/* SCRAM without a verifier */
 
 /* Answer a credential check. result is a POP3_* code; for SMTP AUTH it
  * becomes the matching enum sasl_verdict, followed by data (a SCRAM
- * server message). Failures wait 1, 2, 4, 8, then 15 s per address (and
- * up to 5 s per user), on a timer: the session waits, the process does
- * not. A correct answer to an address without failures is never delayed. */
+ * server message). admitted: the check went through throttle_admit(),
+ * so its answer time comes from throttle_result() (failures wait 1, 2, 4,
+ * 8, then 15 s per address, and so does a correct answer at an address
+ * with failures) and its sending releases the address. The wait is a
+ * timer: the session waits, the process does not. */
 static void
 auth_answer_data(struct ipc *ipc, uint32_t reply_type, uint64_t id,
     const struct netaddr *addr, const char *user, const char *mech,
-    unsigned char result, const char *data, size_t len)
+    unsigned char result, const char *why, int admitted, const char *data,
+    size_t len)
 {
-	struct failure *f = failure_find(addr, result == POP3_BAD);
 	struct timeval tv = { 0, 0 };
 	struct delayed *dl;
 	unsigned char code = result;
-	unsigned ucount, udelay;
-	char ip[64];
+	time_t now = time(NULL), at = now;
+	char ip[64], qu[4 * USERS_NAME_MAX + 8];
 
 	netaddr_format(addr, ip, sizeof(ip));
+	log_quote(qu, sizeof(qu), user, strnlen(user, USERS_NAME_MAX + 1));
+	if (admitted && (result == POP3_OK || result == POP3_BAD))
+		at = throttle_result(&a.thr, addr, user, result == POP3_OK, now);
+	tv.tv_sec = at - now;
 	if (result == POP3_OK) {
-		log_info("login ok: user=%s mechanism=%s client=[%s]", user, mech, ip);
-		if (f != NULL)
-			f->count = 0;
+		log_info("login ok: client=[%s] mechanism=%s delay=%lds "
+		    "user=\"%s\"", ip, mech, (long)tv.tv_sec, qu);
 	} else if (result == POP3_BAD) {
-		f->count++;
-		f->last = time(NULL);
-		ucount = user_failed(user);
-		udelay = ucount / 10 > 5 ? 5 : ucount / 10;
-		tv.tv_sec = failure_delay(f->count);
-		if (tv.tv_sec < (time_t)udelay)
-			tv.tv_sec = udelay;
-		log_info("login failed: user=%s mechanism=%s client=[%s] "
-		    "failures=%u user_failures=%u delay=%lds", user, mech, ip,
-		    f->count, ucount, (long)tv.tv_sec);
+		log_info("login failed: client=[%s] mechanism=%s reason=%s "
+		    "failures=%u user_failures=%u delay=%lds user=\"%s\"", ip,
+		    mech, why ? why : WHY_PASSWORD,
+		    throttle_addr_failures(&a.thr, addr, now),
+		    throttle_user_failures(&a.thr, user, now), (long)tv.tv_sec,
+		    qu);
 	}
 	if (reply_type == IPC_SMTP_AUTH_REPLY)
 		code = result == POP3_OK ? SASL_V_OK : result == POP3_BAD ?
@@ -379,7 +310,9 @@ auth_answer_data(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 	dl->type = reply_type;
 	dl->ipc = ipc;
 	dl->id = id;
-	if (tv.tv_sec == 0) {
+	dl->addr = *addr;
+	dl->admitted = admitted;
+	if (tv.tv_sec <= 0) {
 		delayed_cb(-1, 0, dl);
 		return;
 	}
@@ -390,9 +323,37 @@ auth_answer_data(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 static void
 auth_answer(struct ipc *ipc, uint32_t reply_type, uint64_t id,
     const struct netaddr *addr, const char *user, const char *mech,
-    unsigned char result)
+    unsigned char result, const char *why, int admitted)
 {
-	auth_answer_data(ipc, reply_type, id, addr, user, mech, result, NULL, 0);
+	auth_answer_data(ipc, reply_type, id, addr, user, mech, result, why,
+	    admitted, NULL, 0);
+}
+
+/* May a check for user from addr run now (throttle.h)? If not, it is
+ * answered at once with a temporary failure, without looking at the
+ * credentials: a guesser who reconnects during the delay learns nothing,
+ * and costs us no hash. Returns 1 to go ahead. */
+static int
+auth_admit(struct ipc *ipc, uint32_t reply_type, uint64_t id,
+    const struct netaddr *addr, const char *user, const char *mech)
+{
+	time_t now = time(NULL), retry;
+	enum throttle_verdict v;
+	char ip[64], qu[4 * USERS_NAME_MAX + 8];
+
+	v = throttle_admit(&a.thr, addr, user, now, &retry);
+	if (v == THROTTLE_RUN)
+		return 1;
+	netaddr_format(addr, ip, sizeof(ip));
+	log_quote(qu, sizeof(qu), user, strnlen(user, USERS_NAME_MAX + 1));
+	log_info("login deferred: client=[%s] mechanism=%s reason=%s "
+	    "retry=%lds user=\"%s\"", ip, mech,
+	    v == THROTTLE_BUSY ? "check-in-progress" :
+	    v == THROTTLE_PENALTY ? "failure-delay" : "user-failure-cap",
+	    (long)(retry - now), qu);
+	auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL, NULL,
+	    0);
+	return 0;
 }
 
 /* Split "f1\0f2\0...fn\0"-style payloads (last NUL optional). */
@@ -420,9 +381,6 @@ struct pending_check {
 	int		 known;		/* the user exists */
 };
 
-static void auth_answer(struct ipc *, uint32_t, uint64_t, const struct netaddr *,
-    const char *, const char *, unsigned char);
-
 static void
 password_checked(int result, void *arg)
 {
@@ -431,7 +389,7 @@ password_checked(int result, void *arg)
 	    result == 1 && pc->known ? POP3_OK : POP3_BAD;
 
 	auth_answer(pc->ipc, pc->reply_type, pc->id, &pc->addr, pc->user,
-	    pc->mech, r);
+	    pc->mech, r, pc->known ? WHY_PASSWORD : WHY_UNKNOWN, 1);
 	/* Only a POP3 login grants POP-before-SMTP; SMTP AUTH relays by itself. */
 	if (r == POP3_OK && pc->reply_type == IPC_POP3_AUTH_REPLY)
 		grant(pc->user, &pc->addr);
@@ -449,9 +407,12 @@ check_password(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 	struct pending_check *pc;
 
 	if (a.users == NULL) {
-		auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL);
+		auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL,
+		    NULL, 0);
 		return;
 	}
+	if (!auth_admit(ipc, reply_type, id, addr, user, mech))
+		return;
 	if (users_name_valid(user))
 		e = users_find(a.users, user);
 	pc = xcalloc(1, sizeof(*pc));
@@ -486,22 +447,29 @@ check_secret(struct ipc *ipc, uint32_t reply_type, uint64_t id,
     const char *user, const char *challenge, const char *digest,
     const struct netaddr *addr, int cram)
 {
+	const char *mech = cram ? "CRAM-MD5" : "APOP", *why = WHY_PASSWORD;
 	unsigned char r = POP3_BAD;
 	char secret[512];
 	ssize_t n;
 
 	if (a.users == NULL || a.secrets == NULL) {
-		auth_answer(ipc, reply_type, id, addr, user, cram ? "CRAM-MD5" :
-		    "APOP", POP3_TEMPFAIL);
+		auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL,
+		    NULL, 0);
 		return;
 	}
+	if (!auth_admit(ipc, reply_type, id, addr, user, mech))
+		return;
+	if (!users_name_valid(user) || users_find(a.users, user) == NULL)
+		why = WHY_UNKNOWN;
+	else if (users_find(a.secrets, user) == NULL)
+		why = WHY_NO_SECRET;
 	if ((n = secret_of(user, secret, sizeof(secret))) >= 0 && (cram ?
 	    sasl_cram_check(challenge, strlen(challenge), secret, (size_t)n,
 	    digest, strlen(digest)) : apop_check(challenge, strlen(challenge),
 	    secret, (size_t)n, digest, strlen(digest))) == 1)
 		r = POP3_OK;
 	explicit_bzero(secret, sizeof(secret));
-	auth_answer(ipc, reply_type, id, addr, user, cram ? "CRAM-MD5" : "APOP", r);
+	auth_answer(ipc, reply_type, id, addr, user, mech, r, why, 1);
 	if (r == POP3_OK && reply_type == IPC_POP3_AUTH_REPLY)
 		grant(user, addr);
 }
@@ -514,6 +482,7 @@ check_secret(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 struct scram_slot {
 	uint64_t	id;		/* the SMTP session; 0 = free */
 	time_t		started;
+	int		have;		/* a real verifier (else a fake one) */
 	struct scram_server ss;
 };
 
@@ -575,12 +544,12 @@ scram_first(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 
 	if (a.users == NULL) {
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
-		    POP3_TEMPFAIL);
+		    POP3_TEMPFAIL, NULL, 0);
 		return;
 	}
 	if (scram_client_first_parse(&cf, msg, len) != SCRAM_OK) {
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
-		    POP3_PERMFAIL);
+		    POP3_PERMFAIL, NULL, 0);
 		return;
 	}
 	if (users_name_valid(cf.user))
@@ -593,16 +562,17 @@ scram_first(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	if (!have && scram_verifier_fake(&v, scram_fake_key,
 	    sizeof(scram_fake_key), cf.user, strlen(cf.user)) == -1) {
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, cf.user,
-		    SCRAM_MECH, POP3_TEMPFAIL);
+		    SCRAM_MECH, POP3_TEMPFAIL, NULL, 0);
 		return;
 	}
 	sl = scram_slot(id, 1);
+	sl->have = have;
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
 	    scram_server_first(&sl->ss, msg, len, &v, rnd, sizeof(rnd), out,
 	    sizeof(out), &outlen) != SCRAM_OK) {
 		scram_slot_free(sl);
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, cf.user,
-		    SCRAM_MECH, POP3_PERMFAIL);
+		    SCRAM_MECH, POP3_PERMFAIL, NULL, 0);
 		return;
 	}
 	explicit_bzero(&v, sizeof(v));
@@ -628,19 +598,29 @@ scram_final(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	enum scram_status st;
 	size_t outlen = 0;
 	unsigned char r;
+	const char *why;
 
 	if (sl == NULL) {
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
-		    POP3_PERMFAIL);
+		    POP3_PERMFAIL, NULL, 0);
 		return;
 	}
 	snprintf(user, sizeof(user), "%s", sl->ss.user);
+	/* The proof is the check: it waits out the address's penalty like
+	 * any other (the first message only sent a salt, real or fake). */
+	if (!auth_admit(ipc, IPC_SMTP_AUTH_REPLY, id, addr,
+	    users_name_valid(user) ? user : "?", SCRAM_MECH)) {
+		scram_slot_free(sl);
+		return;
+	}
+	why = !users_name_valid(user) || users_find(a.users, user) == NULL ?
+	    WHY_UNKNOWN : sl->have ? WHY_PASSWORD : WHY_NO_SCRAM;
 	st = scram_server_final(&sl->ss, msg, len, out, sizeof(out), &outlen);
 	scram_slot_free(sl);
 	r = st == SCRAM_OK ? POP3_OK : st == SCRAM_BAD_PROOF ? POP3_BAD :
 	    st == SCRAM_INTERNAL ? POP3_TEMPFAIL : POP3_PERMFAIL;
 	auth_answer_data(ipc, IPC_SMTP_AUTH_REPLY, id, addr,
-	    users_name_valid(user) ? user : "?", SCRAM_MECH, r,
+	    users_name_valid(user) ? user : "?", SCRAM_MECH, r, why, 1,
 	    r == POP3_OK ? out : NULL, r == POP3_OK ? outlen : 0);
 }
 
