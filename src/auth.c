@@ -339,18 +339,24 @@ auth_admit(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 {
 	time_t now = time(NULL), retry;
 	enum throttle_verdict v;
+	unsigned refused;
 	char ip[64], qu[4 * USERS_NAME_MAX + 8];
 
-	v = throttle_admit(&a.thr, addr, user, now, &retry);
+	v = throttle_admit(&a.thr, addr, user, now, &retry, &refused);
 	if (v == THROTTLE_RUN)
 		return 1;
-	netaddr_format(addr, ip, sizeof(ip));
-	log_quote(qu, sizeof(qu), user, strnlen(user, USERS_NAME_MAX + 1));
-	log_info("login deferred: client=[%s] mechanism=%s reason=%s "
-	    "retry=%lds user=\"%s\"", ip, mech,
-	    v == THROTTLE_BUSY ? "check-in-progress" :
-	    v == THROTTLE_PENALTY ? "failure-delay" : "user-failure-cap",
-	    (long)(retry - now), qu);
+	/* The 1st, 2nd, 4th, 8th... refusal since the address's last check:
+	 * a reconnecting guesser gets thousands, the log a few lines. */
+	if ((refused & (refused - 1)) == 0) {
+		netaddr_format(addr, ip, sizeof(ip));
+		log_quote(qu, sizeof(qu), user,
+		    strnlen(user, USERS_NAME_MAX + 1));
+		log_info("login deferred: client=[%s] mechanism=%s reason=%s "
+		    "retry=%lds refused=%u user=\"%s\"", ip, mech,
+		    v == THROTTLE_BUSY ? "check-in-progress" :
+		    v == THROTTLE_PENALTY ? "failure-delay" :
+		    "user-failure-cap", (long)(retry - now), refused, qu);
+	}
 	auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL, NULL,
 	    0);
 	return 0;

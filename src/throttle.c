@@ -140,29 +140,44 @@ user_failed(struct throttle *t, const char *user, time_t now)
 
 enum throttle_verdict
 throttle_admit(struct throttle *t, const struct netaddr *addr,
-    const char *user, time_t now, time_t *retry)
+    const char *user, time_t now, time_t *retry, unsigned *refused)
 {
 	struct netaddr key = throttle_key(addr);
 	struct throttle_addr *e = addr_get(t, &key, now);
 	const struct throttle_user *u = user_find(t, user);
+	enum throttle_verdict v = THROTTLE_RUN;
 	time_t dummy;
+	unsigned dummy_n;
 
 	if (retry == NULL)
 		retry = &dummy;
+	if (refused == NULL)
+		refused = &dummy_n;
 	*retry = now;
-	if (e->pending)
-		return THROTTLE_BUSY;
-	if (now < e->until) {
+	if (e->pending && now - e->since > THROTTLE_PENDING_MAX)
+		e->pending = 0;		/* its answer was lost: not forever */
+	if (e->pending) {
+		v = THROTTLE_BUSY;
+	} else if (now < e->until) {
 		*retry = e->until;
-		return THROTTLE_PENALTY;
-	}
-	/* The per-user cap holds back only addresses that have failed: a
-	 * user at a clean address is checked however many guessers try. */
-	if (e->failures > 0 && user_count(u, now) >= THROTTLE_USER_CAP) {
+		v = THROTTLE_PENALTY;
+	} else if (e->failures > 0 && user_count(u, now) >= THROTTLE_USER_CAP) {
+		/* The per-user cap holds back only addresses that have
+		 * failed: a user at a clean address is checked however many
+		 * guessers try. */
 		*retry = u->window + THROTTLE_USER_WINDOW;
-		return THROTTLE_USER_LIMIT;
+		v = THROTTLE_USER_LIMIT;
 	}
+	if (v != THROTTLE_RUN) {
+		if (e->refused < ~0u)
+			e->refused++;
+		*refused = e->refused;
+		return v;
+	}
+	*refused = 0;
+	e->refused = 0;
 	e->pending = 1;
+	e->since = now;
 	return THROTTLE_RUN;
 }
 

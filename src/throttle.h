@@ -14,7 +14,9 @@
  *     and no new check from the address runs before it is over: it is
  *     refused with a temporary error, without checking. A guesser who
  *     hangs up and reconnects gains nothing.
- *   - at most one check per address is running or waiting for its answer.
+ *   - at most one check per address is running or waiting for its answer
+ *     (a check pending for THROTTLE_PENDING_MAX seconds is taken as lost,
+ *     so that a bug cannot lock an address out for good).
  *   - a correct password from a penalised address is answered when a
  *     wrong one would have been (the next step of the curve), so timing
  *     tells nothing; from an address without failures it is answered at
@@ -38,6 +40,7 @@
 #define THROTTLE_USER_CAP	20	/* failed checks per user per window */
 #define THROTTLE_USER_WINDOW	60	/* seconds */
 #define THROTTLE_USER_MAX	64	/* longest user name kept (bytes) */
+#define THROTTLE_PENDING_MAX	120	/* seconds a check may stay pending */
 
 struct throttle_addr {
 	struct netaddr	key;		/* IPv6 masked to its /64 */
@@ -45,6 +48,8 @@ struct throttle_addr {
 	time_t		last;		/* last failure (or check) */
 	time_t		until;		/* no new check before this */
 	int		pending;	/* a check or its answer is in flight */
+	time_t		since;		/* when it was admitted */
+	unsigned	refused;	/* refusals since the last admitted check */
 };
 
 struct throttle_user {
@@ -73,10 +78,13 @@ unsigned throttle_delay(unsigned count);
 struct netaddr throttle_key(const struct netaddr *addr);
 /* May a check for user from addr run at now? On THROTTLE_RUN the address
  * is marked pending until throttle_sent(). Otherwise *retry (if not NULL)
- * is when asking again makes sense. */
+ * is when asking again makes sense, and *refused (if not NULL) counts the
+ * refusals since the address's last check (1, 2, 3...): the caller logs
+ * the 1st, 2nd, 4th, 8th... so that a flood of refusals cannot flood the
+ * log. */
 enum throttle_verdict throttle_admit(struct throttle *t,
 	    const struct netaddr *addr, const char *user, time_t now,
-	    time_t *retry);
+	    time_t *retry, unsigned *refused);
 /* The check admitted for addr ended: ok = correct credentials. Returns
  * when its answer may be sent (>= now). Counts the failure (address and
  * user) or clears the address's failures. */

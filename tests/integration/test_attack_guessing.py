@@ -233,7 +233,7 @@ class Guessing(unittest.TestCase):
         self.assertLess(clean, 3.0)
         self.assertTrue(self.srv.wait_log(
             r"login deferred: client=\[127\.0\.0\.10\] mechanism=APOP "
-            r"reason=(failure-delay|check-in-progress) retry=\d+s "
+            r"reason=(failure-delay|check-in-progress) retry=\d+s refused=\d+ "
             r'user="alice"'))
         self.assertTrue(self.srv.wait_log(
             r"login failed: client=\[127\.0\.0\.12\] mechanism=PLAIN "
@@ -257,7 +257,7 @@ class Guessing(unittest.TestCase):
         self.assertLess(clean, 3.0)
         self.assertTrue(self.srv.wait_log(
             r"login deferred: client=\[127\.0\.0\.\d+\] mechanism=APOP "
-            r'reason=user-failure-cap retry=\d+s user="alice"'))
+            r'reason=user-failure-cap retry=\d+s refused=\d+ user="alice"'))
 
     def test_correct_password_not_answered_sooner(self):
         # Two penalised addresses, in step: after two failures each, one

@@ -22,7 +22,7 @@ failed_check(struct throttle *t, const struct netaddr *addr, const char *user,
 {
 	time_t at;
 
-	assert_int_equal(throttle_admit(t, addr, user, now, NULL), THROTTLE_RUN);
+	assert_int_equal(throttle_admit(t, addr, user, now, NULL, NULL), THROTTLE_RUN);
 	at = throttle_result(t, addr, user, 0, now);
 	throttle_sent(t, addr);
 	return at;
@@ -53,19 +53,19 @@ test_throttle_penalty_blocks_checks(void **state)
 	/* The failed answer is held 1 s ... */
 	assert_int_equal(failed_check(&t, &a, "bob", 1000), 1001);
 	/* ... and a reconnecting guesser gets no check before it is over. */
-	assert_int_equal(throttle_admit(&t, &a, "bob", 1000, &retry),
+	assert_int_equal(throttle_admit(&t, &a, "bob", 1000, &retry, NULL),
 	    THROTTLE_PENALTY);
 	assert_int_equal(retry, 1001);
-	assert_int_equal(throttle_admit(&t, &a, "alice", 1000, NULL),
+	assert_int_equal(throttle_admit(&t, &a, "alice", 1000, NULL, NULL),
 	    THROTTLE_PENALTY);
 	/* Then 2 s, 4 s, 8 s, 15 s, 15 s: the delays grow per address. */
 	assert_int_equal(failed_check(&t, &a, "bob", 1001), 1003);
-	assert_int_equal(throttle_admit(&t, &a, "bob", 1002, NULL),
+	assert_int_equal(throttle_admit(&t, &a, "bob", 1002, NULL, NULL),
 	    THROTTLE_PENALTY);
 	assert_int_equal(failed_check(&t, &a, "bob", 1003), 1007);
 	assert_int_equal(failed_check(&t, &a, "bob", 1007), 1015);
 	assert_int_equal(failed_check(&t, &a, "bob", 1015), 1030);
-	assert_int_equal(throttle_admit(&t, &a, "bob", 1029, NULL),
+	assert_int_equal(throttle_admit(&t, &a, "bob", 1029, NULL, NULL),
 	    THROTTLE_PENALTY);
 	assert_int_equal(failed_check(&t, &a, "bob", 1030), 1045);
 	assert_int_equal(throttle_addr_failures(&t, &a, 1045), 6);
@@ -79,18 +79,52 @@ test_throttle_one_pending_per_address(void **state)
 	struct netaddr a = A("192.0.2.8"), b = A("192.0.2.9");
 
 	(void)state;
-	assert_int_equal(throttle_admit(&t, &a, "bob", 10, NULL), THROTTLE_RUN);
+	assert_int_equal(throttle_admit(&t, &a, "bob", 10, NULL, NULL), THROTTLE_RUN);
 	/* A second connection while the first check runs: refused at once. */
-	assert_int_equal(throttle_admit(&t, &a, "bob", 10, NULL), THROTTLE_BUSY);
-	assert_int_equal(throttle_admit(&t, &a, "carol", 10, NULL),
+	assert_int_equal(throttle_admit(&t, &a, "bob", 10, NULL, NULL), THROTTLE_BUSY);
+	assert_int_equal(throttle_admit(&t, &a, "carol", 10, NULL, NULL),
 	    THROTTLE_BUSY);
 	/* Another address is not concerned. */
-	assert_int_equal(throttle_admit(&t, &b, "bob", 10, NULL), THROTTLE_RUN);
+	assert_int_equal(throttle_admit(&t, &b, "bob", 10, NULL, NULL), THROTTLE_RUN);
 	/* Still pending while the (delayed) answer waits. */
 	assert_int_equal(throttle_result(&t, &a, "bob", 0, 10), 11);
-	assert_int_equal(throttle_admit(&t, &a, "bob", 12, NULL), THROTTLE_BUSY);
+	assert_int_equal(throttle_admit(&t, &a, "bob", 12, NULL, NULL), THROTTLE_BUSY);
 	throttle_sent(&t, &a);
-	assert_int_equal(throttle_admit(&t, &a, "bob", 12, NULL), THROTTLE_RUN);
+	assert_int_equal(throttle_admit(&t, &a, "bob", 12, NULL, NULL), THROTTLE_RUN);
+	/* An answer that never comes does not lock the address out. */
+	assert_int_equal(throttle_admit(&t, &a, "bob", 12 + THROTTLE_PENDING_MAX,
+	    NULL, NULL), THROTTLE_BUSY);
+	assert_int_equal(throttle_admit(&t, &a, "bob",
+	    13 + THROTTLE_PENDING_MAX, NULL, NULL), THROTTLE_RUN);
+	throttle_free(&t);
+}
+
+static void
+test_throttle_refusals_counted(void **state)
+{
+	struct throttle t = { 0 };
+	struct netaddr a = A("192.0.2.10");
+	unsigned n = 99;
+	int i;
+
+	(void)state;
+	assert_int_equal(throttle_admit(&t, &a, "bob", 10, NULL, &n),
+	    THROTTLE_RUN);
+	assert_int_equal(n, 0);
+	throttle_result(&t, &a, "bob", 0, 10);
+	for (i = 1; i <= 5; i++) {
+		assert_int_equal(throttle_admit(&t, &a, "bob", 10, NULL, &n),
+		    THROTTLE_BUSY);
+		assert_int_equal(n, (unsigned)i);
+	}
+	throttle_sent(&t, &a);
+	assert_int_equal(throttle_admit(&t, &a, "bob", 10, NULL, &n),
+	    THROTTLE_PENALTY);
+	assert_int_equal(n, 6);
+	/* The next check starts the count again. */
+	assert_int_equal(throttle_admit(&t, &a, "bob", 11, NULL, &n),
+	    THROTTLE_RUN);
+	assert_int_equal(n, 0);
 	throttle_free(&t);
 }
 
@@ -105,16 +139,16 @@ test_throttle_ipv6_per_64(void **state)
 	(void)state;
 	failed_check(&t, &a, "bob", 100);
 	/* The same /64 shares the penalty ... */
-	assert_int_equal(throttle_admit(&t, &b, "bob", 100, NULL),
+	assert_int_equal(throttle_admit(&t, &b, "bob", 100, NULL, NULL),
 	    THROTTLE_PENALTY);
 	assert_int_equal(throttle_addr_failures(&t, &b, 100), 1);
 	/* ... the next /64 does not. */
-	assert_int_equal(throttle_admit(&t, &c, "bob", 100, NULL), THROTTLE_RUN);
+	assert_int_equal(throttle_admit(&t, &c, "bob", 100, NULL, NULL), THROTTLE_RUN);
 	/* IPv4 is counted per address; a mapped address is the IPv4 one. */
 	failed_check(&t, &m, "bob", 100);
-	assert_int_equal(throttle_admit(&t, &v4, "bob", 100, NULL),
+	assert_int_equal(throttle_admit(&t, &v4, "bob", 100, NULL, NULL),
 	    THROTTLE_PENALTY);
-	assert_int_equal(throttle_admit(&t, &v4b, "bob", 100, NULL),
+	assert_int_equal(throttle_admit(&t, &v4b, "bob", 100, NULL, NULL),
 	    THROTTLE_RUN);
 	throttle_free(&t);
 }
@@ -132,7 +166,7 @@ test_throttle_expiry(void **state)
 		now = failed_check(&t, &a, "bob", now);
 	assert_int_equal(throttle_addr_failures(&t, &a, now), 6);
 	/* The penalty ends with its delay (the count stays) ... */
-	assert_int_equal(throttle_admit(&t, &a, "bob", now, NULL), THROTTLE_RUN);
+	assert_int_equal(throttle_admit(&t, &a, "bob", now, NULL, NULL), THROTTLE_RUN);
 	throttle_sent(&t, &a);
 	/* ... and after THROTTLE_FORGET quiet seconds the address is clean. */
 	assert_int_equal(throttle_addr_failures(&t, &a,
@@ -140,7 +174,7 @@ test_throttle_expiry(void **state)
 	assert_int_equal(throttle_addr_failures(&t, &a,
 	    now + THROTTLE_FORGET), 0);
 	now += THROTTLE_FORGET;
-	assert_int_equal(throttle_admit(&t, &a, "bob", now, NULL), THROTTLE_RUN);
+	assert_int_equal(throttle_admit(&t, &a, "bob", now, NULL, NULL), THROTTLE_RUN);
 	assert_int_equal(throttle_result(&t, &a, "bob", 0, now), now + 1);
 	throttle_free(&t);
 }
@@ -162,20 +196,20 @@ test_throttle_correct_password_timing(void **state)
 	assert_int_equal(now, 103);
 	/* The third try: right at a, wrong at b, at the same moment: both
 	 * answers go out at the same time. */
-	assert_int_equal(throttle_admit(&t, &a, "bob", now, NULL), THROTTLE_RUN);
-	assert_int_equal(throttle_admit(&t, &b, "bob", now, NULL), THROTTLE_RUN);
+	assert_int_equal(throttle_admit(&t, &a, "bob", now, NULL, NULL), THROTTLE_RUN);
+	assert_int_equal(throttle_admit(&t, &b, "bob", now, NULL, NULL), THROTTLE_RUN);
 	assert_int_equal(throttle_result(&t, &a, "bob", 1, now), now + 4);
 	assert_int_equal(throttle_result(&t, &b, "bob", 0, now), now + 4);
 	throttle_sent(&t, &a);
 	throttle_sent(&t, &b);
 	/* The success cleared a: the next login there is not slowed. */
 	assert_int_equal(throttle_addr_failures(&t, &a, now + 4), 0);
-	assert_int_equal(throttle_admit(&t, &a, "bob", now + 4, NULL),
+	assert_int_equal(throttle_admit(&t, &a, "bob", now + 4, NULL, NULL),
 	    THROTTLE_RUN);
 	assert_int_equal(throttle_result(&t, &a, "bob", 1, now + 4), now + 4);
 	throttle_sent(&t, &a);
 	/* A clean address is answered at once, whatever others did. */
-	assert_int_equal(throttle_admit(&t, &clean, "bob", now, NULL),
+	assert_int_equal(throttle_admit(&t, &clean, "bob", now, NULL, NULL),
 	    THROTTLE_RUN);
 	assert_int_equal(throttle_result(&t, &clean, "bob", 1, now), now);
 	throttle_free(&t);
@@ -204,14 +238,14 @@ test_throttle_user_cap(void **state)
 	/* Their penalties are over, but bob's cap holds them back until the
 	 * window ends ... */
 	now += 2;
-	assert_int_equal(throttle_admit(&t, &a[0], "bob", now, &retry),
+	assert_int_equal(throttle_admit(&t, &a[0], "bob", now, &retry, NULL),
 	    THROTTLE_USER_LIMIT);
 	assert_int_equal(retry, 1000 + THROTTLE_USER_WINDOW);
 	/* ... for bob only ... */
-	assert_int_equal(throttle_admit(&t, &a[1], "carol", now, NULL),
+	assert_int_equal(throttle_admit(&t, &a[1], "carol", now, NULL, NULL),
 	    THROTTLE_RUN);
 	/* ... and never from a clean address: bob is not locked out. */
-	assert_int_equal(throttle_admit(&t, &clean, "bob", now, NULL),
+	assert_int_equal(throttle_admit(&t, &clean, "bob", now, NULL, NULL),
 	    THROTTLE_RUN);
 	assert_int_equal(throttle_result(&t, &clean, "bob", 1, now), now);
 	throttle_sent(&t, &clean);
@@ -222,7 +256,7 @@ test_throttle_user_cap(void **state)
 	/* The next window lets the failed addresses try again. */
 	now = 1000 + THROTTLE_USER_WINDOW;
 	assert_int_equal(throttle_user_failures(&t, "bob", now), 0);
-	assert_int_equal(throttle_admit(&t, &a[0], "bob", now, NULL),
+	assert_int_equal(throttle_admit(&t, &a[0], "bob", now, NULL, NULL),
 	    THROTTLE_RUN);
 	throttle_free(&t);
 }
@@ -239,12 +273,12 @@ test_throttle_clean_address_unaffected(void **state)
 	for (i = 0; i < 8; i++)
 		now = failed_check(&t, &bad, "bob", now);
 	assert_int_equal(throttle_addr_failures(&t, &good, now), 0);
-	assert_int_equal(throttle_admit(&t, &good, "bob", now, NULL),
+	assert_int_equal(throttle_admit(&t, &good, "bob", now, NULL, NULL),
 	    THROTTLE_RUN);
 	assert_int_equal(throttle_result(&t, &good, "bob", 1, now), now);
 	throttle_sent(&t, &good);
 	/* Even its own first failure is the short one. */
-	assert_int_equal(throttle_admit(&t, &good, "carol", now, NULL),
+	assert_int_equal(throttle_admit(&t, &good, "carol", now, NULL, NULL),
 	    THROTTLE_RUN);
 	assert_int_equal(throttle_result(&t, &good, "carol", 0, now), now + 1);
 	throttle_free(&t);
@@ -285,6 +319,7 @@ main(void)
 		cmocka_unit_test(test_throttle_delay_curve),
 		cmocka_unit_test(test_throttle_penalty_blocks_checks),
 		cmocka_unit_test(test_throttle_one_pending_per_address),
+		cmocka_unit_test(test_throttle_refusals_counted),
 		cmocka_unit_test(test_throttle_ipv6_per_64),
 		cmocka_unit_test(test_throttle_expiry),
 		cmocka_unit_test(test_throttle_correct_password_timing),
