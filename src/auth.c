@@ -258,10 +258,11 @@ delayed_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Why a login failed, for the log (never sent to the client). */
-#define WHY_UNKNOWN	"unknown-user"
-#define WHY_PASSWORD	"wrong-password"
-#define WHY_NO_SECRET	"no-secret"	/* APOP/CRAM-MD5 without one */
-#define WHY_NO_SCRAM	"no-verifier"	/* SCRAM without a verifier */
+#define WHY_UNKNOWN	"unknown user"
+#define WHY_PASSWORD	"wrong password"
+#define WHY_NO_SECRET	"mechanism not available for this user (no secret)"
+#define WHY_NO_SCRAM	"mechanism not available for this user " \
+			"(no SCRAM verifier)"
 
 /* Answer a credential check. result is a POP3_* code; for SMTP AUTH it
  * becomes the matching enum sasl_verdict, followed by data (a SCRAM
@@ -288,15 +289,19 @@ auth_answer_data(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 		at = throttle_result(&a.thr, addr, user, result == POP3_OK, now);
 	tv.tv_sec = at - now;
 	if (result == POP3_OK) {
-		log_info("login ok: client=[%s] mechanism=%s delay=%lds "
-		    "user=\"%s\"", ip, mech, (long)tv.tv_sec, qu);
+		log_info("login ok: client=[%s] user=\"%s\" mechanism=%s "
+		    "delay=%lds", ip, qu, mech, (long)tv.tv_sec);
 	} else if (result == POP3_BAD) {
-		log_info("login failed: client=[%s] mechanism=%s reason=%s "
-		    "failures=%u user_failures=%u delay=%lds user=\"%s\"", ip,
-		    mech, why ? why : WHY_PASSWORD,
+		log_info("login failed: client=[%s] user=\"%s\" mechanism=%s "
+		    "reason=\"%s\" failures=%u user_failures=%u delay=%lds", ip,
+		    qu, mech, why ? why : WHY_PASSWORD,
 		    throttle_addr_failures(&a.thr, addr, now),
-		    throttle_user_failures(&a.thr, user, now), (long)tv.tv_sec,
-		    qu);
+		    throttle_user_failures(&a.thr, user, now), (long)tv.tv_sec);
+	} else if (why != NULL) {
+		/* A temporary failure or malformed request: no check was
+		 * decided (why is the refusal's, logged already, or this). */
+		log_info("login error: client=[%s] user=\"%s\" mechanism=%s "
+		    "reason=\"%s\"", ip, qu, mech, why);
 	}
 	if (reply_type == IPC_SMTP_AUTH_REPLY)
 		code = result == POP3_OK ? SASL_V_OK : result == POP3_BAD ?
@@ -351,11 +356,12 @@ auth_admit(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 		netaddr_format(addr, ip, sizeof(ip));
 		log_quote(qu, sizeof(qu), user,
 		    strnlen(user, USERS_NAME_MAX + 1));
-		log_info("login deferred: client=[%s] mechanism=%s reason=%s "
-		    "retry=%lds refused=%u user=\"%s\"", ip, mech,
-		    v == THROTTLE_BUSY ? "check-in-progress" :
-		    v == THROTTLE_PENALTY ? "failure-delay" :
-		    "user-failure-cap", (long)(retry - now), refused, qu);
+		log_info("login refused: client=[%s] user=\"%s\" mechanism=%s "
+		    "reason=\"%s\" retry=%lds refused=%u (not checked)", ip,
+		    qu, mech, v == THROTTLE_BUSY ?
+		    "a check from this address is pending" :
+		    v == THROTTLE_PENALTY ? "penalty running" :
+		    "user's failure cap reached", (long)(retry - now), refused);
 	}
 	auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL, NULL,
 	    0);
@@ -395,7 +401,8 @@ password_checked(int result, void *arg)
 	    result == 1 && pc->known ? POP3_OK : POP3_BAD;
 
 	auth_answer(pc->ipc, pc->reply_type, pc->id, &pc->addr, pc->user,
-	    pc->mech, r, pc->known ? WHY_PASSWORD : WHY_UNKNOWN, 1);
+	    pc->mech, r, r == POP3_TEMPFAIL ? "temporary failure" :
+	    pc->known ? WHY_PASSWORD : WHY_UNKNOWN, 1);
 	/* Only a POP3 login grants POP-before-SMTP; SMTP AUTH relays by itself. */
 	if (r == POP3_OK && pc->reply_type == IPC_POP3_AUTH_REPLY)
 		grant(pc->user, &pc->addr);
@@ -414,7 +421,7 @@ check_password(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 
 	if (a.users == NULL) {
 		auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL,
-		    NULL, 0);
+		    "temporary failure", 0);
 		return;
 	}
 	if (!auth_admit(ipc, reply_type, id, addr, user, mech))
@@ -460,7 +467,7 @@ check_secret(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 
 	if (a.users == NULL || a.secrets == NULL) {
 		auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL,
-		    NULL, 0);
+		    "temporary failure", 0);
 		return;
 	}
 	if (!auth_admit(ipc, reply_type, id, addr, user, mech))
@@ -548,14 +555,25 @@ scram_first(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	size_t outlen;
 	int have = 0;
 
-	if (a.users == NULL) {
+	/* Not a check yet, but a penalised address starts no exchange. */
+	if (throttle_penalised(&a.thr, addr, time(NULL))) {
+		char ip[64];
+
+		log_info("login refused: client=[%s] user=\"?\" mechanism=%s "
+		    "reason=\"penalty running\" (not checked)",
+		    netaddr_format(addr, ip, sizeof(ip)), SCRAM_MECH);
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
 		    POP3_TEMPFAIL, NULL, 0);
 		return;
 	}
+	if (a.users == NULL) {
+		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
+		    POP3_TEMPFAIL, "temporary failure", 0);
+		return;
+	}
 	if (scram_client_first_parse(&cf, msg, len) != SCRAM_OK) {
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
-		    POP3_PERMFAIL, NULL, 0);
+		    POP3_PERMFAIL, "malformed", 0);
 		return;
 	}
 	if (users_name_valid(cf.user))
@@ -568,7 +586,7 @@ scram_first(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	if (!have && scram_verifier_fake(&v, scram_fake_key,
 	    sizeof(scram_fake_key), cf.user, strlen(cf.user)) == -1) {
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, cf.user,
-		    SCRAM_MECH, POP3_TEMPFAIL, NULL, 0);
+		    SCRAM_MECH, POP3_TEMPFAIL, "temporary failure", 0);
 		return;
 	}
 	sl = scram_slot(id, 1);
@@ -578,7 +596,7 @@ scram_first(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	    sizeof(out), &outlen) != SCRAM_OK) {
 		scram_slot_free(sl);
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, cf.user,
-		    SCRAM_MECH, POP3_PERMFAIL, NULL, 0);
+		    SCRAM_MECH, POP3_PERMFAIL, "malformed", 0);
 		return;
 	}
 	explicit_bzero(&v, sizeof(v));
@@ -608,7 +626,7 @@ scram_final(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 
 	if (sl == NULL) {
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
-		    POP3_PERMFAIL, NULL, 0);
+		    POP3_PERMFAIL, "malformed", 0);
 		return;
 	}
 	snprintf(user, sizeof(user), "%s", sl->ss.user);
@@ -625,6 +643,8 @@ scram_final(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	scram_slot_free(sl);
 	r = st == SCRAM_OK ? POP3_OK : st == SCRAM_BAD_PROOF ? POP3_BAD :
 	    st == SCRAM_INTERNAL ? POP3_TEMPFAIL : POP3_PERMFAIL;
+	if (r == POP3_TEMPFAIL || r == POP3_PERMFAIL)
+		why = r == POP3_TEMPFAIL ? "temporary failure" : "malformed";
 	auth_answer_data(ipc, IPC_SMTP_AUTH_REPLY, id, addr,
 	    users_name_valid(user) ? user : "?", SCRAM_MECH, r, why, 1,
 	    r == POP3_OK ? out : NULL, r == POP3_OK ? outlen : 0);

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "grants.h"
+#include "users.h"
 
 const struct grant *
 grants_lookup(const struct grants *g, const struct netaddr *addr, time_t now)
@@ -17,7 +18,8 @@ grants_lookup(const struct grants *g, const struct netaddr *addr, time_t now)
 	if (g == NULL || addr == NULL)
 		return NULL;
 	for (i = 0; i < g->n; i++)
-		if (netaddr_equal(&g->v[i].addr, addr) && now < g->v[i].expires)
+		if (netaddr_equal(&g->v[i].addr, addr) && now < g->v[i].expires &&
+		    g->v[i].expires - now <= GRANTS_TTL_MAX)
 			return &g->v[i];
 	return NULL;
 }
@@ -67,7 +69,8 @@ grants_expire(struct grants *g, time_t now)
 	size_t i, o = 0;
 
 	for (i = 0; i < g->n; i++)
-		if (now < g->v[i].expires)
+		if (now < g->v[i].expires &&
+		    g->v[i].expires - now <= GRANTS_TTL_MAX)
 			g->v[o++] = g->v[i];
 	g->n = o;
 }
@@ -120,6 +123,10 @@ grants_parse_line(struct grants *g, const char *l, size_t n)
 	*exp++ = '\0';
 	if (netaddr_parse(line, &a) == -1 || *user == '\0' ||
 	    strlen(user) >= sizeof(g->v[0].user) || strchr(exp, ' ') != NULL)
+		return -1;
+	/* The same rule as for the names auth writes: a forged line with a
+	 * name no user could have is refused, not half-believed. */
+	if (strcmp(user, "-") != 0 && !users_name_valid(user))
 		return -1;
 	if (*exp < '0' || *exp > '9')
 		return -1;

@@ -30,7 +30,11 @@ int	grants_put(struct grants *g, const struct netaddr *addr,
 	    const char *user, time_t expires);
 /* Remove one address; returns 1 if it was there. */
 int	grants_revoke(struct grants *g, const struct netaddr *addr);
-/* Drop grants that expired before now. */
+/* No grant lasts longer than the largest pop_before_smtp_ttl: a grant
+ * that claims to end later than now + this (a forged or corrupt file) is
+ * ignored by lookups and dropped by grants_expire. */
+#define GRANTS_TTL_MAX	604800
+/* Drop grants that expired before now, and those beyond GRANTS_TTL_MAX. */
 void	grants_expire(struct grants *g, time_t now);
 void	grants_free(struct grants *g);
 
@@ -38,7 +42,7 @@ void	grants_free(struct grants *g);
  * lines (EXPIRY in Unix seconds). Appends to out; -1 if out is full. */
 int	grants_format(const struct grants *g, struct buf *out);
 /* Parse that text into g (emptied first). Malformed lines are skipped and
- * counted; returns their number. User names are 1..63 printable octets
- * without spaces. */
+ * counted; returns their number. User names are "-" or valid user names
+ * (users_name_valid: the same check as on write). */
 size_t	grants_parse(struct grants *g, const char *text, size_t len);
 #endif

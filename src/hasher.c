@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "hasher.h"
 #include "log.h"
+#include "proc.h"
 #include "users.h"
 
 #define HASHER_MSG_MAX	2048
@@ -182,7 +183,11 @@ hasher_start(struct event_base *base, int nworkers)
 		if (pid == -1)
 			return -1;
 		if (pid == 0) {
-			close(sv[0]);
+			/* The worker keeps its own channel and stdio, nothing
+			 * of auth's: not its channels to the master, smtpd and
+			 * pop3d (a compromised worker could forge their answers),
+			 * not its event base, not the other workers. */
+			proc_close_fds_except(&sv[1], 1);
 			worker_main(sv[1]);
 		}
 		close(sv[1]);

@@ -21,6 +21,23 @@ log_init(const char *procname, int use_syslog)
 		openlog("postern", LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
+/* Around proc_close_fds_except(): syslog's socket is one of the
+ * descriptors a fresh child closes, so it is closed first and opened
+ * again afterwards (a later log line must never go to a reused number). */
+void
+log_before_close_fds(void)
+{
+	if (log_to_syslog)
+		closelog();
+}
+
+void
+log_after_close_fds(void)
+{
+	if (log_to_syslog)
+		openlog("postern", LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
 void
 log_setproc(const char *procname)
 {

@@ -20,6 +20,9 @@
 
 void	log_init(const char *procname, int use_syslog);
 void	log_setproc(const char *procname);
+/* syslog's descriptor across proc_close_fds_except() (see log.c). */
+void	log_before_close_fds(void);
+void	log_after_close_fds(void);
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Logs and exits 1: for bugs and unrecoverable start-up errors only. */

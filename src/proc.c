@@ -5,11 +5,14 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <linux/landlock.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "log.h"
 #include "proc.h"
 
@@ -38,6 +41,67 @@ proc_die_with_master(void)
 		fatal("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
 	if (getppid() != proc_master_pid)
 		_exit(0);
+}
+
+static int
+fd_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* close_range(2) over the gaps between the kept descriptors; where the
+ * kernel lacks it, the descriptors listed in /proc/self/fd one by one. */
+static void
+close_from(unsigned lo, unsigned hi, const int *keep, size_t n)
+{
+	DIR *dir;
+	struct dirent *de;
+	size_t i;
+	int fd, dfd, kept;
+
+	if (lo > hi)
+		return;
+	if (syscall(SYS_close_range, lo, hi, 0) == 0)
+		return;
+	if ((dir = opendir("/proc/self/fd")) == NULL)
+		fatal("close descriptors: /proc/self/fd: %s", strerror(errno));
+	dfd = dirfd(dir);
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		fd = atoi(de->d_name);
+		if (fd == dfd || fd < (int)lo || (unsigned)fd > hi)
+			continue;
+		for (kept = 0, i = 0; i < n; i++)
+			kept |= keep[i] == fd;
+		if (!kept)
+			close(fd);
+	}
+	closedir(dir);
+}
+
+void
+proc_close_fds_except(const int *keep, size_t n)
+{
+	int *k = xcalloc(n + 1, sizeof(*k));
+	size_t i, m = 0;
+	unsigned lo = 3;
+
+	for (i = 0; i < n; i++)
+		if (keep[i] > 2)
+			k[m++] = keep[i];
+	qsort(k, m, sizeof(*k), fd_cmp);
+	log_before_close_fds();
+	for (i = 0; i < m; i++) {
+		if ((unsigned)k[i] > lo)
+			close_from(lo, (unsigned)k[i] - 1, k, m);
+		lo = (unsigned)k[i] + 1;
+	}
+	close_from(lo, ~0U, k, m);
+	log_after_close_fds();
+	free(k);
 }
 
 void

@@ -39,6 +39,11 @@ struct runtime {
 /* In a freshly forked child: PR_SET_PDEATHSIG, PR_SET_DUMPABLE 0, default
  * signal dispositions, log name. Exits if the master is already gone. */
 void	proc_child_init(const char *name, pid_t master_pid);
+/* Close every descriptor but stdin/stdout/stderr and keep[0..n) (-1
+ * entries are ignored): right after fork, so that a child holds only
+ * what its job needs (not the master's event base, not another child's
+ * channel). syslog is reopened afterwards. */
+void	proc_close_fds_except(const int *keep, size_t n);
 struct ipc;
 /* ipc_eof_cb for a channel the process cannot live without (auth, as
  * seen from smtpd and pop3d): log and exit; the master restarts the set. */

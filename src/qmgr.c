@@ -404,8 +404,25 @@ add_fail(struct qmsg *m, size_t idx, const char *status, const char *diag,
 	f->from_remote = from_remote;
 }
 
+/* A sender whose domain is an address literal ("[192.0.2.1]",
+ * "[IPv6:...]") that is neither local nor covered by a route
+ * (config_route: a route line cannot name a literal, so in practice only
+ * "route *"): anyone can write such a sender to aim our bounces at an
+ * arbitrary address, so a bounce to it is never sent (issue 9 item 1).
+ * A literal the admin routed or made local is a destination they chose. */
+static int
+bounce_sender_unrouted_literal(const char *from)
+{
+	const char *at = strrchr(from, '@');
+
+	if (at == NULL || at[1] != '[' || is_local_domain(at + 1))
+		return 0;
+	return config_route(q.rt->cfg, at + 1) == NULL;
+}
+
 /* Queue the bounce for m's failures. 0 when it is durable (or none is
- * due: a postmaster notice that failed itself is only logged), -1. */
+ * due: a postmaster notice that failed itself is only logged, a bounce to
+ * an unrouted address-literal sender is dropped), -1. */
 static int
 bounce(struct qmsg *m)
 {
@@ -421,6 +438,11 @@ bounce(struct qmsg *m)
 
 	if (to_pm && strcmp(m->e.client, "double-bounce") == 0) {
 		log_warn("id=%s undeliverable postmaster notice: dropped", m->id);
+		return 0;
+	}
+	if (!to_pm && bounce_sender_unrouted_literal(m->e.from)) {
+		log_info("id=%s bounce to <%s> dropped: address-literal sender "
+		    "domain with no route", m->id, m->e.from);
 		return 0;
 	}
 	(void)xsnprintf(pm, sizeof(pm), "postmaster@%s", cfg->local_domains[0]);

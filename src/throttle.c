@@ -53,12 +53,13 @@ addr_find(const struct throttle *t, const struct netaddr *key)
 	return NULL;
 }
 
+/* The entry for key, made if need be; NULL when every slot has a check
+ * in flight (forgetting one would let its address start afresh). */
 static struct throttle_addr *
 addr_get(struct throttle *t, const struct netaddr *key, time_t now)
 {
 	struct throttle_addr *e = addr_find(t, key);
-	size_t i, victim = 0;
-	int found = 0;
+	size_t i;
 
 	if (e != NULL) {
 		addr_age(e, now);
@@ -69,20 +70,14 @@ addr_get(struct throttle *t, const struct netaddr *key, time_t now)
 		    sizeof(*t->addrs));
 		e = &t->addrs[t->naddrs++];
 	} else {
-		/* Full: reuse the address quiet for longest, preferring one
-		 * with nothing in flight (its answer would find no entry). */
-		for (i = 0; i < t->naddrs; i++) {
-			if (t->addrs[i].pending && found)
-				continue;
-			if (!found && !t->addrs[i].pending) {
-				found = 1;
-				victim = i;
-				continue;
-			}
-			if (t->addrs[i].last < t->addrs[victim].last)
-				victim = i;
-		}
-		e = &t->addrs[victim];
+		/* Full: reuse the address quiet for longest with nothing in
+		 * flight. */
+		for (i = 0; i < t->naddrs; i++)
+			if (!t->addrs[i].pending && (e == NULL ||
+			    t->addrs[i].last < e->last))
+				e = &t->addrs[i];
+		if (e == NULL)
+			return NULL;
 	}
 	memset(e, 0, sizeof(*e));
 	e->key = *key;
@@ -145,6 +140,7 @@ throttle_admit(struct throttle *t, const struct netaddr *addr,
 	struct netaddr key = throttle_key(addr);
 	struct throttle_addr *e = addr_get(t, &key, now);
 	const struct throttle_user *u = user_find(t, user);
+	unsigned limit;
 	enum throttle_verdict v = THROTTLE_RUN;
 	time_t dummy;
 	unsigned dummy_n;
@@ -154,9 +150,13 @@ throttle_admit(struct throttle *t, const struct netaddr *addr,
 	if (refused == NULL)
 		refused = &dummy_n;
 	*retry = now;
+	*refused = 1;
+	if (e == NULL)
+		return THROTTLE_BUSY;
 	if (e->pending && now - e->since > THROTTLE_PENDING_MAX)
-		e->pending = 0;		/* its answer was lost: not forever */
-	if (e->pending) {
+		e->pending = 0;		/* its answers were lost: not forever */
+	limit = e->failures > 0 ? 1 : THROTTLE_INFLIGHT_CLEAN;
+	if (e->pending >= limit) {
 		v = THROTTLE_BUSY;
 	} else if (now < e->until) {
 		*retry = e->until;
@@ -176,9 +176,21 @@ throttle_admit(struct throttle *t, const struct netaddr *addr,
 	}
 	*refused = 0;
 	e->refused = 0;
-	e->pending = 1;
+	e->pending++;
 	e->since = now;
 	return THROTTLE_RUN;
+}
+
+int
+throttle_penalised(struct throttle *t, const struct netaddr *addr, time_t now)
+{
+	struct netaddr key = throttle_key(addr);
+	struct throttle_addr *e = addr_find(t, &key);
+
+	if (e == NULL)
+		return 0;
+	addr_age(e, now);
+	return e->failures > 0 && now < e->until;
 }
 
 time_t
@@ -186,9 +198,11 @@ throttle_result(struct throttle *t, const struct netaddr *addr,
     const char *user, int ok, time_t now)
 {
 	struct netaddr key = throttle_key(addr);
-	struct throttle_addr *e = addr_get(t, &key, now);
+	struct throttle_addr *e = addr_find(t, &key);
 	time_t at;
 
+	if (e == NULL)		/* not admitted: nothing to count against */
+		return now;
 	if (ok) {
 		/* A penalised address waits as long for a right answer as it
 		 * would have for a wrong one: the delay says nothing. */
@@ -202,9 +216,9 @@ throttle_result(struct throttle *t, const struct netaddr *addr,
 		e->last = now;
 		user_failed(t, user, now);
 	}
-	e->until = at;
-	e->pending = 1;		/* until the answer is out */
-	return at;
+	if (at > e->until)
+		e->until = at;
+	return at;		/* still pending until the answer is out */
 }
 
 void
@@ -213,8 +227,8 @@ throttle_sent(struct throttle *t, const struct netaddr *addr)
 	struct netaddr key = throttle_key(addr);
 	struct throttle_addr *e = addr_find(t, &key);
 
-	if (e != NULL)
-		e->pending = 0;
+	if (e != NULL && e->pending > 0)
+		e->pending--;
 }
 
 unsigned

@@ -14,9 +14,12 @@
  *     and no new check from the address runs before it is over: it is
  *     refused with a temporary error, without checking. A guesser who
  *     hangs up and reconnects gains nothing.
- *   - at most one check per address is running or waiting for its answer
- *     (a check pending for THROTTLE_PENDING_MAX seconds is taken as lost,
- *     so that a bug cannot lock an address out for good).
+ *   - at most one check per address with failures is running or waiting
+ *     for its answer; a clean address may have THROTTLE_INFLIGHT_CLEAN (a
+ *     NAT'd office polling at once). A check pending for
+ *     THROTTLE_PENDING_MAX seconds is taken as lost, so that a bug cannot
+ *     lock an address out for good; with every slot pending, new
+ *     addresses are refused rather than a pending one forgotten.
  *   - a correct password from a penalised address is answered when a
  *     wrong one would have been (the next step of the curve), so timing
  *     tells nothing; from an address without failures it is answered at
@@ -41,14 +44,15 @@
 #define THROTTLE_USER_WINDOW	60	/* seconds */
 #define THROTTLE_USER_MAX	64	/* longest user name kept (bytes) */
 #define THROTTLE_PENDING_MAX	120	/* seconds a check may stay pending */
+#define THROTTLE_INFLIGHT_CLEAN	8	/* checks in flight, clean address */
 
 struct throttle_addr {
 	struct netaddr	key;		/* IPv6 masked to its /64 */
 	unsigned	failures;	/* consecutive, reset by a success */
 	time_t		last;		/* last failure (or check) */
 	time_t		until;		/* no new check before this */
-	int		pending;	/* a check or its answer is in flight */
-	time_t		since;		/* when it was admitted */
+	unsigned	pending;	/* checks (or answers) in flight */
+	time_t		since;		/* when the latest was admitted */
 	unsigned	refused;	/* refusals since the last admitted check */
 };
 
@@ -85,12 +89,16 @@ struct netaddr throttle_key(const struct netaddr *addr);
 enum throttle_verdict throttle_admit(struct throttle *t,
 	    const struct netaddr *addr, const char *user, time_t now,
 	    time_t *retry, unsigned *refused);
+/* 1 if addr's failure delay is running (nothing is marked): a SCRAM
+ * exchange is not started from there. */
+int	throttle_penalised(struct throttle *t, const struct netaddr *addr,
+	    time_t now);
 /* The check admitted for addr ended: ok = correct credentials. Returns
  * when its answer may be sent (>= now). Counts the failure (address and
  * user) or clears the address's failures. */
 time_t	throttle_result(struct throttle *t, const struct netaddr *addr,
 	    const char *user, int ok, time_t now);
-/* The answer for addr's pending check was sent (or dropped). */
+/* The answer to one of addr's pending checks was sent (or dropped). */
 void	throttle_sent(struct throttle *t, const struct netaddr *addr);
 /* Failures counted for addr / user now (0 if unknown or forgotten). */
 unsigned throttle_addr_failures(const struct throttle *t,

@@ -80,7 +80,7 @@ class Auth(unittest.TestCase):
         self.assertTrue(self.srv.wait_log(r'decision=accept-relay rule="authenticated alice"'))
         self.assertTrue(any(b"rcpt P R - <friend@example.net>" in q
                             for q in self.srv.queue_files().values()))
-        self.assertTrue(self.srv.wait_log(r"login ok: client=\[127\.0\.0\.5\] mechanism=\S+ .*user=\"alice\""))
+        self.assertTrue(self.srv.wait_log(r'login ok: client=\[127\.0\.0\.5\] user="alice" mechanism=\S+'))
         # The trace header says the mail came authenticated over TLS.
         q = [v for v in self.srv.queue_files().values() if b"friend@example.net" in v]
         self.assertIn(b"with ESMTPSA id", q[0])
@@ -131,7 +131,7 @@ class Auth(unittest.TestCase):
                            input=b"Subject: scram\n\nsalted\n", capture_output=True,
                            timeout=30)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertTrue(self.srv.wait_log(r"login ok: client=\[\S+\] mechanism=SCRAM-SHA-256 .*user=\"alice\""))
+        self.assertTrue(self.srv.wait_log(r'login ok: client=\S+ user="alice" mechanism=SCRAM-SHA-256'))
         self.assertTrue(self.srv.wait_mails("bob", 1, match=b"salted"))
         # A wrong password fails SCRAM too.
         with open(rc, "a") as f:
@@ -155,7 +155,7 @@ class Auth(unittest.TestCase):
         s.quit()
         self.assertGreaterEqual(times[0], 0.9)
         self.assertGreaterEqual(times[2], 3.5)
-        self.assertTrue(self.srv.wait_log(r"login failed: client=\[127\.0\.0\.7\] mechanism=\w+ reason=wrong-password failures=3 .*user=\"alice\""))
+        self.assertTrue(self.srv.wait_log(r'login failed: client=\[127\.0\.0\.7\] user="alice" mechanism=\w+ reason="wrong password" failures=3'))
         # A correct password from an address without failures of its own
         # is never slowed down by the user's failures elsewhere.
         s = self.submission(source="127.0.0.8")

@@ -188,7 +188,7 @@ class Pop3Fetch(Pop3Base):
             p.pass_("nope")
         self.assertIn(b"[AUTH]", cm.exception.args[0])
         p.quit()
-        self.assertTrue(self.srv.wait_log(r"login failed: client=\[127\.0\.0\.1\] mechanism=USER/PASS reason=wrong-password .*user=\"alice\""))
+        self.assertTrue(self.srv.wait_log(r'login failed: client=\[127\.0\.0\.1\] user="alice" mechanism=USER/PASS'))
         p1 = self.pop(source="127.0.0.5")
         p1.user("alice")
         p1.pass_(PASSWORDS["alice"])
@@ -267,7 +267,7 @@ class Pop3Fetch(Pop3Base):
         # Received: header; the message itself must be intact.
         for want, g in zip(files, got):
             self.assertIn(want.split(b"\r\n\r\n", 1)[1].replace(b"\r\n", b"\n"), g)
-        self.assertTrue(self.srv.wait_log(r"login ok: client=\[\S+\] mechanism=APOP .*user=\"alice\""))
+        self.assertTrue(self.srv.wait_log(r'login ok: client=\S+ user="alice" mechanism=APOP'))
 
 
 class Pop3ApopOnly(Pop3Base):

@@ -108,7 +108,7 @@ test_grants_file_roundtrip(void **state)
 	assert_int_equal(h.n, 2);
 	assert_non_null(grants_lookup(&h, &a6, 1795812998));
 	assert_null(grants_lookup(&h, &a6, 1795812999));
-	assert_string_equal(grants_lookup(&h, &a4, 0)->user, "alice");
+	assert_string_equal(grants_lookup(&h, &a4, 1795812000)->user, "alice");
 	buf_free(&b);
 	grants_free(&g);
 	grants_free(&h);
@@ -126,6 +126,8 @@ test_grants_parse_rejects(void **state)
 		"192.0.2.7 a b 5\n",			/* space in user */
 		"192.0.2.7 al\tice 5\n",		/* control byte */
 		"192.0.2.7 alice 5 6\n",		/* trailing field */
+		"192.0.2.7 ../../x 5\n",		/* not a user name */
+		"192.0.2.7 Alice\x7f 5\n",		/* DEL in the name */
 	};
 	struct grants g = { NULL, 0 };
 	size_t i;
@@ -138,6 +140,20 @@ test_grants_parse_rejects(void **state)
 		assert_int_equal(grants_parse(&g, copy, n), 1);
 		assert_int_equal(g.n, 0);
 		free(copy);
+	}
+	/* A forged far-future grant is never honoured and is dropped. */
+	assert_int_equal(grants_parse(&g, "192.0.2.9 alice 99999999999\n", 28), 0);
+	assert_int_equal(g.n, 1);
+	{
+		struct netaddr a = A("192.0.2.9");
+
+		assert_null(grants_lookup(&g, &a, 1000));
+		assert_int_equal(grants_put(&g, &a, "alice", 1000 + GRANTS_TTL_MAX), 0);
+		assert_non_null(grants_lookup(&g, &a, 1000));
+		assert_int_equal(grants_put(&g, &a, "alice", 1001 + GRANTS_TTL_MAX), 0);
+		assert_null(grants_lookup(&g, &a, 1000));
+		grants_expire(&g, 1000);
+		assert_int_equal(g.n, 0);
 	}
 	/* Good lines around a bad one survive. */
 	assert_int_equal(grants_parse(&g, "192.0.2.1 a 9\nxx\n192.0.2.2 b 9", 30), 1);

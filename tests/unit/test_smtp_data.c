@@ -300,6 +300,77 @@ test_large(void **state)
 	free(in);
 }
 
+/* The Received: count (hop limit, issue 9): the header section only,
+ * any case, "Received :" too, never a folded line or the body; the same
+ * count whole and byte by byte. */
+static unsigned
+count_received(const char *in, int bytewise)
+{
+	struct smtp_data d;
+	struct buf out;
+	size_t len = strlen(in), i;
+
+	smtp_data_init(&d, 1 << 20);
+	buf_init(&out, len + 1);
+	if (bytewise) {
+		for (i = 0; i < len && !d.done; i++)
+			smtp_data_feed(&d, in + i, 1, &out);
+	} else {
+		smtp_data_feed(&d, in, len, &out);
+	}
+	assert_true(d.done);
+	buf_free(&out);
+	return d.received;
+}
+
+static void
+test_received_count(void **state)
+{
+	static const struct { const char *in; unsigned n; } rcases[] = {
+		{ "Subject: x\r\n\r\nbody\r\n.\r\n", 0 },
+		{ "Received: a\r\nreceived: b\r\nRECEIVED:c\r\n\r\n.\r\n", 3 },
+		{ "Received : a\r\nReceived\t: b\r\n\r\n.\r\n", 2 },
+		/* a folded continuation is part of the field above it */
+		{ "Received: a\r\n Received: folded\r\n\r\n.\r\n", 1 },
+		/* not the field name */
+		{ "Received-SPF: pass\r\nX-Received: a\r\nReceivedx: a\r\n\r\n.\r\n", 0 },
+		/* the body is never counted */
+		{ "Subject: x\r\n\r\nReceived: a\r\nReceived: b\r\n.\r\n", 0 },
+		/* dot-stuffed header line: counted as stored (".Received" is not) */
+		{ "..Received: a\r\nReceived: b\r\n\r\n.\r\n", 1 },
+		/* no empty line at all: every line is a header line */
+		{ "Received: a\r\nReceived: b\r\n.\r\n", 2 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rcases) / sizeof(rcases[0]); i++) {
+		assert_int_equal(count_received(rcases[i].in, 0), rcases[i].n);
+		assert_int_equal(count_received(rcases[i].in, 1), rcases[i].n);
+	}
+	assert_true(smtp_data_is_received("Received:", 9));
+	assert_false(smtp_data_is_received("Received", 8));
+	assert_false(smtp_data_is_received(" Received:", 10));
+}
+
+/* 60 hops in, the count is exact; a long header line keeps its prefix. */
+static void
+test_received_many(void **state)
+{
+	char in[8192];
+	size_t n = 0;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 60; i++)
+		n += (size_t)snprintf(in + n, sizeof(in) - n,
+		    "Received: from hop%d.example by hop%d.example with SMTP "
+		    "id %d;\r\n\tThu, 3 Dec 2026 10:00:00 +0000\r\n", i, i + 1, i);
+	snprintf(in + n, sizeof(in) - n, "\r\nbody\r\n.\r\n");
+	assert_int_equal(count_received(in, 0), 60);
+	assert_int_equal(count_received(in, 1), 60);
+}
+
 int
 main(void)
 {
@@ -309,6 +380,8 @@ main(void)
 		cmocka_unit_test(test_line_limit_bare),
 		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_received_count),
+		cmocka_unit_test(test_received_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

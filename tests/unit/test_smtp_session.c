@@ -815,6 +815,31 @@ test_data_limits(void **state)
 	free(c);
 }
 
+/* Hop limit (issue 9): a message whose Received: fields, with ours, would
+ * be over 50 is a loop, refused at the end of DATA (554 5.4.6) and never
+ * queued, so the queue process has nothing to bounce to a forged sender. */
+static void
+test_hop_limit(void **state)
+{
+	char c[8192], want[512];
+	size_t n;
+	int hops, i;
+
+	(void)state;
+	for (hops = 49; hops <= 51; hops++) {
+		n = 0;
+		for (i = 0; i < hops; i++)
+			n += (size_t)snprintf(c + n, sizeof(c) - n,
+			    "Received: from h%d by h%d;\r\n\tdate\r\n", i, i);
+		n += (size_t)snprintf(c + n, sizeof(c) - n,
+		    "Subject: attacker\r\n\r\nbody\r\n.\r\n");
+		snprintf(want, sizeof(want), "%s", hops < 50 ? TXN_OUT QUEUED OK :
+		    TXN_OUT "554 5.4.6 Error: too many hops (mail loop: more "
+		    "than 50 Received: headers)\n" OK);
+		data_fault(c, n, 10000, want);
+	}
+}
+
 static void
 test_disk_errors(void **state)
 {
@@ -1183,6 +1208,7 @@ main(void)
 		cmocka_unit_test(test_logs),
 		cmocka_unit_test(test_command_length),
 		cmocka_unit_test(test_data_limits),
+		cmocka_unit_test(test_hop_limit),
 		cmocka_unit_test(test_disk_errors),
 		cmocka_unit_test(test_async_user),
 		cmocka_unit_test(test_async_commit),

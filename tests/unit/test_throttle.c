@@ -77,25 +77,59 @@ test_throttle_one_pending_per_address(void **state)
 {
 	struct throttle t = { 0 };
 	struct netaddr a = A("192.0.2.8"), b = A("192.0.2.9");
+	int i;
 
 	(void)state;
-	assert_int_equal(throttle_admit(&t, &a, "bob", 10, NULL, NULL), THROTTLE_RUN);
+	/* A clean address may have a few checks in flight (a NAT'd office
+	 * polling at once), not more. */
+	for (i = 0; i < THROTTLE_INFLIGHT_CLEAN; i++)
+		assert_int_equal(throttle_admit(&t, &b, "bob", 10, NULL, NULL),
+		    THROTTLE_RUN);
+	assert_int_equal(throttle_admit(&t, &b, "bob", 10, NULL, NULL),
+	    THROTTLE_BUSY);
+	for (i = 0; i < THROTTLE_INFLIGHT_CLEAN; i++) {
+		throttle_result(&t, &b, "bob", 1, 10);
+		throttle_sent(&t, &b);
+	}
+	/* An address with a failure: one at a time. */
+	failed_check(&t, &a, "bob", 10);
+	assert_int_equal(throttle_admit(&t, &a, "bob", 11, NULL, NULL),
+	    THROTTLE_RUN);
 	/* A second connection while the first check runs: refused at once. */
-	assert_int_equal(throttle_admit(&t, &a, "bob", 10, NULL, NULL), THROTTLE_BUSY);
-	assert_int_equal(throttle_admit(&t, &a, "carol", 10, NULL, NULL),
+	assert_int_equal(throttle_admit(&t, &a, "bob", 11, NULL, NULL),
+	    THROTTLE_BUSY);
+	assert_int_equal(throttle_admit(&t, &a, "carol", 11, NULL, NULL),
 	    THROTTLE_BUSY);
 	/* Another address is not concerned. */
-	assert_int_equal(throttle_admit(&t, &b, "bob", 10, NULL, NULL), THROTTLE_RUN);
+	assert_int_equal(throttle_admit(&t, &b, "bob", 11, NULL, NULL),
+	    THROTTLE_RUN);
 	/* Still pending while the (delayed) answer waits. */
-	assert_int_equal(throttle_result(&t, &a, "bob", 0, 10), 11);
-	assert_int_equal(throttle_admit(&t, &a, "bob", 12, NULL, NULL), THROTTLE_BUSY);
+	assert_int_equal(throttle_result(&t, &a, "bob", 0, 11), 13);
+	assert_int_equal(throttle_admit(&t, &a, "bob", 14, NULL, NULL),
+	    THROTTLE_BUSY);
 	throttle_sent(&t, &a);
-	assert_int_equal(throttle_admit(&t, &a, "bob", 12, NULL, NULL), THROTTLE_RUN);
+	assert_int_equal(throttle_admit(&t, &a, "bob", 14, NULL, NULL),
+	    THROTTLE_RUN);
 	/* An answer that never comes does not lock the address out. */
-	assert_int_equal(throttle_admit(&t, &a, "bob", 12 + THROTTLE_PENDING_MAX,
+	assert_int_equal(throttle_admit(&t, &a, "bob", 14 + THROTTLE_PENDING_MAX,
 	    NULL, NULL), THROTTLE_BUSY);
 	assert_int_equal(throttle_admit(&t, &a, "bob",
-	    13 + THROTTLE_PENDING_MAX, NULL, NULL), THROTTLE_RUN);
+	    15 + THROTTLE_PENDING_MAX, NULL, NULL), THROTTLE_RUN);
+	throttle_free(&t);
+}
+
+static void
+test_throttle_penalised(void **state)
+{
+	struct throttle t = { 0 };
+	struct netaddr a = A("192.0.2.11"), b = A("192.0.2.12");
+
+	(void)state;
+	assert_false(throttle_penalised(&t, &a, 10));
+	failed_check(&t, &a, "bob", 10);
+	assert_true(throttle_penalised(&t, &a, 10));
+	assert_false(throttle_penalised(&t, &b, 10));
+	assert_false(throttle_penalised(&t, &a, 11));
 	throttle_free(&t);
 }
 
@@ -320,6 +354,7 @@ main(void)
 		cmocka_unit_test(test_throttle_penalty_blocks_checks),
 		cmocka_unit_test(test_throttle_one_pending_per_address),
 		cmocka_unit_test(test_throttle_refusals_counted),
+		cmocka_unit_test(test_throttle_penalised),
 		cmocka_unit_test(test_throttle_ipv6_per_64),
 		cmocka_unit_test(test_throttle_expiry),
 		cmocka_unit_test(test_throttle_correct_password_timing),
