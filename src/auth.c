@@ -298,8 +298,8 @@ auth_answer_data(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 		    throttle_addr_failures(&a.thr, addr, now),
 		    throttle_user_failures(&a.thr, user, now), (long)tv.tv_sec);
 	} else if (why != NULL) {
-		/* A temporary failure or malformed request: no check was
-		 * decided (why is the refusal's, logged already, or this). */
+		/* A temporary failure or a malformed request: nothing was
+		 * decided. (A refusal passes why = NULL: auth_admit logged.) */
 		log_info("login error: client=[%s] user=\"%s\" mechanism=%s "
 		    "reason=\"%s\"", ip, qu, mech, why);
 	}
