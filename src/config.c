@@ -138,6 +138,16 @@ static const struct param config_params[] = {
 	    NULL, NULL },
 	{ "max_sessions_per_client", PT_UINT, 0, "50", 1, 100000,
 	    OFF(max_sessions_per_client), 0, NULL, NULL },
+	/* Per listener kind (0: derived, see postern.conf.5): a flood on the
+	 * MX port cannot take the room of submission and local clients. */
+	{ "max_smtp_sessions", PT_UINT, 0, "0", 0, 100000,
+	    OFF(max_smtp_sessions), 0, NULL, NULL },
+	{ "max_submission_sessions", PT_UINT, 0, "0", 0, 100000,
+	    OFF(max_submission_sessions), 0, NULL, NULL },
+	{ "max_smtps_sessions", PT_UINT, 0, "0", 0, 100000,
+	    OFF(max_smtps_sessions), 0, NULL, NULL },
+	{ "reserved_sessions", PT_UINT, 0, "50", 0, 100000,
+	    OFF(reserved_sessions), 0, NULL, NULL },
 	{ "max_pop3_sessions", PT_UINT, 0, "1000", 1, 100000,
 	    OFF(max_pop3_sessions), 0, NULL, NULL },
 	{ "max_pop3_sessions_per_client", PT_UINT, 0, "50", 1, 100000,

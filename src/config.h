@@ -99,6 +99,10 @@ struct config {
 	 * per-client limits, never from the totals. */
 	unsigned	 max_sessions;		/* SMTP sessions at once, default 1000 */
 	unsigned	 max_sessions_per_client; /* SMTP, per address, default 50 */
+	unsigned	 max_smtp_sessions;	/* MX listeners; 0: max_sessions - reserved */
+	unsigned	 max_submission_sessions; /* 0: max_sessions */
+	unsigned	 max_smtps_sessions;	/* 0: max_sessions */
+	unsigned	 reserved_sessions;	/* kept from MX strangers, default 50 */
 	unsigned	 max_pop3_sessions;	/* POP3 sessions at once, default 1000 */
 	unsigned	 max_pop3_sessions_per_client; /* POP3, per address, default 50 */
 	unsigned	 max_session_time;	/* seconds, whole SMTP/POP3 session, default 3600 */

@@ -11,6 +11,7 @@
 #include "fileio.h"
 #include "buf.h"
 #include "maildir.h"
+#include "users.h"
 
 static unsigned maildir_counter;
 
@@ -23,6 +24,18 @@ mkdirat_ok(int dfd, const char *path)
 }
 
 int
+maildir_name_ok(const char *user)
+{
+	/* Defence in depth (issue 9): the name becomes a path under mail_fd,
+	 * so whatever a caller (or a forged queue file) passes, no '/', no
+	 * leading '.', and the user-name rule of `postern user add`. */
+	if (user == NULL || user[0] == '\0' || user[0] == '.' ||
+	    strchr(user, '/') != NULL || !users_name_valid(user))
+		return 0;
+	return 1;
+}
+
+int
 maildir_create(int mail_fd, const char *user)
 {
 	static const char *const sub[] = { "", "/Maildir", "/Maildir/tmp",
@@ -30,6 +43,10 @@ maildir_create(int mail_fd, const char *user)
 	char path[256];
 	size_t i;
 
+	if (!maildir_name_ok(user)) {
+		errno = EINVAL;
+		return -1;
+	}
 	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
 		if (xsnprintf(path, sizeof(path), "%s%s", user, sub[i]) == -1)
 			return -1;
@@ -146,7 +163,8 @@ maildir_clean_tmp(int mail_fd)
 	size_t removed = 0;
 	int fd, tfd;
 
-	if ((fd = dup(mail_fd)) == -1 || (users = fdopendir(fd)) == NULL) {
+	if ((fd = fcntl(mail_fd, F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    (users = fdopendir(fd)) == NULL) {
 		if (fd != -1)
 			close(fd);
 		return 0;

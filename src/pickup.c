@@ -430,7 +430,8 @@ pickup_scan(struct pickup_ctx *c)
 	DIR *dir;
 	int fd;
 
-	if (c->maildrop_fd == -1 || (fd = dup(c->maildrop_fd)) == -1)
+	if (c->maildrop_fd == -1 ||
+	    (fd = fcntl(c->maildrop_fd, F_DUPFD_CLOEXEC, 0)) == -1)
 		return 0;
 	if ((dir = fdopendir(fd)) == NULL) {
 		log_warn("maildrop: %s", strerror(errno));

@@ -349,6 +349,7 @@ pconn_event_cb(struct bufferevent *bev, short what, void *arg)
 		    tls_describe(ssl, desc, sizeof(desc)));
 		if (c->s.state == POP3_STATE_TLS_WAIT) {
 			pop3_session_tls_started(&c->s);
+			pconn_timer_arm(c);	/* the next command's clock */
 			pconn_process(c);
 		}
 		return;
@@ -396,10 +397,20 @@ static void
 pconn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct pconn *c = arg;
+	SSL *ssl;
 
 	(void)fd; (void)what;
 	if (c->closing) {
 		pconn_flush(c);	/* waiting for the output to drain */
+		return;
+	}
+	if ((ssl = bufferevent_openssl_get_ssl(c->bev)) != NULL &&
+	    !SSL_is_init_finished(ssl)) {
+		/* STLS or pop3s and then silence: there is no channel to say
+		 * "-ERR" on, only the socket to drop. Every state runs on this
+		 * clock, the handshake and the auth wait included. */
+		log_info("session=%s timeout in TLS handshake", c->sid);
+		pconn_free(c);
 		return;
 	}
 	if (time(NULL) - c->started >= (time_t)p.rt->cfg->max_session_time)
@@ -587,7 +598,8 @@ listeners_enable(void)
 	p.listeners = xcalloc(p.nlisteners, sizeof(*p.listeners));
 	for (i = 0; i < p.nlisteners; i++) {
 		p.listeners[i] = evconnlistener_new(p.base, accept_cb,
-		    &p.rt->pop3_kinds[i], LEV_OPT_CLOSE_ON_FREE, -1,
+		    &p.rt->pop3_kinds[i],
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
 		    p.rt->pop3_fds[i]);
 		if (p.listeners[i] == NULL)
 			fatal("evconnlistener_new failed");

@@ -4,15 +4,19 @@
  *        result on disk, retries temporary failures on a schedule kept in
  *        spool/deferred, bounces permanent ones (RFC 3464), and removes a
  *        message when nothing is pending.
- * Trusts: queue files (written by smtpd or by us, checked by
- *         queue_envelope_parse); a malformed one is moved aside into
- *         spool/corrupt, never deleted. deferred/ID files are advisory.
+ * Trusts: no spool file it did not write: every field of a queue file is
+ *         checked by queue_envelope_check (an id that is not the file
+ *         name too), deferred/ID by schedule_parse; a bad one is moved
+ *         into spool/corrupt with "id=ID moved to corrupt/: REASON",
+ *         never acted on, never deleted. deferred/ID files are advisory.
  *         The aliases table comes from the master over IPC.
  * Gives:  at-least-once delivery per queue.h's invariants: a status byte
  *         goes P -> D only after the Maildir copy is durable or the remote
  *         server said 250 to the end of data; P -> F only after the bounce
  *         (or the postmaster notice) is a durable queue file.
- * Never:  runs as root; delivers a recipient that is not in a queue file. */
+ * Never:  runs as root; delivers a recipient that is not in a queue file;
+ *         reaches the file system outside spool/ and (read-only) /etc
+ *         once started (landlock, where the kernel has it). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -73,6 +77,7 @@ static struct qmgr {
 	struct runtime	*rt;
 	int		inotify_fd;
 	int		deferred_fd;
+	int		corrupt_fd;	/* spool/corrupt: files we refuse */
 	struct ipc	*master;
 	struct aliases	*aliases;
 	int		aliases_loaded;
@@ -95,9 +100,10 @@ inflight_find(const char *id)
 	return NULL;
 }
 
-/* Read the envelope: up to the empty line, at most QUEUE_ENVELOPE_MAX. */
+/* Read the envelope: up to the empty line, at most QUEUE_ENVELOPE_MAX.
+ * On -1 *why_r says what was wrong with it (for the corrupt/ log line). */
 static int
-read_envelope(int fd, struct queue_envelope *e)
+read_envelope(int fd, struct queue_envelope *e, const char **why_r)
 {
 	struct buf b;
 	char chunk[8192];
@@ -105,16 +111,22 @@ read_envelope(int fd, struct queue_envelope *e)
 	off_t off = 0;
 	int rc = -1;
 
+	*why_r = "envelope not terminated";
 	buf_init(&b, QUEUE_ENVELOPE_MAX);
 	for (;;) {
 		r = pread(fd, chunk, sizeof(chunk), off);
-		if (r <= 0)
+		if (r <= 0) {
+			if (r == -1)
+				*why_r = "unreadable";
 			break;
-		if (buf_append(&b, chunk, (size_t)r) == -1)
+		}
+		if (buf_append(&b, chunk, (size_t)r) == -1) {
+			*why_r = "envelope too large";
 			break;
+		}
 		off += r;
 		if (memmem(b.data, b.len, "\n\n", 2) != NULL) {
-			rc = queue_envelope_parse(b.data, b.len, e);
+			rc = queue_envelope_check(b.data, b.len, e, why_r);
 			break;
 		}
 	}
@@ -161,17 +173,37 @@ content_8bit(int fd, off_t off)
 	return 0;
 }
 
+/* Move dir_fd/name into spool/corrupt/ under dst (never replacing a file
+ * there: a suffix is added), and log why. The file is not acted on again:
+ * nothing scans corrupt/. If the move fails, the file stays where it is
+ * and is refused again at the next look, never delivered. */
 static void
-move_aside(const char *id)
+move_aside(int dir_fd, const char *name, const char *dst, const char *what,
+    const char *why)
 {
-	if (mkdirat(q.rt->spool_fd, "corrupt", 0700) == -1 && errno != EEXIST)
+	char to[96];
+	int i, r = -1;
+
+	if (q.corrupt_fd == -1) {
+		log_warn("id=%s malformed %s not moved (no corrupt/): %s",
+		    name, what, why);
 		return;
-	if (renameat(q.rt->queue_fd, id, q.rt->spool_fd, "corrupt/x") == 0) {
-		char dst[64];
-		snprintf(dst, sizeof(dst), "corrupt/%s", id);
-		renameat(q.rt->spool_fd, "corrupt/x", q.rt->spool_fd, dst);
 	}
-	log_warn("id=%s malformed queue file moved to corrupt/", id);
+	(void)xsnprintf(to, sizeof(to), "%s", dst);
+	for (i = 0; i < 100; i++) {
+		if (i > 0)
+			(void)xsnprintf(to, sizeof(to), "%s.%d", dst, i);
+		r = renameat2(dir_fd, name, q.corrupt_fd, to, RENAME_NOREPLACE);
+		if (r == 0 || errno != EEXIST)
+			break;
+	}
+	if (r == -1) {
+		log_warn("id=%s malformed %s: cannot move to corrupt/: %s (%s)",
+		    name, what, strerror(errno), why);
+		return;
+	}
+	(void)fsync(q.corrupt_fd);
+	log_warn("id=%s moved to corrupt/: %s (%s)", name, why, what);
 }
 
 /* -- deferred/ID ---------------------------------------------------------- */
@@ -198,8 +230,15 @@ sched_load(const char *id, struct schedule *s)
 		}
 	close(fd);
 	if (r == 0 && b.data != NULL &&
-	    schedule_parse(b.data, b.len, s) == -1)
-		log_warn("id=%s deferred/%s is malformed; ignored", id, id);
+	    schedule_parse(b.data, b.len, s) == -1) {
+		char dst[64];
+
+		(void)xsnprintf(dst, sizeof(dst), "%s.deferred", id);
+		move_aside(q.deferred_fd, id, dst, "deferred file",
+		    "malformed retry state");
+	} else if (r != 0)
+		log_warn("id=%s deferred/%s unreadable or too large; ignored",
+		    id, id);
 	buf_free(&b);
 }
 
@@ -786,6 +825,7 @@ process_one(const char *id)
 	time_t now = time(NULL);
 	size_t i, nremote = 0;
 	int *want, loop;
+	const char *why;
 
 	if (!q.aliases_loaded || inflight_find(id) != NULL)
 		return;
@@ -798,12 +838,17 @@ process_one(const char *id)
 		free(m);
 		return;
 	}
-	if (read_envelope(m->fd, &m->e) == -1) {
-		close(m->fd);
-		free(m);
-		move_aside(id);
-		return;
-	}
+	if (read_envelope(m->fd, &m->e, &why) == 0 && strcmp(m->e.id, id) != 0) {
+		/* Bounces and logs use the envelope's id: it must be the name. */
+		queue_envelope_free(&m->e);
+		why = "id does not match the file name";
+	} else if (why == NULL)
+		goto ok;
+	close(m->fd);
+	free(m);
+	move_aside(q.rt->queue_fd, id, id, "queue file", why);
+	return;
+ok:
 	read_headers(m->fd, m->e.content_off, &m->hdr);
 	sched_load(id, &m->sched);
 	loop = dsn_count_received(m->hdr.data, m->hdr.len) > DSN_LOOP_RECEIVED;
@@ -849,7 +894,7 @@ scan_queue(void)
 	char **ids = NULL;
 	size_t n = 0, i;
 	DIR *dir;
-	int fd = dup(q.rt->queue_fd);
+	int fd = fcntl(q.rt->queue_fd, F_DUPFD_CLOEXEC, 0);
 
 	if (fd == -1 || (dir = fdopendir(fd)) == NULL) {
 		log_warn("queue: %s", strerror(errno));
@@ -964,7 +1009,7 @@ clean_deferred_tmp(void)
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd = dup(q.deferred_fd);
+	int fd = fcntl(q.deferred_fd, F_DUPFD_CLOEXEC, 0);
 
 	if (fd == -1 || (dir = fdopendir(fd)) == NULL) {
 		if (fd != -1)
@@ -980,6 +1025,31 @@ clean_deferred_tmp(void)
 	closedir(dir);
 }
 
+/* Issue 9: after start-up (the TLS context and the resolver are set up,
+ * so OpenSSL's configuration and resolv.conf were read), the queue
+ * process reaches spool/ (read, write, mkdir: queue, deferred, corrupt,
+ * maildrop, mail) and reads /etc only: getpwuid for `postern sendmail`
+ * pickup, c-ares re-reading resolv.conf. A forged queue file that got
+ * past the parser still cannot write outside the spool. */
+static void
+landlock_queue(const struct runtime *rt)
+{
+	int fds[2], etc_fd;
+	unsigned rights[2];
+	size_t n = 0;
+
+	fds[n] = rt->spool_fd;
+	rights[n++] = PROC_FS_READ | PROC_FS_WRITE | PROC_FS_MKDIR;
+	etc_fd = open("/etc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (etc_fd != -1) {
+		fds[n] = etc_fd;
+		rights[n++] = PROC_FS_READ;
+	}
+	proc_landlock(fds, rights, n);
+	if (etc_fd != -1)
+		close(etc_fd);
+}
+
 void
 qmgr_main(struct runtime *rt)
 {
@@ -990,6 +1060,7 @@ qmgr_main(struct runtime *rt)
 
 	q.rt = rt;
 	q.deferred_fd = -1;
+	q.corrupt_fd = -1;
 	for (i = 0; i < rt->n_smtp_fds; i++)
 		close(rt->smtp_fds[i]);
 	for (i = 0; i < rt->n_pop3_fds; i++)
@@ -1012,11 +1083,19 @@ qmgr_main(struct runtime *rt)
 		    "a restart", strerror(errno));
 	else
 		clean_deferred_tmp();
+	/* Issue 9: a spool file that fails validation goes here, untouched. */
+	if (mkdirat(rt->spool_fd, "corrupt", 0700) == -1 && errno != EEXIST)
+		log_warn("spool: cannot create corrupt/: %s", strerror(errno));
+	q.corrupt_fd = openat(rt->spool_fd, "corrupt", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC | O_NOFOLLOW);
+	if (q.corrupt_fd == -1)
+		log_warn("spool: corrupt/: %s", strerror(errno));
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	q.base = event_base_new();
 	if (q.base == NULL)
 		fatal("event_base_new failed");
 	(void)deliver_remote_init(q.base, rt->cfg, job_done, NULL);
+	landlock_queue(rt);
 	iev = event_new(q.base, q.inotify_fd, EV_READ | EV_PERSIST, inotify_cb, NULL);
 	if (q.inotify_fd != -1)
 		event_add(iev, NULL);

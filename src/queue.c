@@ -4,8 +4,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "address.h"
 #include "buf.h"
+#include "netaddr.h"
 #include "queue.h"
+#include "users.h"
 
 void
 queue_make_id(char *id_r, uint64_t usec, uint32_t salt)
@@ -78,46 +81,104 @@ copy_angle(char *dst, size_t dstlen, const char *s, size_t n)
 	return field_ok(dst, 0) ? 0 : -1;
 }
 
+/* Copy n bytes (no NUL inside, no control characters) into dst. */
 static int
-copy_field(char *dst, size_t dstlen, const char *s, size_t n)
+copy_field(char *dst, size_t dstlen, const char *s, size_t n, int spaces_ok)
 {
-	if (n >= dstlen)
+	if (n >= dstlen || memchr(s, '\0', n) != NULL)
 		return -1;
 	memcpy(dst, s, n);
 	dst[n] = '\0';
-	return 0;
+	return field_ok(dst, spaces_ok) ? 0 : -1;
+}
+
+/* The same parser smtpd used before writing the address: a queue file is
+ * not trusted to hold only what smtpd would have written (a compromised
+ * smtpd, a hand-edited file). "" is the null path where null_ok. */
+static int
+addr_ok(const char *addr, int null_ok, int postmaster_ok)
+{
+	char path[ADDRESS_PATH_MAX + 8];
+	struct address a;
+	size_t end = 0, n;
+
+	if (addr[0] == '\0')
+		return null_ok;
+	n = strlen(addr);
+	if (n > ADDRESS_PATH_MAX)
+		return 0;
+	path[0] = '<';
+	memcpy(path + 1, addr, n);
+	path[n + 1] = '>';
+	if (address_parse_path(path, n + 2, null_ok, postmaster_ok, &a,
+	    &end) != ADDRESS_OK || end != n + 2 || a.is_null)
+		return 0;
+	return 1;
+}
+
+/* What smtpd, pickup and the queue process write as "client". */
+static int
+client_ok(const char *s)
+{
+	struct netaddr na;
+
+	if (strcmp(s, "local") == 0 || strcmp(s, "bounce") == 0 ||
+	    strcmp(s, "double-bounce") == 0)
+		return 1;
+	return netaddr_parse(s, &na) == 0;
+}
+
+/* An authenticated identity: a SASL authcid or a local login, printable
+ * ASCII without spaces (field_ok); never a path, so no more is needed. */
+static int
+auth_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
 }
 
 static int
-parse_rcpt(struct queue_envelope *e, const char *line, size_t n, off_t off)
+parse_rcpt(struct queue_envelope *e, const char *line, size_t n, off_t off,
+    const char **why_r)
 {
 	struct queue_rcpt rc;
 	const char *sp;
 	size_t mlen;
 
 	/* "rcpt S K MAILBOX <ADDR>" */
+	*why_r = "malformed rcpt line";
 	if (n < 12 || line[6] != ' ' || line[8] != ' ')
 		return -1;
 	memset(&rc, 0, sizeof(rc));
 	rc.status = line[5];
 	rc.kind = line[7];
+	*why_r = "bad rcpt status";
 	if (rc.status != QUEUE_PENDING && rc.status != QUEUE_DONE &&
 	    rc.status != QUEUE_FAILED)
 		return -1;
+	*why_r = "bad rcpt kind";
 	if (rc.kind != QUEUE_LOCAL && rc.kind != QUEUE_REMOTE)
 		return -1;
+	*why_r = "malformed rcpt line";
 	sp = memchr(line + 9, ' ', n - 9);
 	if (sp == NULL)
 		return -1;
 	mlen = (size_t)(sp - (line + 9));
-	if (copy_field(rc.mailbox, sizeof(rc.mailbox), line + 9, mlen) == -1)
+	*why_r = "bad rcpt mailbox";
+	if (copy_field(rc.mailbox, sizeof(rc.mailbox), line + 9, mlen, 0) == -1)
 		return -1;
 	if (strcmp(rc.mailbox, "-") == 0)
 		rc.mailbox[0] = '\0';
 	if ((rc.kind == QUEUE_LOCAL) != (rc.mailbox[0] != '\0'))
 		return -1;
+	/* The mailbox becomes a path under spool/mail: the rule of write. */
+	if (rc.kind == QUEUE_LOCAL && !users_name_valid(rc.mailbox))
+		return -1;
+	*why_r = "bad rcpt address";
 	if (copy_angle(rc.addr, sizeof(rc.addr), sp + 1,
-	    n - (size_t)(sp + 1 - line)) == -1)
+	    n - (size_t)(sp + 1 - line)) == -1 || !addr_ok(rc.addr, 0, 1))
 		return -1;
 	rc.status_off = off + 5;
 	e->rcpts = xreallocarray(e->rcpts, e->nrcpts + 1, sizeof(*e->rcpts));
@@ -125,17 +186,76 @@ parse_rcpt(struct queue_envelope *e, const char *line, size_t n, off_t off)
 	return 0;
 }
 
+/* One "NAME VALUE" line of the envelope; *bit_r is its bit in "seen". */
+static int
+parse_field(struct queue_envelope *e, const char *line, size_t n,
+    unsigned *bit_r, const char **why_r)
+{
+	char num[32];
+	size_t i;
+
+	if (n > 3 && memcmp(line, "id ", 3) == 0) {
+		*bit_r = 1;
+		*why_r = "bad id";
+		return copy_field(e->id, sizeof(e->id), line + 3, n - 3, 0) == -1 ||
+		    !queue_id_valid(e->id) ? -1 : 0;
+	}
+	if (n > 5 && memcmp(line, "time ", 5) == 0) {
+		*bit_r = 2;
+		*why_r = "bad time";
+		if (n - 5 > 19 || copy_field(num, sizeof(num), line + 5, n - 5,
+		    0) == -1)
+			return -1;
+		for (i = 0; num[i] != '\0'; i++)
+			if (num[i] < '0' || num[i] > '9')
+				return -1;
+		e->time = (time_t)strtoll(num, NULL, 10);
+		return 0;
+	}
+	if (n > 7 && memcmp(line, "client ", 7) == 0) {
+		*bit_r = 4;
+		*why_r = "bad client";
+		return copy_field(e->client, sizeof(e->client), line + 7, n - 7,
+		    0) == -1 || !client_ok(e->client) ? -1 : 0;
+	}
+	if (n > 5 && memcmp(line, "auth ", 5) == 0) {
+		*bit_r = 8;
+		*why_r = "bad auth user";
+		if (copy_field(e->auth, sizeof(e->auth), line + 5, n - 5, 0) == -1 ||
+		    !auth_ok(e->auth))
+			return -1;
+		if (strcmp(e->auth, "-") == 0)
+			e->auth[0] = '\0';
+		return 0;
+	}
+	if (n > 5 && memcmp(line, "from ", 5) == 0) {
+		*bit_r = 16;
+		*why_r = "bad sender address";
+		return copy_angle(e->from, sizeof(e->from), line + 5, n - 5) == -1 ||
+		    !addr_ok(e->from, 1, 0) ? -1 : 0;
+	}
+	if (n >= 5 && memcmp(line, "helo ", 5) == 0) {
+		*bit_r = 32;
+		*why_r = "bad helo";
+		return copy_field(e->helo, sizeof(e->helo), line + 5, n - 5, 1);
+	}
+	*bit_r = 0;
+	*why_r = "unknown envelope line";
+	return -1;
+}
+
 int
-queue_envelope_parse(const char *text, size_t len, struct queue_envelope *e)
+queue_envelope_check(const char *text, size_t len, struct queue_envelope *e,
+    const char **why_r)
 {
 	size_t pos, n, mlen = strlen(QUEUE_MAGIC);
-	const char *line, *nl;
-	unsigned seen = 0;
-	char num[32];
+	const char *line, *nl, *why = "no magic line";
+	unsigned seen = 0, bit;
 
 	memset(e, 0, sizeof(*e));
 	if (len < mlen || memcmp(text, QUEUE_MAGIC, mlen) != 0)
-		return -1;
+		goto bad;
+	why = "envelope not terminated";
 	for (pos = mlen; pos < len; pos += n + 1) {
 		line = text + pos;
 		nl = memchr(line, '\n', len - pos);
@@ -144,52 +264,41 @@ queue_envelope_parse(const char *text, size_t len, struct queue_envelope *e)
 		n = (size_t)(nl - line);
 		if (n == 0) {
 			/* id, time, client, auth, from and helo are required. */
-			if (seen != 0x3f || e->nrcpts == 0)
+			why = "missing envelope field";
+			if (seen != 0x3f)
+				goto bad;
+			why = "no recipient";
+			if (e->nrcpts == 0)
 				goto bad;
 			e->content_off = (off_t)(pos + 1);
+			if (why_r != NULL)
+				*why_r = NULL;
 			return 0;
 		}
 		if (n > 5 && memcmp(line, "rcpt ", 5) == 0) {
-			if (parse_rcpt(e, line, n, (off_t)pos) == -1)
+			if (parse_rcpt(e, line, n, (off_t)pos, &why) == -1)
 				goto bad;
-		} else if (n > 3 && memcmp(line, "id ", 3) == 0) {
-			if (copy_field(e->id, sizeof(e->id), line + 3, n - 3) == -1 ||
-			    !queue_id_valid(e->id))
-				goto bad;
-			seen |= 1;
-		} else if (n > 5 && memcmp(line, "time ", 5) == 0) {
-			char *end;
-			if (copy_field(num, sizeof(num), line + 5, n - 5) == -1)
-				goto bad;
-			e->time = (time_t)strtoll(num, &end, 10);
-			if (*end != '\0')
-				goto bad;
-			seen |= 2;
-		} else if (n > 7 && memcmp(line, "client ", 7) == 0) {
-			if (copy_field(e->client, sizeof(e->client), line + 7, n - 7) == -1)
-				goto bad;
-			seen |= 4;
-		} else if (n > 5 && memcmp(line, "auth ", 5) == 0) {
-			if (copy_field(e->auth, sizeof(e->auth), line + 5, n - 5) == -1)
-				goto bad;
-			if (strcmp(e->auth, "-") == 0)
-				e->auth[0] = '\0';
-			seen |= 8;
-		} else if (n > 5 && memcmp(line, "from ", 5) == 0) {
-			if (copy_angle(e->from, sizeof(e->from), line + 5, n - 5) == -1)
-				goto bad;
-			seen |= 16;
-		} else if (n >= 5 && memcmp(line, "helo ", 5) == 0) {
-			if (copy_field(e->helo, sizeof(e->helo), line + 5, n - 5) == -1)
-				goto bad;
-			seen |= 32;
-		} else {
-			goto bad;
+			continue;
 		}
+		if (parse_field(e, line, n, &bit, &why) == -1)
+			goto bad;
+		why = "duplicate envelope field";
+		if (seen & bit)
+			goto bad;
+		seen |= bit;
+		why = "envelope not terminated";
 	}
 bad:
+	if (why_r != NULL)
+		*why_r = why;
 	queue_envelope_free(e);
 	return -1;
+}
+
+int
+queue_envelope_parse(const char *text, size_t len, struct queue_envelope *e)
+{
+	return queue_envelope_check(text, len, e, NULL);
 }
 
 void

@@ -99,9 +99,17 @@ int	queue_id_valid(const char *s);
  * free of CR, LF and (except helo) spaces; returns -1 if not or if out is full. */
 int	queue_envelope_format(struct buf *out, const struct queue_envelope *e);
 /* Parse the envelope at the start of text. On success fills e (free with
- * queue_envelope_free) and returns 0; -1 on any malformation. */
+ * queue_envelope_free) and returns 0; -1 on any malformation. Every field
+ * is checked with the rule its writer used (issue 9): local mailboxes with
+ * users_name_valid, addresses with address_parse_path, the client as an
+ * IP address (or "local", "bounce", "double-bounce"), the id, the status
+ * and kind letters, the auth name (printable ASCII, no spaces). */
 int	queue_envelope_parse(const char *text, size_t len,
 	    struct queue_envelope *e);
+/* The same, and on -1 *why_r (may be NULL) names the first bad field in
+ * a static string for the log ("bad rcpt mailbox"). */
+int	queue_envelope_check(const char *text, size_t len,
+	    struct queue_envelope *e, const char **why_r);
 void	queue_envelope_free(struct queue_envelope *e);
 /* 1 if any recipient is still pending. */
 int	queue_envelope_pending(const struct queue_envelope *e);

@@ -108,9 +108,9 @@ int
 schedule_parse(const char *text, size_t len, struct schedule *s)
 {
 	const char *line, *nl, *sp;
-	size_t pos, n;
+	size_t pos, n, i;
 	long long v, idx;
-	int seen_next = 0;
+	int seen_next = 0, seen_attempts = 0;
 	char tmp[SCHEDULE_ERROR_MAX];
 
 	memset(s, 0, sizeof(*s));
@@ -123,14 +123,17 @@ schedule_parse(const char *text, size_t len, struct schedule *s)
 			goto bad;
 		n = (size_t)(nl - line);
 		if (n > 5 && memcmp(line, "next ", 5) == 0) {
-			if (parse_num(line + 5, n - 5, &v) == -1)
+			/* Issue 9: held to what schedule_format writes. */
+			if (seen_next || parse_num(line + 5, n - 5, &v) == -1)
 				goto bad;
 			s->next = (time_t)v;
 			seen_next = 1;
 		} else if (n > 9 && memcmp(line, "attempts ", 9) == 0) {
-			if (parse_num(line + 9, n - 9, &v) == -1 || v > 1000000)
+			if (seen_attempts || parse_num(line + 9, n - 9, &v) == -1 ||
+			    v > 1000000)
 				goto bad;
 			s->attempts = (unsigned)v;
+			seen_attempts = 1;
 		} else if (n > 6 && memcmp(line, "error ", 6) == 0) {
 			sp = memchr(line + 6, ' ', n - 6);
 			if (sp == NULL)
@@ -139,10 +142,15 @@ schedule_parse(const char *text, size_t len, struct schedule *s)
 			    idx > 100000000)
 				goto bad;
 			n = (size_t)(nl - sp - 1);
-			if (n >= sizeof(tmp) || memchr(sp + 1, '\0', n) != NULL)
+			if (n >= sizeof(tmp))
 				goto bad;
 			memcpy(tmp, sp + 1, n);
 			tmp[n] = '\0';
+			/* schedule_set_error stores printable ASCII only. */
+			for (i = 0; i < n; i++)
+				if ((unsigned char)tmp[i] < 0x20 ||
+				    (unsigned char)tmp[i] >= 0x7f)
+					goto bad;
 			if (schedule_set_error(s, (size_t)idx, tmp) == -1)
 				goto bad;
 			n = (size_t)(nl - line);

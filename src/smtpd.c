@@ -63,7 +63,17 @@ struct conn {
 	unsigned	messages;
 	int		scram;		/* a SCRAM exchange is open in auth */
 	time_t		started;	/* accepted at; max_session_time counts from here */
+	time_t		own_since;	/* we asked auth or committed at (own_wait) */
+	time_t		active;		/* last input used: the idlest goes first */
+	int		kind;		/* enum listen_kind of its listener */
+	int		local;		/* client in local_networks */
 };
+
+/* Bound on a wait for our own processes (a user lookup, an AUTH check,
+ * a commit), in units of smtp_timeout: the auth process may hold a check
+ * back for its failure delay, but a session is never parked forever on a
+ * wedged or flooded child. */
+#define SMTPD_OWN_WAIT_FACTOR	2
 
 static struct smtpd {
 	struct event_base *base;
@@ -100,6 +110,7 @@ op_user_lookup(void *arg, const char *mailbox)
 {
 	struct conn *c = arg;
 
+	c->own_since = time(NULL);
 	if (ipc_send(d.auth, IPC_USER_LOOKUP, c->id, mailbox, strlen(mailbox)) == -1)
 		smtp_session_user_result(&c->s, SMTP_USER_TEMPFAIL);
 }
@@ -260,6 +271,7 @@ op_message_commit(void *arg)
 	}
 	d.commits[d.ncommits++] = c;
 	c->committing = 1;
+	c->own_since = time(NULL);
 	/* Runs after every ready I/O event of this round (lower priority):
 	 * sessions finishing DATA together share the directory fsync. */
 	event_active(d.commit_ev, EV_TIMEOUT, 0);
@@ -276,6 +288,7 @@ op_auth_request(void *arg, enum sasl_result need, const struct sasl_server *sasl
 	uint32_t type;
 	int r = 0;
 
+	c->own_since = time(NULL);
 	netaddr_format(&c->s.client.addr, ip, sizeof(ip));
 	buf_init(&b, 2 * SASL_MSG_MAX + 2 * SASL_USER_MAX);
 	switch (need) {
@@ -378,6 +391,27 @@ commit_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- connections ---- */
 
+/* Waiting for one of our own processes rather than for the peer. Every
+ * other state (greeting, command, DATA, AUTH continuation, the STARTTLS
+ * or smtps handshake) waits for the client and runs on its clock. */
+static int
+own_wait(const struct conn *c)
+{
+	return c->s.wait == SMTP_WAIT_USER || c->s.wait == SMTP_WAIT_AUTH ||
+	    c->s.wait == SMTP_WAIT_COMMIT;
+}
+
+/* The TLS layer is there but its handshake is not done (smtps before the
+ * greeting, or after "220 Ready to start TLS"): nothing can be said to
+ * the client, it can only be dropped. */
+static int
+tls_handshaking(const struct conn *c)
+{
+	SSL *ssl = c->bev != NULL ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+
+	return ssl != NULL && !SSL_is_init_finished(ssl);
+}
+
 /* RFC 5321 4.5.3.2 timeouts: in a command state the clock runs from our
  * last reply (a whole command must arrive within smtp_timeout, so one
  * byte a minute does not keep a session alive); in DATA from the last
@@ -393,7 +427,7 @@ conn_timer_arm(struct conn *c)
 	    c->s.cfg->smtp_timeout;
 	left = c->started + (time_t)c->s.cfg->max_session_time - time(NULL);
 	if (left < 1)	/* over: now, or soon while we wait ourselves */
-		left = c->s.wait != SMTP_WAIT_NONE;
+		left = own_wait(c);
 	if (left < tv.tv_sec)
 		tv.tv_sec = left;
 	event_add(c->timer, &tv);
@@ -448,6 +482,8 @@ conn_process(struct conn *c)
 		c->s.more_input = evbuffer_get_length(in) - avail;
 		c->s.now = time(NULL);
 		used = smtp_session_feed(&c->s, (const char *)p, avail);
+		if (used > 0)
+			c->active = c->s.now;
 		evbuffer_drain(in, used);
 		if (c->s.out.len > 0 || (used > 0 &&
 		    c->s.state == SMTP_STATE_DATA))
@@ -504,6 +540,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		tls_describe(ssl, desc, sizeof(desc));
 		if (c->s.wait == SMTP_WAIT_TLS) {
 			smtp_session_tls_started(&c->s, desc);
+			conn_timer_arm(c);	/* the EHLO clock starts now */
 			conn_process(c);
 		} else {
 			snprintf(c->s.tls_desc, sizeof(c->s.tls_desc), "%s", desc);
@@ -565,8 +602,27 @@ conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 		conn_flush(c);	/* waiting for the output to drain */
 		return;
 	}
-	if (c->s.wait != SMTP_WAIT_NONE) {
-		conn_timer_arm(c);	/* our own answer is late, not the client */
+	if (own_wait(c)) {
+		/* Our own answer is late, not the client: wait, but not
+		 * forever. A commit in flight owns the message file and ends
+		 * with the group fsync; it is never cut short. */
+		if (c->s.wait == SMTP_WAIT_COMMIT || time(NULL) - c->own_since <
+		    (time_t)c->s.cfg->smtp_timeout * SMTPD_OWN_WAIT_FACTOR) {
+			conn_timer_arm(c);
+			return;
+		}
+		log_info("session=%s no answer from auth within %us", c->sid,
+		    c->s.cfg->smtp_timeout * SMTPD_OWN_WAIT_FACTOR);
+		/* A late answer finds the slot gone and is dropped. */
+		smtp_session_timeout(&c->s);
+		conn_flush(c);
+		return;
+	}
+	if (tls_handshaking(c)) {
+		/* STARTTLS or smtps and then silence: the peer is late. */
+		log_info("session=%s timeout in TLS handshake client=%s",
+		    c->sid, c->s.client_text);
+		conn_free(c);
 		return;
 	}
 	if (time(NULL) - c->started >= (time_t)c->s.cfg->max_session_time)
@@ -607,35 +663,151 @@ conn_free(struct conn *c)
 	free(c);
 }
 
-/* Session limits (max_sessions, max_sessions_per_client; local_networks
- * are exempt from the second): NULL, or the reason for the 421, with the
- * count that hit the limit in *n_r and the limit in *max_r. Linear in the
- * number of sessions, which max_sessions bounds. */
-static const char *
-conn_limit(const struct netaddr *a, unsigned *n_r, unsigned *max_r)
+/* The session limit of a listener kind: max_smtp_sessions (default
+ * max_sessions - reserved_sessions: what strangers on the MX port may
+ * fill), max_submission_sessions and max_smtps_sessions (default
+ * max_sessions). */
+static unsigned
+kind_limit(int kind)
 {
 	const struct config *cfg = d.rt->cfg;
-	size_t i;
-	unsigned n = 0;
+	unsigned reserve = cfg->reserved_sessions;
 
-	*n_r = d.nconns;
-	*max_r = cfg->max_sessions;
-	if (d.nconns >= cfg->max_sessions)
-		return "too many connections";
+	if (kind == LISTEN_SUBMISSION)
+		return cfg->max_submission_sessions ?
+		    cfg->max_submission_sessions : cfg->max_sessions;
+	if (kind == LISTEN_SMTPS)
+		return cfg->max_smtps_sessions ? cfg->max_smtps_sessions :
+		    cfg->max_sessions;
+	if (cfg->max_smtp_sessions)
+		return cfg->max_smtp_sessions;
+	if (reserve > cfg->max_sessions / 2)
+		reserve = cfg->max_sessions / 2;	/* strangers get half at least */
+	return cfg->max_sessions - reserve;
+}
+
+static int
+is_local_client(const struct netaddr *a)
+{
+	size_t i;
+
 	for (i = 0; i < d.policy.n_local_networks; i++)
 		if (cidr_match(&d.policy.local_networks[i], a))
-			return NULL;
+			return 1;
+	return 0;
+}
+
+/* Same client for max_sessions_per_client: IPv4 address, IPv6 /64 (one
+ * site's prefix; its interface ids are free to pick). */
+static int
+same_client(const struct netaddr *x, const struct netaddr *y)
+{
+	if (x->family != y->family)
+		return 0;
+	if (x->family == AF_INET6)
+		return memcmp(x->a, y->a, 8) == 0;
+	return netaddr_equal(x, y);
+}
+
+/* The session to close when the MX port or the whole pool is full: the
+ * idlest stranger on an MX listener that is between commands (not in
+ * DATA, not waiting for us, not authenticated). NULL if none. */
+static struct conn *
+conn_evictable(void)
+{
+	struct conn *best = NULL;
+	size_t i;
+
+	for (i = 0; i < d.conns.n; i++) {
+		struct conn *o = d.conns.v[i];
+
+		if (o == NULL || o->bev == NULL || o->closing || o->committing ||
+		    o->kind != LISTEN_SMTP || o->local ||
+		    o->s.client.auth_user != NULL || o->s.close ||
+		    o->s.wait != SMTP_WAIT_NONE || o->s.state == SMTP_STATE_DATA ||
+		    o->msg_fd != -1)
+			continue;
+		if (best == NULL || o->active < best->active)
+			best = o;
+	}
+	return best;
+}
+
+/* Close o now to make room: one 421 written straight to the socket (a
+ * TLS session gets none: it would need the TLS layer's flush), then
+ * freed at once, so the count drops before the new client is admitted. */
+static void
+conn_evict(struct conn *o)
+{
+	char line[256];
+	int len;
+
+	log_info("session=%s evicted: idle for %llds, room needed for a new "
+	    "client (client=%s)", o->sid, (long long)(time(NULL) - o->active),
+	    o->s.client_text);
+	if (bufferevent_openssl_get_ssl(o->bev) == NULL) {
+		len = snprintf(line, sizeof(line), "421 4.7.0 %s Error: too many "
+		    "connections; closing the idlest\r\n", d.rt->cfg->hostname);
+		if (len > 0 && (size_t)len < sizeof(line))
+			(void)send(bufferevent_getfd(o->bev), line, (size_t)len,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	conn_free(o);
+}
+
+/* Session limits: NULL, or the reason for the 421, with the count that
+ * hit the limit in *n_r and the limit in *max_r.
+ *  - max_sessions for all SMTP listeners together;
+ *  - the listener kind's own limit (kind_limit), which local_networks
+ *    clients do not count against: the room between the MX limit and
+ *    max_sessions (reserved_sessions) is theirs and submission's;
+ *  - max_sessions_per_client per address (IPv6: per /64), local_networks
+ *    exempt.
+ * When the MX listener or the pool is full, the idlest stranger on an MX
+ * listener is closed to make room rather than refusing forever (a flood
+ * of idle strangers cannot lock newcomers out). Linear in the number of
+ * sessions, which max_sessions bounds. */
+static const char *
+conn_limit(const struct netaddr *a, int kind, int local, unsigned *n_r,
+    unsigned *max_r)
+{
+	const struct config *cfg = d.rt->cfg;
+	struct conn *victim;
+	size_t i;
+	unsigned n = 0, nkind = 0;
+
 	for (i = 0; i < d.conns.n; i++) {
 		const struct conn *o = d.conns.v[i];
 
-		if (o != NULL && o->bev != NULL &&
-		    netaddr_equal(&o->s.client.addr, a))
+		if (o == NULL || o->bev == NULL)
+			continue;
+		if (o->kind == kind && !o->local)
+			nkind++;
+		if (same_client(&o->s.client.addr, a))
 			n++;
 	}
-	*n_r = n;
-	*max_r = cfg->max_sessions_per_client;
-	return n >= cfg->max_sessions_per_client ?
-	    "too many connections from your address" : NULL;
+	if (!local && n >= cfg->max_sessions_per_client) {
+		*n_r = n;
+		*max_r = cfg->max_sessions_per_client;
+		return "too many connections from your address";
+	}
+	if (!local && nkind >= kind_limit(kind)) {
+		if (kind != LISTEN_SMTP || (victim = conn_evictable()) == NULL) {
+			*n_r = nkind;
+			*max_r = kind_limit(kind);
+			return "too many connections on this port";
+		}
+		conn_evict(victim);
+	}
+	if (d.nconns >= cfg->max_sessions) {
+		if ((victim = conn_evictable()) == NULL) {
+			*n_r = d.nconns;
+			*max_r = cfg->max_sessions;
+			return "too many connections";
+		}
+		conn_evict(victim);
+	}
+	return NULL;
 }
 
 /* Over a limit: one 421 line (not on smtps, where the client expects a
@@ -685,7 +857,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		port = ntohs(((struct sockaddr_in *)sa)->sin_port);
 	else if (sa->sa_family == AF_INET6)
 		port = ntohs(((struct sockaddr_in6 *)sa)->sin6_port);
-	if ((over = conn_limit(&client.addr, &n, &max)) != NULL) {
+	if ((over = conn_limit(&client.addr, kind, is_local_client(&client.addr),
+	    &n, &max)) != NULL) {
 		netaddr_format(&client.addr, ip, sizeof(ip));
 		conn_reject(fd, kind, ip, port, over, n, max);
 		return;
@@ -700,7 +873,9 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->msg_fd = -1;
-	c->started = time(NULL);
+	c->started = c->active = time(NULL);
+	c->kind = kind;
+	c->local = is_local_client(&client.addr);
 	buf_init(&c->wbuf, SMTPD_WRITE_CHUNK * 2);
 	c->id = slots_add(&d.conns, c);
 	/* Unique per process lifetime (slots are reused, the counter is not),
@@ -833,7 +1008,8 @@ listeners_enable(void)
 	d.listeners = xcalloc(d.nlisteners, sizeof(*d.listeners));
 	for (i = 0; i < d.nlisteners; i++) {
 		d.listeners[i] = evconnlistener_new(d.base, accept_cb, &d.kinds[i],
-		    LEV_OPT_CLOSE_ON_FREE, -1, d.rt->smtp_fds[i]);
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
+		    d.rt->smtp_fds[i]);
 		if (d.listeners[i] == NULL)
 			fatal("evconnlistener_new failed");
 	}

@@ -19,6 +19,7 @@ A new leaked descriptor (an inherited epoll, a peer's channel, a listener)
 fails the test."""
 import os
 import re
+import socket
 import subprocess
 import unittest
 
@@ -111,6 +112,14 @@ class DescriptorHygiene(PosternTestCase):
                 role[pid] = "hasher"
         self.assertEqual(sum(1 for r in role.values() if r == "hasher"), 2, role)
 
+        # a client session open on each protocol: accepted sockets count too
+        smtp = srv.raw(source="127.0.0.9")
+        self.addCleanup(smtp.close)
+        self.assertEqual(smtp.reply()[0], 220)
+        pop = socket.create_connection(("127.0.0.1", srv.pop_port), timeout=10,
+                                       source_address=("127.0.0.9", 0))
+        self.addCleanup(pop.close)
+        self.assertTrue(pop.recv(512).startswith(b"+OK"))
         spool = os.path.realpath(srv.spool)
         tables = {pid: fd_table(pid) for pid in role}
         peers = unix_peers()

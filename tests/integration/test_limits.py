@@ -123,31 +123,51 @@ class SmtpSessionLimits(PosternTestCase):
             close_all(extra)
 
     def test_total_limit(self):
+        """max_sessions = 20, reserved_sessions = 5: strangers on the MX
+        port may hold 15. Sessions in DATA cannot be evicted, so once all
+        15 are mid-DATA a 16th stranger is refused (port full); local
+        clients use the reserve; the pool as a whole refuses at 20."""
         limit = 20
-        srv = self.server(extra=["max_sessions = %d" % limit])
+        srv = self.server(extra=["max_sessions = %d" % limit, "reserved_sessions = 5"])
         settle(srv)
         clients = []
         try:
-            for i in range(limit):          # 5 addresses, 4 each; and local
-                clients.extend(open_smtp(srv, "127.0.0.%d" % (20 + i % 5), 1))
-            for source in ("127.0.0.30", "127.0.0.1"):  # local: not exempt
-                c = srv.raw(source=source)
-                code, text = c.reply()
-                self.assertEqual(code, 421, text)
-                self.assertIn("4.7.0 mx.%s Error: too many connections"
-                              % DOMAIN, text)
-                self.assertNotIn("your address", text)
-                self.assertTrue(c.wait_closed(3.0))
-                c.close()
+            for i in range(15):             # 5 addresses, 3 each, all in DATA
+                c = open_smtp(srv, "127.0.0.%d" % (20 + i % 5), 1)[0]
+                clients.append(c)
+                self.assertEqual(c.cmd("EHLO x")[0], 250)
+                self.assertEqual(c.cmd("MAIL FROM:<a@example.org>")[0], 250)
+                self.assertEqual(c.cmd("RCPT TO:<alice@%s>" % DOMAIN)[0], 250)
+                self.assertEqual(c.cmd("DATA")[0], 354)
+            c = srv.raw(source="127.0.0.30")
+            code, text = c.reply()
+            self.assertEqual(code, 421, text)
+            self.assertIn("4.7.0 mx.%s Error: too many connections on this port"
+                          % DOMAIN, text)
+            self.assertTrue(c.wait_closed(3.0))
+            c.close()
+            self.assertTrue(srv.wait_log(r"rejected: too many connections on this "
+                                         r"port \(15, limit 15\)"))
+            # local clients have the reserve: five of them fit
+            clients.extend(open_smtp(srv, "127.0.0.1", 5))
+            c = srv.raw(source="127.0.0.1")  # the pool itself is full now
+            code, text = c.reply()
+            self.assertEqual(code, 421, text)
+            self.assertNotIn("your address", text)
+            self.assertTrue(c.wait_closed(3.0))
+            c.close()
             self.assertTrue(srv.wait_log(r"rejected: too many connections "
                                          r"\(20, limit 20\)"))
             # The sessions already open are still served.
-            for c in clients[:3]:
+            for c in clients[-3:]:
                 self.assertEqual(c.cmd("NOOP")[0], 250)
             # A session ends: room for exactly one more.
-            clients.pop(0).cmd("QUIT")
-            time.sleep(0.3)
-            self.assertTrue(served(srv, "127.0.0.31"))
+            clients.pop().cmd("QUIT")
+            deadline = time.time() + 10
+            while time.time() < deadline and not re.search(
+                    r"disconnect from \[127\.0\.0\.1\]", srv.log()):
+                time.sleep(0.05)
+            self.assertTrue(served(srv, "127.0.0.1"))
         finally:
             close_all(clients)
 

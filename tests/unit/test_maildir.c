@@ -1,6 +1,7 @@
 /* test_maildir - delivery into a Maildir under a temporary directory. */
 #include "unit.h"
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -130,6 +131,35 @@ test_clean_tmp(void **state)
 	assert_int_equal(maildir_clean_tmp(mail_fd), 0);
 }
 
+/* Issue 9, defence in depth: names that are not mailboxes never become
+ * paths, whatever the caller (a forged queue file) passes. */
+static void
+test_refuses_bad_names(void **state)
+{
+	static const char *const bad[] = { "../../../../tmp/x", "a/b", ".",
+	    "..", ".hidden", "", "Alice", "-x",
+	    "abcdefghijabcdefghijabcdefghijabc" };	/* 33 > USERS_NAME_MAX */
+	struct stat st;
+	char path[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(maildir_name_ok(bad[i]), 0);
+		errno = 0;
+		assert_int_equal(maildir_create(mail_fd, bad[i]), -1);
+		assert_int_equal(errno, EINVAL);
+		errno = 0;
+		assert_int_equal(maildir_deliver(mail_fd, bad[i], "h", "X: y\r\n",
+		    6, -1, 0, NULL, 0), -1);
+		assert_int_equal(errno, EINVAL);
+	}
+	snprintf(path, sizeof(path), "%s/a", root);
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(maildir_name_ok("alice"), 1);
+	assert_int_equal(maildir_name_ok("a.b-c_d"), 1);
+}
+
 int
 main(void)
 {
@@ -137,6 +167,7 @@ main(void)
 		cmocka_unit_test(test_deliver),
 		cmocka_unit_test(test_failure_leaves_nothing),
 		cmocka_unit_test(test_clean_tmp),
+		cmocka_unit_test(test_refuses_bad_names),
 	};
 	return cmocka_run_group_tests_name("maildir", tests, setup, teardown);
 }

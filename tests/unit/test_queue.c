@@ -135,6 +135,107 @@ test_parse_rejects_malformed(void **state)
 	}
 }
 
+
+/* Issue 9: a forged queue file (a compromised smtpd, a hand edit) is held
+ * to the rules of the writer, field by field, with a reason for the log. */
+#define FORGE_HEAD "POSTERN-QUEUE 1\nid 0000000000000100001\ntime 1\n"
+static const struct {
+	const char *text, *why;
+} forged[] = {
+	{ FORGE_HEAD "client 127.0.0.2\nauth -\nfrom <a@b.example>\n"
+	    "rcpt P L ../../../../tmp/x <a@b.example>\nhelo h\n\n",
+	    "bad rcpt mailbox" },
+	{ FORGE_HEAD "client 127.0.0.2\nauth -\nfrom <a@b.example>\n"
+	    "rcpt P L a/b <a@b.example>\nhelo h\n\n", "bad rcpt mailbox" },
+	{ FORGE_HEAD "client 127.0.0.2\nauth -\nfrom <a@b.example>\n"
+	    "rcpt P L .hidden <a@b.example>\nhelo h\n\n", "bad rcpt mailbox" },
+	{ FORGE_HEAD "client 127.0.0.2\nauth -\nfrom <a@b.example>\n"
+	    "rcpt P L Alice <a@b.example>\nhelo h\n\n", "bad rcpt mailbox" },
+	{ FORGE_HEAD "client 127.0.0.2\nauth -\nfrom <a@b.example>\n"
+	    "rcpt P R - <evil@[1.2.3.4]%x>\nhelo h\n\n", "bad rcpt address" },
+	{ FORGE_HEAD "client 127.0.0.2\nauth -\nfrom <a@b.example>\n"
+	    "rcpt P R - <no-domain>\nhelo h\n\n", "bad rcpt address" },
+	{ FORGE_HEAD "client 127.0.0.2\nauth -\nfrom <a@b.example>\n"
+	    "rcpt Q R - <c@d.example>\nhelo h\n\n", "bad rcpt status" },
+	{ FORGE_HEAD "client 127.0.0.2\nauth -\nfrom <a@b.example>\n"
+	    "rcpt P X - <c@d.example>\nhelo h\n\n", "bad rcpt kind" },
+	{ FORGE_HEAD "client 127.0.0.2\nauth -\nfrom <a@@b>\n"
+	    "rcpt P R - <c@d.example>\nhelo h\n\n", "bad sender address" },
+	{ FORGE_HEAD "client 1.2.3.4.5\nauth -\nfrom <a@b.example>\n"
+	    "rcpt P R - <c@d.example>\nhelo h\n\n", "bad client" },
+	{ FORGE_HEAD "client 127.0.0.2\nauth \xc3\xa9t\xc3\xa9\nfrom <a@b.example>\n"
+	    "rcpt P R - <c@d.example>\nhelo h\n\n", "bad auth user" },
+	{ FORGE_HEAD "client 127.0.0.2\nauth -\nfrom <a@b.example>\n"
+	    "rcpt P R - <c@d.example>\nhelo h\x01i\n\n", "bad helo" },
+	{ "POSTERN-QUEUE 1\nid 0000000000000100001\ntime -5\n"
+	    "client 127.0.0.2\nauth -\nfrom <a@b.example>\n"
+	    "rcpt P R - <c@d.example>\nhelo h\n\n", "bad time" },
+	{ "POSTERN-QUEUE 1\nid 00000000000001000G1\ntime 1\n"
+	    "client 127.0.0.2\nauth -\nfrom <a@b.example>\n"
+	    "rcpt P R - <c@d.example>\nhelo h\n\n", "bad id" },
+	{ FORGE_HEAD "client 127.0.0.2\nauth -\nfrom <a@b.example>\n"
+	    "client 127.0.0.3\nrcpt P R - <c@d.example>\nhelo h\n\n",
+	    "duplicate envelope field" },
+	{ FORGE_HEAD "client 127.0.0.2\nauth -\nfrom <a@b.example>\n"
+	    "rcpt P R - <c@d.example>\nhelo "
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "\n\n", "bad helo" },		/* 256 bytes: one too many */
+};
+
+static void
+test_parse_rejects_forged_fields(void **state)
+{
+	struct queue_envelope p;
+	const char *why;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
+		size_t n = strlen(forged[i].text);
+		char *copy = malloc(n);
+		memcpy(copy, forged[i].text, n);
+		why = NULL;
+		assert_int_equal(queue_envelope_check(copy, n, &p, &why), -1);
+		assert_non_null(why);
+		if (strcmp(why, forged[i].why) != 0)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, why,
+			    forged[i].why);
+		assert_int_equal(queue_envelope_parse(copy, n, &p), -1);
+		free(copy);
+	}
+}
+
+/* What the real writers put there still parses: IPv6 client, "local",
+ * "bounce", a SASL user with '@', the bare postmaster, the null sender. */
+static void
+test_parse_accepts_real_writers(void **state)
+{
+	static const char *const good[] = {
+		FORGE_HEAD "client ::1\nauth alice@mydomain.test\nfrom <>\n"
+		    "rcpt P L postmaster <postmaster>\nhelo h\n\n",
+		FORGE_HEAD "client local\nauth root\nfrom <root@mydomain.test>\n"
+		    "rcpt D L alice <alice@mydomain.test>\n"
+		    "rcpt F R - <\"a..b\"@[127.0.0.2]>\nhelo \n\n",
+		FORGE_HEAD "client double-bounce\nauth -\nfrom <>\n"
+		    "rcpt P R - <bob@example.net>\nhelo mx.mydomain.test\n\n",
+	};
+	struct queue_envelope p;
+	const char *why;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		why = "unset";
+		if (queue_envelope_check(good[i], strlen(good[i]), &p, &why) != 0)
+			fail_msg("case %zu refused: %s", i, why ? why : "?");
+		assert_null(why);
+		queue_envelope_free(&p);
+	}
+}
+
 static void
 test_ids(void **state)
 {
@@ -160,6 +261,8 @@ main(void)
 		cmocka_unit_test(test_null_sender),
 		cmocka_unit_test(test_format_refuses_bad_fields),
 		cmocka_unit_test(test_parse_rejects_malformed),
+		cmocka_unit_test(test_parse_rejects_forged_fields),
+		cmocka_unit_test(test_parse_accepts_real_writers),
 		cmocka_unit_test(test_ids),
 	};
 	return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
