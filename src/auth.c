@@ -1,12 +1,16 @@
 /* auth - the auth process: owns the user table and the APOP secrets
  *        (handed over by the master, which reads the root-only files),
  *        checks credentials for the network-facing processes, slows down
- *        password guessers, and keeps the POP-before-SMTP grants.
+ *        password guessers (throttle.c: while an address's failure delay
+ *        runs, no check from it runs at all), and keeps the
+ *        POP-before-SMTP grants.
  * Trusts: the master's messages; smtpd's and pop3d's requests only as far
  *         as their framing: each one is validated.
  * Gives:  "does this local user exist", "is this password / APOP digest
  *         right" (answered late, by a timer, after failures from the same
- *         address), and the grants table to smtpd after every change.
+ *         address; refused with a temporary error, unchecked, while that
+ *         address is penalised), and the grants table to smtpd after
+ *         every change.
  * Never:  reads the users or secrets files itself, touches the network,
  *         or logs a password. Grants live in spool/grants, rewritten
  *         atomically under spool/grants.lock (`postern grants` uses the
@@ -37,38 +41,20 @@
 #include "scram.h"
 #include "proc.h"
 #include "smtp_session.h"
+#include "throttle.h"
 #include "users.h"
 
-#define AUTH_DELAY_MAX		15	/* seconds: cap of the failure delay */
-#define AUTH_FAIL_FORGET	900	/* seconds without failure: forget an address */
-#define AUTH_FAIL_SLOTS		4096	/* addresses remembered at most */
-/* Checks in flight from one clean address (a NAT'd office polling at
- * once); an address with failures gets one at a time. */
-#define AUTH_INFLIGHT_CLEAN	8
-/* Failed checks per user per minute, over all addresses; beyond it that
- * user is checked only for addresses without failures. */
-#define AUTH_USER_FAILS_PER_MIN	20
 #define GRANTS_FILE_MAX		(1024 * 1024)
-
-/* Failed logins per client address: the next answer after a failure
- * waits 1, 2, 4, 8, 15, 15... seconds. */
-struct failure {
-	struct netaddr	addr;		/* IPv6: the /64 */
-	unsigned	count;
-	time_t		last;
-	time_t		until;		/* no new check before this */
-	unsigned	inflight;	/* checks run or answers pending */
-};
 
 /* A reply held back by the failure delay. */
 struct delayed {
 	struct ipc	*ipc;
 	uint32_t	type;
 	uint64_t	id;
-	struct netaddr	addr;		/* the throttle key */
-	int		gated;		/* holds one of the key's inflight */
 	struct buf	msg;		/* the reply: result byte (+ data) */
 	struct event	*ev;
+	struct netaddr	addr;
+	int		admitted;	/* throttle_admit() said RUN: release */
 };
 
 static struct auth {
@@ -82,8 +68,7 @@ static struct auth {
 	int		spool_fd;
 	struct grants	grants;
 	struct stat	grants_st;	/* the file as we last wrote or read it */
-	struct failure	*fails;
-	size_t		nfails;
+	struct throttle	thr;		/* failures per address and per user */
 	int		smtpd_fd, pop3d_fd;	/* until open_clients() */
 } a;
 
@@ -257,201 +242,67 @@ grants_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- failure throttling ---- */
 
-/* The address a penalty belongs to: IPv4 as it is, IPv6 per /64 (one
- * customer's prefix: a guesser gets no fresh address by changing the
- * interface id). */
-static struct netaddr
-throttle_key(const struct netaddr *addr)
-{
-	struct netaddr k = *addr;
-
-	if (k.family == AF_INET6)
-		memset(k.a + 8, 0, 8);
-	return k;
-}
-
-static struct failure *
-failure_find(const struct netaddr *raw, int create)
-{
-	time_t now = time(NULL);
-	size_t i, oldest = 0;
-	struct netaddr key = throttle_key(raw);
-	const struct netaddr *addr = &key;
-
-	for (i = 0; i < a.nfails; i++) {
-		if (netaddr_equal(&a.fails[i].addr, addr)) {
-			if (now - a.fails[i].last > AUTH_FAIL_FORGET &&
-			    a.fails[i].inflight == 0)
-				a.fails[i].count = 0;
-			return &a.fails[i];
-		}
-		if (a.fails[i].inflight == 0 &&
-		    (a.fails[oldest].inflight != 0 ||
-		    a.fails[i].last < a.fails[oldest].last))
-			oldest = i;
-	}
-	if (!create)
-		return NULL;
-	if (a.nfails < AUTH_FAIL_SLOTS) {
-		a.fails = xreallocarray(a.fails, a.nfails + 1, sizeof(*a.fails));
-		i = a.nfails++;
-	} else {
-		i = oldest;	/* forget the address quiet for longest */
-		if (a.fails[i].inflight != 0)
-			return NULL;	/* every slot busy: the caller refuses */
-	}
-	memset(&a.fails[i], 0, sizeof(a.fails[i]));
-	a.fails[i].addr = *addr;
-	return &a.fails[i];
-}
-
-static unsigned
-failure_delay(unsigned count)
-{
-	if (count == 0)
-		return 0;
-	if (count > 4)
-		return AUTH_DELAY_MAX;
-	return 1u << (count - 1);
-}
-
 static void
 delayed_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct delayed *dl = arg;
 
 	(void)fd; (void)what;
+	if (dl->admitted)
+		throttle_sent(&a.thr, &dl->addr);
 	ipc_send(dl->ipc, dl->type, dl->id, dl->msg.data, dl->msg.len);
-	if (dl->gated) {
-		/* The answer is out: the address may be checked again (once
-		 * its penalty, if any, is over). */
-		struct failure *f = failure_find(&dl->addr, 0);
-
-		if (f != NULL && f->inflight > 0)
-			f->inflight--;
-	}
 	buf_free(&dl->msg);
 	if (dl->ev != NULL)
 		event_free(dl->ev);
 	free(dl);
 }
 
-/* Failed logins per user: they slow that user's failures down (a guesser
- * spreading over many addresses), never a correct password (anyone could
- * otherwise lock a user out). */
-struct user_failure {
-	char		user[USERS_NAME_MAX + 1];
-	unsigned	count;
-	time_t		last;
-	unsigned	minute_count;	/* failures since minute_start */
-	time_t		minute_start;
-};
-static struct user_failure *ufails;
-static size_t nufails;
-
-static unsigned
-user_failed(const char *user)
-{
-	time_t now = time(NULL);
-	size_t i;
-
-	for (i = 0; i < nufails; i++)
-		if (strcmp(ufails[i].user, user) == 0)
-			break;
-	if (i == nufails) {
-		if (nufails >= AUTH_FAIL_SLOTS)
-			i = 0;	/* bounded: reuse a slot */
-		else
-			ufails = xreallocarray(ufails, ++nufails, sizeof(*ufails));
-		memset(&ufails[i], 0, sizeof(ufails[i]));
-		snprintf(ufails[i].user, sizeof(ufails[i].user), "%s", user);
-	}
-	if (now - ufails[i].last > AUTH_FAIL_FORGET)
-		ufails[i].count = 0;
-	ufails[i].count++;
-	ufails[i].last = now;
-	if (now - ufails[i].minute_start >= 60) {
-		ufails[i].minute_start = now;
-		ufails[i].minute_count = 0;
-	}
-	ufails[i].minute_count++;
-	return ufails[i].count;
-}
-
-/* 1 when the user's failures in the current minute reached the cap. */
-static int
-user_over_cap(const char *user)
-{
-	time_t now = time(NULL);
-	size_t i;
-
-	for (i = 0; i < nufails; i++)
-		if (strcmp(ufails[i].user, user) == 0)
-			return now - ufails[i].minute_start < 60 &&
-			    ufails[i].minute_count >= AUTH_USER_FAILS_PER_MIN;
-	return 0;
-}
-
-static void auth_refuse(struct ipc *, uint32_t, uint64_t,
-    const struct netaddr *, const char *, const char *, const char *);
-
-/* Before any credential check: may it run now? The guessing rate, not
- * only the reply, is what the delay limits: while an address's penalty
- * runs, or while one of its checks is still in flight (answered late),
- * nothing from it is checked, whatever connection it comes on; the
- * refusal is a temporary error at once (the password is never looked
- * at). A clean address may have a few checks in flight; one with
- * failures, one. A user whose failures this minute reached
- * AUTH_USER_FAILS_PER_MIN is checked only from clean addresses, so a
- * guesser spread over many addresses is slowed too while the user,
- * logging in from an address without failures, is not. Returns 1 when
- * the check may run (it then holds one inflight, released when its
- * answer is sent), 0 when it was refused (answered already). */
-static int
-throttle_gate(struct ipc *ipc, uint32_t reply_type, uint64_t id,
-    const struct netaddr *addr, const char *user, const char *mech)
-{
-	struct failure *f = failure_find(addr, 1);
-	time_t now = time(NULL);
-
-	if (f == NULL) {
-		auth_refuse(ipc, reply_type, id, addr, user, mech,
-		    "too many addresses in flight");
-		return 0;
-	}
-	if (f->count > 0 && now < f->until) {
-		auth_refuse(ipc, reply_type, id, addr, user, mech,
-		    "penalty running");
-		return 0;
-	}
-	if (f->inflight >= (f->count > 0 ? 1u : AUTH_INFLIGHT_CLEAN)) {
-		auth_refuse(ipc, reply_type, id, addr, user, mech,
-		    "a check from this address is pending");
-		return 0;
-	}
-	if (f->count > 0 && user != NULL && user_over_cap(user)) {
-		auth_refuse(ipc, reply_type, id, addr, user, mech,
-		    "user's failure cap reached");
-		return 0;
-	}
-	f->inflight++;
-	return 1;
-}
+/* Why a login failed, for the log (never sent to the client). */
+#define WHY_UNKNOWN	"unknown user"
+#define WHY_PASSWORD	"wrong password"
+#define WHY_NO_SECRET	"mechanism not available for this user (no secret)"
+#define WHY_NO_SCRAM	"mechanism not available for this user " \
+			"(no SCRAM verifier)"
 
 /* Answer a credential check. result is a POP3_* code; for SMTP AUTH it
  * becomes the matching enum sasl_verdict, followed by data (a SCRAM
- * server message). Failures wait 1, 2, 4, 8, then 15 s per address (and
- * up to 5 s per user), on a timer: the session waits, the process does
- * not. A correct answer to an address without failures is never delayed. */
+ * server message). admitted: the check went through throttle_admit(),
+ * so its answer time comes from throttle_result() (failures wait 1, 2, 4,
+ * 8, then 15 s per address, and so does a correct answer at an address
+ * with failures) and its sending releases the address. The wait is a
+ * timer: the session waits, the process does not. */
 static void
-auth_answer_send(struct ipc *ipc, uint32_t reply_type, uint64_t id,
-    const struct netaddr *addr, int gated, unsigned char result,
-    const char *data, size_t len, time_t delay)
+auth_answer_data(struct ipc *ipc, uint32_t reply_type, uint64_t id,
+    const struct netaddr *addr, const char *user, const char *mech,
+    unsigned char result, const char *why, int admitted, const char *data,
+    size_t len)
 {
-	struct timeval tv = { delay, 0 };
+	struct timeval tv = { 0, 0 };
 	struct delayed *dl;
 	unsigned char code = result;
+	time_t now = time(NULL), at = now;
+	char ip[64], qu[4 * USERS_NAME_MAX + 8];
 
+	netaddr_format(addr, ip, sizeof(ip));
+	log_quote(qu, sizeof(qu), user, strnlen(user, USERS_NAME_MAX + 1));
+	if (admitted && (result == POP3_OK || result == POP3_BAD))
+		at = throttle_result(&a.thr, addr, user, result == POP3_OK, now);
+	tv.tv_sec = at - now;
+	if (result == POP3_OK) {
+		log_info("login ok: client=[%s] user=\"%s\" mechanism=%s "
+		    "delay=%lds", ip, qu, mech, (long)tv.tv_sec);
+	} else if (result == POP3_BAD) {
+		log_info("login failed: client=[%s] user=\"%s\" mechanism=%s "
+		    "reason=\"%s\" failures=%u user_failures=%u delay=%lds", ip,
+		    qu, mech, why ? why : WHY_PASSWORD,
+		    throttle_addr_failures(&a.thr, addr, now),
+		    throttle_user_failures(&a.thr, user, now), (long)tv.tv_sec);
+	} else if (why != NULL) {
+		/* A temporary failure or a malformed request: nothing was
+		 * decided. (A refusal passes why = NULL: auth_admit logged.) */
+		log_info("login error: client=[%s] user=\"%s\" mechanism=%s "
+		    "reason=\"%s\"", ip, qu, mech, why);
+	}
 	if (reply_type == IPC_SMTP_AUTH_REPLY)
 		code = result == POP3_OK ? SASL_V_OK : result == POP3_BAD ?
 		    SASL_V_BAD : result == POP3_PERMFAIL ? SASL_V_MALFORMED :
@@ -465,8 +316,8 @@ auth_answer_send(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 	dl->ipc = ipc;
 	dl->id = id;
 	dl->addr = *addr;
-	dl->gated = gated;
-	if (delay <= 0) {
+	dl->admitted = admitted;
+	if (tv.tv_sec <= 0) {
 		delayed_cb(-1, 0, dl);
 		return;
 	}
@@ -474,100 +325,47 @@ auth_answer_send(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 	evtimer_add(dl->ev, &tv);
 }
 
-/* A check that was not run (throttle_gate): a temporary error at once. */
-static void
-auth_refuse(struct ipc *ipc, uint32_t reply_type, uint64_t id,
-    const struct netaddr *addr, const char *user, const char *mech,
-    const char *why)
-{
-	char ip[64], qu[4 * USERS_NAME_MAX + 8];
-
-	netaddr_format(addr, ip, sizeof(ip));
-	log_info("login refused: client=[%s] user=\"%s\" mechanism=%s "
-	    "reason=\"%s\" (not checked)", ip, log_quote_str(qu, sizeof(qu),
-	    user ? user : "?"), mech, why);
-	auth_answer_send(ipc, reply_type, id, addr, 0, POP3_TEMPFAIL, NULL, 0, 0);
-}
-
-/* Answer a credential check that throttle_gate let run. result is a
- * POP3_* code; for SMTP AUTH it becomes the matching enum sasl_verdict,
- * followed by data (a SCRAM server message). why says what failed
- * (unknown user, wrong password, mechanism not available). Failures
- * wait 1, 2, 4, 8, then 15 s per address (and up to 5 s per user), on a
- * timer, and no new check from the address runs meanwhile. A correct
- * answer to an address with failures waits as long as a wrong one would
- * (timing says nothing); to a clean address it is never delayed. */
-static void
-auth_answer_why(struct ipc *ipc, uint32_t reply_type, uint64_t id,
-    const struct netaddr *addr, const char *user, const char *mech,
-    unsigned char result, const char *data, size_t len, const char *why)
-{
-	struct failure *f = failure_find(addr, 0);
-	time_t delay = 0, now = time(NULL);
-	unsigned ucount, udelay;
-	char ip[64], qu[4 * USERS_NAME_MAX + 8];
-
-	netaddr_format(addr, ip, sizeof(ip));
-	log_quote_str(qu, sizeof(qu), user ? user : "?");
-	if (result == POP3_OK) {
-		if (f != NULL && f->count > 0) {
-			delay = failure_delay(f->count + 1);
-			f->count = 0;
-		}
-		log_info("login ok: client=[%s] user=\"%s\" mechanism=%s",
-		    ip, qu, mech);
-	} else if (result == POP3_BAD && f != NULL) {
-		f->count++;
-		f->last = now;
-		ucount = user_failed(user ? user : "?");
-		udelay = ucount / 10 > 5 ? 5 : ucount / 10;
-		delay = failure_delay(f->count);
-		if (delay < (time_t)udelay)
-			delay = udelay;
-		f->until = now + delay;
-		log_info("login failed: client=[%s] user=\"%s\" mechanism=%s "
-		    "reason=\"%s\" failures=%u user_failures=%u delay=%lds",
-		    ip, qu, mech, why ? why : "wrong password", f->count,
-		    ucount, (long)delay);
-	} else if (result != POP3_OK) {
-		log_info("login error: client=[%s] user=\"%s\" mechanism=%s "
-		    "reason=\"%s\"", ip, qu, mech, result == POP3_TEMPFAIL ?
-		    "temporary failure" : "malformed");
-	}
-	auth_answer_send(ipc, reply_type, id, addr, 1, result, data, len, delay);
-}
-
-static void
-auth_answer_data(struct ipc *ipc, uint32_t reply_type, uint64_t id,
-    const struct netaddr *addr, const char *user, const char *mech,
-    unsigned char result, const char *data, size_t len)
-{
-	auth_answer_why(ipc, reply_type, id, addr, user, mech, result, data,
-	    len, NULL);
-}
-
-/* An answer to a request that was not a credential check (a SCRAM
- * exchange's first step): nothing counted, nothing held. */
-static void
-auth_answer_ungated(struct ipc *ipc, uint32_t reply_type, uint64_t id,
-    const struct netaddr *addr, const char *user, const char *mech,
-    unsigned char result)
-{
-	char ip[64], qu[4 * USERS_NAME_MAX + 8];
-
-	netaddr_format(addr, ip, sizeof(ip));
-	log_info("login error: client=[%s] user=\"%s\" mechanism=%s "
-	    "reason=\"%s\"", ip, log_quote_str(qu, sizeof(qu), user), mech,
-	    result == POP3_TEMPFAIL ? "temporary failure" : "malformed");
-	auth_answer_send(ipc, reply_type, id, addr, 0, result, NULL, 0, 0);
-}
-
 static void
 auth_answer(struct ipc *ipc, uint32_t reply_type, uint64_t id,
     const struct netaddr *addr, const char *user, const char *mech,
-    unsigned char result)
+    unsigned char result, const char *why, int admitted)
 {
-	auth_answer_data(ipc, reply_type, id, addr, user, mech, result, NULL, 0);
+	auth_answer_data(ipc, reply_type, id, addr, user, mech, result, why,
+	    admitted, NULL, 0);
+}
+
+/* May a check for user from addr run now (throttle.h)? If not, it is
+ * answered at once with a temporary failure, without looking at the
+ * credentials: a guesser who reconnects during the delay learns nothing,
+ * and costs us no hash. Returns 1 to go ahead. */
+static int
+auth_admit(struct ipc *ipc, uint32_t reply_type, uint64_t id,
+    const struct netaddr *addr, const char *user, const char *mech)
+{
+	time_t now = time(NULL), retry;
+	enum throttle_verdict v;
+	unsigned refused;
+	char ip[64], qu[4 * USERS_NAME_MAX + 8];
+
+	v = throttle_admit(&a.thr, addr, user, now, &retry, &refused);
+	if (v == THROTTLE_RUN)
+		return 1;
+	/* The 1st, 2nd, 4th, 8th... refusal since the address's last check:
+	 * a reconnecting guesser gets thousands, the log a few lines. */
+	if ((refused & (refused - 1)) == 0) {
+		netaddr_format(addr, ip, sizeof(ip));
+		log_quote(qu, sizeof(qu), user,
+		    strnlen(user, USERS_NAME_MAX + 1));
+		log_info("login refused: client=[%s] user=\"%s\" mechanism=%s "
+		    "reason=\"%s\" retry=%lds refused=%u (not checked)", ip,
+		    qu, mech, v == THROTTLE_BUSY ?
+		    "a check from this address is pending" :
+		    v == THROTTLE_PENALTY ? "penalty running" :
+		    "user's failure cap reached", (long)(retry - now), refused);
+	}
+	auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL, NULL,
+	    0);
+	return 0;
 }
 
 /* Split "f1\0f2\0...fn\0"-style payloads (last NUL optional). */
@@ -595,9 +393,6 @@ struct pending_check {
 	int		 known;		/* the user exists */
 };
 
-static void auth_answer(struct ipc *, uint32_t, uint64_t, const struct netaddr *,
-    const char *, const char *, unsigned char);
-
 static void
 password_checked(int result, void *arg)
 {
@@ -605,8 +400,9 @@ password_checked(int result, void *arg)
 	unsigned char r = result == -1 ? POP3_TEMPFAIL :
 	    result == 1 && pc->known ? POP3_OK : POP3_BAD;
 
-	auth_answer_why(pc->ipc, pc->reply_type, pc->id, &pc->addr, pc->user,
-	    pc->mech, r, NULL, 0, pc->known ? "wrong password" : "unknown user");
+	auth_answer(pc->ipc, pc->reply_type, pc->id, &pc->addr, pc->user,
+	    pc->mech, r, r == POP3_TEMPFAIL ? "temporary failure" :
+	    pc->known ? WHY_PASSWORD : WHY_UNKNOWN, 1);
 	/* Only a POP3 login grants POP-before-SMTP; SMTP AUTH relays by itself. */
 	if (r == POP3_OK && pc->reply_type == IPC_POP3_AUTH_REPLY)
 		grant(pc->user, &pc->addr);
@@ -623,12 +419,13 @@ check_password(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 	const struct user_entry *e = NULL;
 	struct pending_check *pc;
 
-	if (!throttle_gate(ipc, reply_type, id, addr, user, mech))
-		return;
 	if (a.users == NULL) {
-		auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL);
+		auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL,
+		    "temporary failure", 0);
 		return;
 	}
+	if (!auth_admit(ipc, reply_type, id, addr, user, mech))
+		return;
 	if (users_name_valid(user))
 		e = users_find(a.users, user);
 	pc = xcalloc(1, sizeof(*pc));
@@ -663,31 +460,29 @@ check_secret(struct ipc *ipc, uint32_t reply_type, uint64_t id,
     const char *user, const char *challenge, const char *digest,
     const struct netaddr *addr, int cram)
 {
+	const char *mech = cram ? "CRAM-MD5" : "APOP", *why = WHY_PASSWORD;
 	unsigned char r = POP3_BAD;
 	char secret[512];
-	const char *why = "wrong password";
 	ssize_t n;
 
-	if (!throttle_gate(ipc, reply_type, id, addr, user, cram ? "CRAM-MD5" :
-	    "APOP"))
-		return;
 	if (a.users == NULL || a.secrets == NULL) {
-		auth_answer(ipc, reply_type, id, addr, user, cram ? "CRAM-MD5" :
-		    "APOP", POP3_TEMPFAIL);
+		auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL,
+		    "temporary failure", 0);
 		return;
 	}
+	if (!auth_admit(ipc, reply_type, id, addr, user, mech))
+		return;
+	if (!users_name_valid(user) || users_find(a.users, user) == NULL)
+		why = WHY_UNKNOWN;
+	else if (users_find(a.secrets, user) == NULL)
+		why = WHY_NO_SECRET;
 	if ((n = secret_of(user, secret, sizeof(secret))) >= 0 && (cram ?
 	    sasl_cram_check(challenge, strlen(challenge), secret, (size_t)n,
 	    digest, strlen(digest)) : apop_check(challenge, strlen(challenge),
 	    secret, (size_t)n, digest, strlen(digest))) == 1)
 		r = POP3_OK;
-	else if (n < 0)
-		why = users_name_valid(user) && users_find(a.users, user) ?
-		    "mechanism not available for this user (no secret)" :
-		    "unknown user";
 	explicit_bzero(secret, sizeof(secret));
-	auth_answer_why(ipc, reply_type, id, addr, user, cram ? "CRAM-MD5" :
-	    "APOP", r, NULL, 0, why);
+	auth_answer(ipc, reply_type, id, addr, user, mech, r, why, 1);
 	if (r == POP3_OK && reply_type == IPC_POP3_AUTH_REPLY)
 		grant(user, addr);
 }
@@ -700,7 +495,7 @@ check_secret(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 struct scram_slot {
 	uint64_t	id;		/* the SMTP session; 0 = free */
 	time_t		started;
-	const char	*why;		/* why a bad proof fails: for the log */
+	int		have;		/* a real verifier (else a fake one) */
 	struct scram_server ss;
 };
 
@@ -759,22 +554,26 @@ scram_first(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	char out[SCRAM_SERVER_FIRST_MAX];
 	size_t outlen;
 	int have = 0;
-	struct failure *f = failure_find(addr, 0);
 
 	/* Not a check yet, but a penalised address starts no exchange. */
-	if (f != NULL && f->count > 0 && time(NULL) < f->until) {
-		auth_refuse(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
-		    "penalty running");
+	if (throttle_penalised(&a.thr, addr, time(NULL))) {
+		char ip[64];
+
+		log_info("login refused: client=[%s] user=\"?\" mechanism=%s "
+		    "reason=\"penalty running\" (not checked)",
+		    netaddr_format(addr, ip, sizeof(ip)), SCRAM_MECH);
+		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
+		    POP3_TEMPFAIL, NULL, 0);
 		return;
 	}
 	if (a.users == NULL) {
-		auth_answer_ungated(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
-		    POP3_TEMPFAIL);
+		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
+		    POP3_TEMPFAIL, "temporary failure", 0);
 		return;
 	}
 	if (scram_client_first_parse(&cf, msg, len) != SCRAM_OK) {
-		auth_answer_ungated(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
-		    POP3_PERMFAIL);
+		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
+		    POP3_PERMFAIL, "malformed", 0);
 		return;
 	}
 	if (users_name_valid(cf.user))
@@ -786,20 +585,18 @@ scram_first(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	 * exchange looks the same until the proof, which cannot match. */
 	if (!have && scram_verifier_fake(&v, scram_fake_key,
 	    sizeof(scram_fake_key), cf.user, strlen(cf.user)) == -1) {
-		auth_answer_ungated(ipc, IPC_SMTP_AUTH_REPLY, id, addr, cf.user,
-		    SCRAM_MECH, POP3_TEMPFAIL);
+		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, cf.user,
+		    SCRAM_MECH, POP3_TEMPFAIL, "temporary failure", 0);
 		return;
 	}
 	sl = scram_slot(id, 1);
-	sl->why = have ? "wrong password" : e != NULL ?
-	    "mechanism not available for this user (no SCRAM verifier)" :
-	    "unknown user";
+	sl->have = have;
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
 	    scram_server_first(&sl->ss, msg, len, &v, rnd, sizeof(rnd), out,
 	    sizeof(out), &outlen) != SCRAM_OK) {
 		scram_slot_free(sl);
-		auth_answer_ungated(ipc, IPC_SMTP_AUTH_REPLY, id, addr, cf.user,
-		    SCRAM_MECH, POP3_PERMFAIL);
+		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, cf.user,
+		    SCRAM_MECH, POP3_PERMFAIL, "malformed", 0);
 		return;
 	}
 	explicit_bzero(&v, sizeof(v));
@@ -828,24 +625,29 @@ scram_final(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	const char *why;
 
 	if (sl == NULL) {
-		auth_answer_ungated(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?",
-		    SCRAM_MECH, POP3_PERMFAIL);
+		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
+		    POP3_PERMFAIL, "malformed", 0);
 		return;
 	}
 	snprintf(user, sizeof(user), "%s", sl->ss.user);
-	why = sl->why;
-	if (!throttle_gate(ipc, IPC_SMTP_AUTH_REPLY, id, addr,
+	/* The proof is the check: it waits out the address's penalty like
+	 * any other (the first message only sent a salt, real or fake). */
+	if (!auth_admit(ipc, IPC_SMTP_AUTH_REPLY, id, addr,
 	    users_name_valid(user) ? user : "?", SCRAM_MECH)) {
 		scram_slot_free(sl);
 		return;
 	}
+	why = !users_name_valid(user) || users_find(a.users, user) == NULL ?
+	    WHY_UNKNOWN : sl->have ? WHY_PASSWORD : WHY_NO_SCRAM;
 	st = scram_server_final(&sl->ss, msg, len, out, sizeof(out), &outlen);
 	scram_slot_free(sl);
 	r = st == SCRAM_OK ? POP3_OK : st == SCRAM_BAD_PROOF ? POP3_BAD :
 	    st == SCRAM_INTERNAL ? POP3_TEMPFAIL : POP3_PERMFAIL;
-	auth_answer_why(ipc, IPC_SMTP_AUTH_REPLY, id, addr,
-	    users_name_valid(user) ? user : "?", SCRAM_MECH, r,
-	    r == POP3_OK ? out : NULL, r == POP3_OK ? outlen : 0, why);
+	if (r == POP3_TEMPFAIL || r == POP3_PERMFAIL)
+		why = r == POP3_TEMPFAIL ? "temporary failure" : "malformed";
+	auth_answer_data(ipc, IPC_SMTP_AUTH_REPLY, id, addr,
+	    users_name_valid(user) ? user : "?", SCRAM_MECH, r, why, 1,
+	    r == POP3_OK ? out : NULL, r == POP3_OK ? outlen : 0);
 }
 
 /* ---- aliases (issue 4): RCPT to an alias is a known recipient ---- */

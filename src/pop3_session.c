@@ -287,21 +287,31 @@ msg_index(struct pop3_session *s, const char *a, size_t *idx_r)
 
 /* ---- AUTHORIZATION ------------------------------------------------- */
 
+/* pop3_auth forbids USER/PASS here: refuse (and say why) before anything
+ * reaches auth. Returns 1 if refused. */
+static int
+plaintext_refused(struct pop3_session *s)
+{
+	if (s->set.auth == POP3_AUTH_APOP_ONLY) {
+		err(s, "-ERR [AUTH] Plain text passwords are disabled; "
+		    "use APOP");
+		return 1;
+	}
+	if (s->set.auth == POP3_AUTH_TLS_ONLY && !s->tls_active) {
+		err(s, "-ERR [AUTH] Plain text passwords need TLS; use STLS "
+		    "first (or APOP)");
+		return 1;
+	}
+	return 0;
+}
+
 static void
 cmd_user(struct pop3_session *s, char **argv, int argc)
 {
 	(void)argc;
 	s->user[0] = '\0';
-	if (s->set.auth == POP3_AUTH_APOP_ONLY) {
-		err(s, "-ERR [AUTH] Plain text passwords are disabled; "
-		    "use APOP");
+	if (plaintext_refused(s))
 		return;
-	}
-	if (s->set.auth == POP3_AUTH_TLS_ONLY && !s->tls_active) {
-		err(s, "-ERR [AUTH] Plain text passwords need TLS; use STLS "
-		    "first (or APOP)");
-		return;
-	}
 	if (!user_valid(argv[0])) {
 		err(s, "-ERR invalid user name");
 		return;
@@ -319,6 +329,13 @@ cmd_pass(struct pop3_session *s, char **argv, int argc)
 		s->state = POP3_STATE_AUTHORIZATION;
 		s->user[0] = '\0';
 		err(s, "-ERR syntax: PASS password");
+		return;
+	}
+	/* USER already refused it; checked again so that no path to a
+	 * password check exists where the policy forbids one. */
+	if (plaintext_refused(s)) {
+		s->state = POP3_STATE_AUTHORIZATION;
+		s->user[0] = '\0';
 		return;
 	}
 	s->apop = 0;

@@ -67,6 +67,7 @@ struct world {
 	struct buf	log;
 	struct buf	tr;		/* transcript */
 	size_t		max_out;
+	int		pass_checks;	/* check_password calls (IPC to auth) */
 };
 
 static void
@@ -92,6 +93,7 @@ f_check_password(void *arg, const char *user, const char *pass)
 	enum pop3_result r = POP3_BAD;
 	size_t i;
 
+	w->pass_checks++;
 	for (i = 0; i < sizeof(fakeusers) / sizeof(fakeusers[0]); i++)
 		if (strcmp(user, fakeusers[i].user) == 0 &&
 		    strcmp(pass, fakeusers[i].pass) == 0)
@@ -633,7 +635,7 @@ test_line_limits(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		world_init(&w, POP3_AUTH_ANY, fixture, 3);
+		world_init(&w, 0, fixture, 3);
 		n = (size_t)snprintf(in, sizeof(in), "%sNOOP", LOGIN);
 		memset(in + n, ' ', t[i].pad);
 		n += t[i].pad;
@@ -757,7 +759,7 @@ test_pipelined_backpressure(void **state)
 	assert_non_null(in);
 	for (i = 0; i < n; i++)
 		memcpy(in + 6 * i, "CAPA\r\n", 6);
-	world_init(&w, POP3_AUTH_ANY, fixture, 3);
+	world_init(&w, 0, fixture, 3);
 	used = pop3_session_feed(&w.s, in, n * 6);
 	assert_true(used < n * 6);
 	assert_int_equal(used % 6, 0);
@@ -821,7 +823,7 @@ test_timeout_shutdown(void **state)
 	struct world w;
 
 	(void)state;
-	world_init(&w, POP3_AUTH_ANY, fixture, 3);
+	world_init(&w, 0, fixture, 3);
 	run(&w, IN(LOGIN "DELE 1\r\n"), 0);
 	pop3_session_timeout(&w.s);
 	drain(&w);
@@ -835,7 +837,7 @@ test_timeout_shutdown(void **state)
 	assert_int_equal(w.updates, 0);
 	world_free(&w);
 
-	world_init(&w, POP3_AUTH_ANY, fixture, 3);
+	world_init(&w, 0, fixture, 3);
 	pop3_session_shutdown(&w.s);
 	drain(&w);
 	assert_string_equal(w.tr.data, G
@@ -850,7 +852,7 @@ test_late_answers(void **state)
 	struct world w;
 
 	(void)state;
-	world_init(&w, POP3_AUTH_ANY, fixture, 3);
+	world_init(&w, 0, fixture, 3);
 	w.deferred = 1;
 	assert_int_equal(pop3_session_feed(&w.s, IN(LOGIN)),
 	    sizeof(LOGIN) - 1);
@@ -863,7 +865,7 @@ test_late_answers(void **state)
 	world_free(&w);
 
 	/* an auth answer while waiting for the mailbox, and vice versa */
-	world_init(&w, POP3_AUTH_ANY, fixture, 3);
+	world_init(&w, 0, fixture, 3);
 	w.deferred = 1;
 	pop3_session_mailbox_result(&w.s, POP3_OK, &w.mb);
 	assert_int_equal(w.s.state, POP3_STATE_AUTHORIZATION);
@@ -887,7 +889,7 @@ test_password_wiped(void **state)
 	struct world w;
 
 	(void)state;
-	world_init(&w, POP3_AUTH_ANY, fixture, 3);
+	world_init(&w, 0, fixture, 3);
 	run(&w, IN(LOGIN), 0);
 	assert_int_equal(w.s.state, POP3_STATE_TRANSACTION);
 	assert_null(memmem(&w.s, sizeof(w.s), "wonderland", 10));
@@ -959,7 +961,7 @@ test_log_lines(void **state)
 	struct world w;
 
 	(void)state;
-	world_init(&w, POP3_AUTH_ANY, fixture, 3);
+	world_init(&w, 0, fixture, 3);
 	run(&w, IN("USER alice\r\nPASS nope\r\n" LOGIN "RETR 1\r\nDELE 1\r\n"
 	    "QUIT\r\n"), 0);
 	assert_non_null(strstr(w.log.data, "auth failed client=[192.0.2.7] "
@@ -1009,6 +1011,43 @@ test_stls(void **state)
 	world_free(&w);
 }
 
+/* Where pop3_auth forbids plaintext logins, a USER/PASS guesser never
+ * gets a password check: nothing is sent to auth (issue 9). */
+static void
+test_plaintext_refused_before_check(void **state)
+{
+	static const char in[] = "USER alice\r\nPASS wonderland\r\n"
+	    "PASS wonderland\r\n";
+	const enum pop3_auth_policy pol[] = { POP3_AUTH_APOP_ONLY,
+	    POP3_AUTH_TLS_ONLY };
+	struct world w;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		world_init(&w, pol[i], fixture, 3);
+		assert_int_equal(pop3_session_feed(&w.s, in, sizeof(in) - 1),
+		    sizeof(in) - 1);
+		assert_int_equal(w.pass_checks, 0);
+		assert_int_equal(w.s.state, POP3_STATE_AUTHORIZATION);
+		assert_null(strstr(w.s.out.data, "+OK send PASS"));
+		/* Even if USER had got through, PASS itself refuses. */
+		w.s.state = POP3_STATE_AUTH_USER;
+		memcpy(w.s.user, "alice", 6);
+		buf_reset(&w.s.out);
+		assert_int_equal(pop3_session_feed(&w.s, "PASS wonderland\r\n",
+		    17), 17);
+		assert_int_equal(w.pass_checks, 0);
+		assert_non_null(strstr(w.s.out.data, "-ERR [AUTH] Plain text"));
+		world_free(&w);
+	}
+	/* Positive control: the default policy does check. */
+	world_init(&w, POP3_AUTH_ANY, fixture, 3);
+	assert_int_equal(pop3_session_feed(&w.s, in, 29), 29);
+	assert_int_equal(w.pass_checks, 1);
+	world_free(&w);
+}
+
 int
 main(void)
 {
@@ -1025,6 +1064,7 @@ main(void)
 		cmocka_unit_test(test_greeting),
 		cmocka_unit_test(test_log_lines),
 		cmocka_unit_test(test_stls),
+		cmocka_unit_test(test_plaintext_refused_before_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
