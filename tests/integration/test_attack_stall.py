@@ -14,6 +14,7 @@ import time
 import unittest
 
 from harness import Server, free_port, DOMAIN
+from test_limits import proc_pid, rss_kib
 from tlsutil import make_cert
 
 SMTP_TIMEOUT = 3
@@ -24,21 +25,6 @@ N_SMTPS = 40
 N_POP3S = 40
 N_STLS = 40
 SOURCES = ["127.0.0.%d" % i for i in range(2, 41)]   # 39 strangers
-
-
-def proc_pid(srv, name):
-    m = srv.wait_log(r"postern/%s\[(\d+)\]: ready" % name, 5.0)
-    if m is None:
-        raise AssertionError("no 'ready' line from %s" % name)
-    return int(m.group(1))
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def connect(port, source):
