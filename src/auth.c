@@ -242,15 +242,19 @@ grants_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- failure throttling ---- */
 
+static void parked_release(const struct netaddr *);
+
 static void
 delayed_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct delayed *dl = arg;
 
 	(void)fd; (void)what;
-	if (dl->admitted)
-		throttle_sent(&a.thr, &dl->addr);
 	ipc_send(dl->ipc, dl->type, dl->id, dl->msg.data, dl->msg.len);
+	if (dl->admitted) {
+		throttle_sent(&a.thr, &dl->addr);
+		parked_release(&dl->addr);
+	}
 	buf_free(&dl->msg);
 	if (dl->ev != NULL)
 		event_free(dl->ev);
@@ -334,6 +338,132 @@ auth_answer(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 	    admitted, NULL, 0);
 }
 
+/* At most one check per address is pending (throttle.h). One that comes
+ * from a clean address while another from it is in flight waits here,
+ * not refused:
+ * a mail client polling several mailboxes at once from one address gets
+ * them all checked, one after the other. It is dispatched again (and so
+ * goes through throttle_admit() again: a failure meanwhile means it meets
+ * the penalty) when the pending one's answer is out, or answered with a
+ * temporary failure after AUTH_PARK_WAIT seconds. Bounded per address and
+ * in all; beyond, the temporary failure comes at once. */
+#define AUTH_PARK_MAX		256
+#define AUTH_PARK_PER_ADDR	8
+#define AUTH_PARK_WAIT		30
+
+typedef void auth_dispatch_fn(struct ipc *, uint32_t, uint64_t,
+    const void *, size_t);
+
+struct parked {
+	struct ipc	*ipc;
+	uint32_t	 type;		/* the request, as it came */
+	uint64_t	 id;
+	struct buf	 data;
+	auth_dispatch_fn *dispatch;
+	struct netaddr	 key;		/* throttle_key() of its address */
+	uint32_t	 reply_type;
+	struct event	*ev;
+	int		 go;		/* released: dispatch when ev fires */
+};
+
+static struct parked *parked[AUTH_PARK_MAX];
+static size_t nparked;
+
+/* The request being dispatched (set by the IPC handlers): what
+ * auth_admit() parks. */
+static struct {
+	struct ipc	*ipc;
+	uint32_t	 type;
+	uint64_t	 id;
+	const void	*data;
+	size_t		 len;
+	auth_dispatch_fn *dispatch;
+} cur;
+
+static void
+parked_free(struct parked *pk)
+{
+	size_t i;
+
+	for (i = 0; i < nparked; i++)
+		if (parked[i] == pk) {
+			parked[i] = parked[--nparked];
+			break;
+		}
+	if (pk->data.data != NULL)
+		explicit_bzero(pk->data.data, pk->data.cap);
+	buf_free(&pk->data);
+	event_free(pk->ev);
+	free(pk);
+}
+
+static void
+parked_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct parked *pk = arg;
+	unsigned char code;
+
+	(void)fd; (void)what;
+	if (pk->go) {
+		pk->dispatch(pk->ipc, pk->type, pk->id, pk->data.data,
+		    pk->data.len);
+	} else {
+		/* Waited too long: a temporary failure, nothing checked. */
+		code = pk->reply_type == IPC_SMTP_AUTH_REPLY ? SASL_V_TEMPFAIL :
+		    POP3_TEMPFAIL;
+		ipc_send(pk->ipc, pk->reply_type, pk->id, &code, 1);
+	}
+	parked_free(pk);
+}
+
+/* addr's pending check was answered: let its oldest waiting one go. */
+static void
+parked_release(const struct netaddr *addr)
+{
+	struct netaddr key = throttle_key(addr);
+	struct timeval now0 = { 0, 0 };
+	size_t i;
+
+	for (i = 0; i < nparked; i++)
+		if (!parked[i]->go && netaddr_equal(&parked[i]->key, &key)) {
+			parked[i]->go = 1;
+			event_del(parked[i]->ev);
+			evtimer_add(parked[i]->ev, &now0);
+			return;
+		}
+}
+
+/* 1 if the current request now waits in the parking list. */
+static int
+park(uint32_t reply_type, const struct netaddr *addr)
+{
+	struct netaddr key = throttle_key(addr);
+	struct timeval wait = { AUTH_PARK_WAIT, 0 };
+	struct parked *pk;
+	size_t i, here = 0;
+
+	if (cur.dispatch == NULL || nparked >= AUTH_PARK_MAX)
+		return 0;
+	for (i = 0; i < nparked; i++)
+		here += netaddr_equal(&parked[i]->key, &key);
+	if (here >= AUTH_PARK_PER_ADDR)
+		return 0;
+	pk = xcalloc(1, sizeof(*pk));
+	pk->ipc = cur.ipc;
+	pk->type = cur.type;
+	pk->id = cur.id;
+	pk->dispatch = cur.dispatch;
+	pk->key = key;
+	pk->reply_type = reply_type;
+	buf_init(&pk->data, cur.len + 1);
+	if (cur.len > 0)
+		buf_append(&pk->data, cur.data, cur.len);
+	pk->ev = evtimer_new(a.base, parked_cb, pk);
+	evtimer_add(pk->ev, &wait);
+	parked[nparked++] = pk;
+	return 1;
+}
+
 /* May a check for user from addr run now (throttle.h)? If not, it is
  * answered at once with a temporary failure, without looking at the
  * credentials: a guesser who reconnects during the delay learns nothing,
@@ -350,6 +480,11 @@ auth_admit(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 	v = throttle_admit(&a.thr, addr, user, now, &retry, &refused);
 	if (v == THROTTLE_RUN)
 		return 1;
+	/* A clean address's second check waits its turn; one from an
+	 * address with failures is refused (it would meet the penalty). */
+	if (v == THROTTLE_BUSY && throttle_addr_failures(&a.thr, addr, now) == 0 &&
+	    park(reply_type, addr))
+		return 0;	/* it runs when the pending one is answered */
 	/* The 1st, 2nd, 4th, 8th... refusal since the address's last check:
 	 * a reconnecting guesser gets thousands, the log a few lines. */
 	if ((refused & (refused - 1)) == 0) {
@@ -717,6 +852,12 @@ smtpd_auth_msg(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	struct netaddr addr;
 	size_t iplen;
 
+	cur.ipc = ipc;
+	cur.type = type;
+	cur.id = id;
+	cur.data = data;
+	cur.len = len;
+	cur.dispatch = smtpd_auth_msg;
 	if (type == IPC_SMTP_AUTH_PASS && split_fields(data, len, f, 4) == 0 &&
 	    netaddr_parse(f[2], &addr) == 0) {
 		check_password(ipc, IPC_SMTP_AUTH_REPLY, id, f[0], f[1], &addr,
@@ -741,6 +882,7 @@ smtpd_auth_msg(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	} else {
 		log_warn("malformed message %u from smtpd", type);
 	}
+	memset(&cur, 0, sizeof(cur));
 }
 
 static void
@@ -770,13 +912,18 @@ smtpd_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 }
 
 static void
-pop3d_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
-    size_t len, void *arg)
+pop3d_auth_msg(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
+    size_t len)
 {
 	const char *f[4];
 	struct netaddr addr;
 
-	(void)arg;
+	cur.ipc = ipc;
+	cur.type = type;
+	cur.id = id;
+	cur.data = data;
+	cur.len = len;
+	cur.dispatch = pop3d_auth_msg;
 	if (type == IPC_POP3_PASS && split_fields(data, len, f, 3) == 0 &&
 	    netaddr_parse(f[2], &addr) == 0) {
 		check_password(ipc, IPC_POP3_AUTH_REPLY, id, f[0], f[1], &addr,
@@ -789,6 +936,15 @@ pop3d_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	} else {
 		log_warn("malformed message %u from pop3d", type);
 	}
+	memset(&cur, 0, sizeof(cur));
+}
+
+static void
+pop3d_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
+    size_t len, void *arg)
+{
+	(void)arg;
+	pop3d_auth_msg(ipc, type, id, data, len);
 }
 
 static void

@@ -14,9 +14,10 @@
  *     and no new check from the address runs before it is over: it is
  *     refused with a temporary error, without checking. A guesser who
  *     hangs up and reconnects gains nothing.
- *   - at most one check per address with failures is running or waiting
- *     for its answer; a clean address may have THROTTLE_INFLIGHT_CLEAN (a
- *     NAT'd office polling at once). A check pending for
+ *   - at most one check per address is running or waiting for its
+ *     answer (THROTTLE_INFLIGHT_CLEAN for a clean address, 1 with
+ *     failures); auth lets a clean address's further checks wait their
+ *     turn (a NAT'd office polling at once) and refuses the others. A check pending for
  *     THROTTLE_PENDING_MAX seconds is taken as lost, so that a bug cannot
  *     lock an address out for good; with every slot pending, new
  *     addresses are refused rather than a pending one forgotten.
@@ -44,7 +45,8 @@
 #define THROTTLE_USER_WINDOW	60	/* seconds */
 #define THROTTLE_USER_MAX	64	/* longest user name kept (bytes) */
 #define THROTTLE_PENDING_MAX	120	/* seconds a check may stay pending */
-#define THROTTLE_INFLIGHT_CLEAN	8	/* checks in flight, clean address */
+#define THROTTLE_INFLIGHT_CLEAN	1	/* checks in flight, clean address
+					 * (auth parks the others in turn) */
 
 struct throttle_addr {
 	struct netaddr	key;		/* IPv6 masked to its /64 */

@@ -210,6 +210,24 @@ class Guessing(unittest.TestCase):
             r'mechanism=APOP reason="(a check from this address is pending|'
             r'penalty running)"'))
 
+    def test_clean_address_checks_wait_their_turn(self):
+        # A mail client polling two mailboxes at once from one clean
+        # address: one check at a time, but the second waits its turn
+        # instead of being refused.
+        a = Conn(self.srv.pop_port, "127.0.0.16")
+        b = Conn(self.srv.pop_port, "127.0.0.16")
+        ga, gb = a.line(10), b.line(10)
+        a.send(("APOP alice %s\r\n" % apop_digest(ga, PASSWORDS["alice"])).encode())
+        b.send(("APOP bob %s\r\n" % apop_digest(gb, PASSWORDS["bob"])).encode())
+        ans_a, ans_b = a.line(20), b.line(20)
+        a.close()
+        b.close()
+        self.assertTrue(ans_a and ans_a.startswith(b"+OK"), ans_a)
+        self.assertTrue(ans_b and ans_b.startswith(b"+OK"), ans_b)
+        oks = [m for m in CHECK_RX.findall(self.srv.log())
+               if m[0] == "ok" and m[1] == "127.0.0.16"]
+        self.assertEqual(len(oks), 2, self.srv.log()[-2000:])
+
     def test_plaintext_refused_without_tls(self):
         # pop3_auth = tls-only (the default with a certificate): USER/PASS
         # in clear text is refused before anything reaches auth.
