@@ -1,5 +1,6 @@
 /* proc - child process set-up and privilege dropping; see proc.h. */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <grp.h>
 #include <signal.h>
@@ -60,6 +61,8 @@ close_from(unsigned lo, unsigned hi, const int *keep, size_t n)
 	struct dirent *de;
 	size_t i;
 	int fd, dfd, kept;
+	long l;
+	char *end;
 
 	if (lo > hi)
 		return;
@@ -71,7 +74,11 @@ close_from(unsigned lo, unsigned hi, const int *keep, size_t n)
 	while ((de = readdir(dir)) != NULL) {
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
-		fd = atoi(de->d_name);
+		errno = 0;
+		l = strtol(de->d_name, &end, 10);
+		if (errno != 0 || *end != '\0' || l < 0 || l > INT_MAX)
+			continue;
+		fd = (int)l;
 		if (fd == dfd || fd < (int)lo || (unsigned)fd > hi)
 			continue;
 		for (kept = 0, i = 0; i < n; i++)
