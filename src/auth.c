@@ -381,6 +381,18 @@ static struct {
 } cur;
 
 static void
+cur_set(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
+    size_t len, auth_dispatch_fn *dispatch)
+{
+	cur.ipc = ipc;
+	cur.type = type;
+	cur.id = id;
+	cur.data = data;
+	cur.len = len;
+	cur.dispatch = dispatch;
+}
+
+static void
 parked_free(struct parked *pk)
 {
 	size_t i;
@@ -852,12 +864,7 @@ smtpd_auth_msg(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	struct netaddr addr;
 	size_t iplen;
 
-	cur.ipc = ipc;
-	cur.type = type;
-	cur.id = id;
-	cur.data = data;
-	cur.len = len;
-	cur.dispatch = smtpd_auth_msg;
+	cur_set(ipc, type, id, data, len, smtpd_auth_msg);
 	if (type == IPC_SMTP_AUTH_PASS && split_fields(data, len, f, 4) == 0 &&
 	    netaddr_parse(f[2], &addr) == 0) {
 		check_password(ipc, IPC_SMTP_AUTH_REPLY, id, f[0], f[1], &addr,
@@ -918,12 +925,7 @@ pop3d_auth_msg(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	const char *f[4];
 	struct netaddr addr;
 
-	cur.ipc = ipc;
-	cur.type = type;
-	cur.id = id;
-	cur.data = data;
-	cur.len = len;
-	cur.dispatch = pop3d_auth_msg;
+	cur_set(ipc, type, id, data, len, pop3d_auth_msg);
 	if (type == IPC_POP3_PASS && split_fields(data, len, f, 3) == 0 &&
 	    netaddr_parse(f[2], &addr) == 0) {
 		check_password(ipc, IPC_POP3_AUTH_REPLY, id, f[0], f[1], &addr,
