@@ -37,6 +37,7 @@
 #include "relay.h"
 #include "slots.h"
 #include "smtp_session.h"
+#include "throttle.h"
 #include "tls.h"
 
 #define SMTPD_WRITE_CHUNK	65536
@@ -697,16 +698,14 @@ is_local_client(const struct netaddr *a)
 	return 0;
 }
 
-/* Same client for max_sessions_per_client: IPv4 address, IPv6 /64 (one
- * site's prefix; its interface ids are free to pick). */
+/* Same client for max_sessions_per_client: the key login throttling
+ * counts under (IPv4 address, IPv6 /64), one rule for both. */
 static int
 same_client(const struct netaddr *x, const struct netaddr *y)
 {
-	if (x->family != y->family)
-		return 0;
-	if (x->family == AF_INET6)
-		return memcmp(x->a, y->a, 8) == 0;
-	return netaddr_equal(x, y);
+	struct netaddr kx = throttle_key(x), ky = throttle_key(y);
+
+	return netaddr_equal(&kx, &ky);
 }
 
 /* The session to close when the MX port or the whole pool is full: the
