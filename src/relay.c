@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "config.h"
 #include "relay.h"
 
 static const uint8_t v4mapped[12] = {
@@ -60,6 +61,59 @@ relay_domain_is_local(const struct relay_policy *p, const char *domain)
 		if (address_domain_equal(p->local_domains[i], domain))
 			return 1;
 	return 0;
+}
+
+void
+relay_policy_from_config(struct relay_policy *p, const struct config *cfg)
+{
+	memset(p, 0, sizeof(*p));
+	p->local_domains = cfg->local_domains;
+	p->n_local_domains = cfg->n_local_domains;
+	p->local_networks = cfg->local_networks;
+	p->n_local_networks = cfg->n_local_networks;
+	p->rules = cfg->rules;
+}
+
+int
+relay_client_is_local(const struct relay_policy *p,
+    const struct netaddr *client)
+{
+	struct netaddr addr = unmapped(client);
+	size_t i;
+
+	for (i = 0; i < p->n_local_networks; i++)
+		if (cidr_match(&p->local_networks[i], &addr))
+			return 1;
+	return 0;
+}
+
+void
+relay_connect(const struct relay_policy *p, const struct netaddr *client,
+    struct relay_decision *d)
+{
+	struct netaddr addr = unmapped(client);
+	struct rules_match m;
+
+	memset(d, 0, sizeof(*d));
+	rules_lookup(p->rules, &addr, &m);
+	if (m.action == RULES_DENY) {
+		d->result = RELAY_REJECT;
+		d->code = 554;
+		d->status = "5.7.1";
+		d->text = "Access denied";
+		set_rule(d->rule, sizeof(d->rule), "relay_rules line %u (%s)",
+		    m.line, m.text ? m.text : "");
+		return;
+	}
+	d->result = RELAY_ACCEPT_LOCAL;
+	d->code = 220;
+	d->status = "2.0.0";
+	d->text = "Ok";
+	if (m.action == RULES_ALLOW)
+		set_rule(d->rule, sizeof(d->rule), "relay_rules line %u (%s)",
+		    m.line, m.text ? m.text : "");
+	else
+		set_rule(d->rule, sizeof(d->rule), "%s", "no deny rule");
 }
 
 int

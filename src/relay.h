@@ -15,6 +15,8 @@
 #include "netaddr.h"
 #include "rules.h"
 
+struct config;
+
 enum relay_result {
 	RELAY_ACCEPT_LOCAL = 1,
 	RELAY_ACCEPT_RELAY,
@@ -42,6 +44,24 @@ struct relay_decision {
 	const char	*text;		/* reply text after the codes */
 	char		rule[160];	/* which rule decided, e.g. "local_networks 127.0.0.1/32" */
 };
+
+/* The policy of a config: local_domains, local_networks, relay_rules.
+ * Points into cfg, which must outlive it. */
+void	relay_policy_from_config(struct relay_policy *p,
+	    const struct config *cfg);
+
+/* At connect, before the greeting: a relay_rules `deny` line refuses the
+ * client (554 5.7.1 "Access denied"), whatever else it might be; anything
+ * else may go on to the greeting. Same decision struct as relay_decide():
+ * RELAY_REJECT or RELAY_ACCEPT_LOCAL ("may talk to us"), the reply, and
+ * the rule that decided. */
+void	relay_connect(const struct relay_policy *p, const struct netaddr *client,
+	    struct relay_decision *d);
+
+/* 1 if the client is in local_networks: exempt from the per-client and
+ * per-port session limits (the room reserved for our own users). */
+int	relay_client_is_local(const struct relay_policy *p,
+	    const struct netaddr *client);
 
 /* Decide for one recipient. grants may be NULL. */
 void	relay_decide(const struct relay_policy *p, const struct relay_client *c,

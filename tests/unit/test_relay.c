@@ -353,6 +353,49 @@ test_relay_helpers(void **state)
 	assert_string_equal(d.rule, "address-routing (quoted routing)");
 }
 
+/* At connect: only a deny line refuses, and it refuses even a client
+ * that local_networks would let relay (a deny is the administrator's
+ * last word); local_networks is what the session limits exempt. */
+static void
+test_relay_connect(void **state)
+{
+	static const struct {
+		const char *client;
+		enum relay_result want;
+		const char *rule;
+	} conn_cases[] = {
+		{ "10.1.1.5", RELAY_REJECT, "relay_rules line 3 (10.1.1.)" },
+		{ "10.1.1.1", RELAY_ACCEPT_LOCAL, "relay_rules line 1 (10.1.1.1)" },
+		{ "10.9.9.9", RELAY_ACCEPT_LOCAL, "no deny rule" },
+		{ "raw:::ffff:10.1.1.7", RELAY_REJECT, "relay_rules line 3 (10.1.1.)" },
+		{ "127.0.0.1", RELAY_ACCEPT_LOCAL, "no deny rule" },
+	};
+	struct relay_decision d;
+	struct netaddr a;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(conn_cases) / sizeof(conn_cases[0]); i++) {
+		a = A(conn_cases[i].client);
+		relay_connect(&policy, &a, &d);
+		assert_int_equal(d.result, conn_cases[i].want);
+		assert_string_equal(d.rule, conn_cases[i].rule);
+		if (conn_cases[i].want == RELAY_REJECT) {
+			assert_int_equal(d.code, 554);
+			assert_string_equal(d.status, "5.7.1");
+			assert_string_equal(d.text, "Access denied");
+		}
+	}
+	a = A("127.0.0.1");
+	assert_true(relay_client_is_local(&policy, &a));
+	a = A("raw:::ffff:192.168.1.9");
+	assert_true(relay_client_is_local(&policy, &a));
+	a = A("127.0.0.2");
+	assert_false(relay_client_is_local(&policy, &a));
+	a = A("10.1.1.1");		/* may relay by rule, but not "local" */
+	assert_false(relay_client_is_local(&policy, &a));
+}
+
 int
 main(void)
 {
@@ -360,6 +403,7 @@ main(void)
 		cmocka_unit_test(test_relay_table),
 		cmocka_unit_test(test_relay_matrix),
 		cmocka_unit_test(test_relay_helpers),
+		cmocka_unit_test(test_relay_connect),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
