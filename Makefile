@@ -10,10 +10,31 @@ PYTHON   ?= python3
 # Build directory: objects for the normal and the sanitizer builds live apart.
 B        ?= build
 SRCS     := $(sort $(wildcard src/*.c))
-LIBSRCS  := $(filter-out src/main.c,$(SRCS))
+
+# The pure library: parsers, policy, session state machines and on-disk
+# formats, which do no I/O (doc/ARCHITECTURE.md, "The pure library"). Every
+# other module, a new one too until it is listed here, goes into
+# libpostern.a, which links with this one. A pure module's unit test (and
+# fuzz target) links against libpostern-pure.a alone, with libc and
+# libcrypto (hashing is not I/O) but not libevent, libssl or c-ares: a pure
+# module that calls into those or into an impure module does not link.
+# fatal() (exit on a bug or out of memory) is the one symbol taken from
+# outside; tests/unit/pure_fatal.c gives it there. The I/O the linker cannot
+# see (libc's system calls, stdio, the clock) tools/check-pure.sh bans.
+PURE     := address aliases apop base64 buf dsn grants hex linebuf log_quote \
+	maildrop netaddr queue relay rules sasl schedule scram sendmail_args \
+	slots smtp_client smtp_data smtp_session throttle users_name
+PURELIBS  = -lcrypto
+PURESRCS := $(PURE:%=src/%.c)
+$(if $(filter-out $(SRCS),$(PURESRCS)),$(error PURE names no src/*.c: $(filter-out $(SRCS),$(PURESRCS))))
+PUREOBJS := $(PURE:%=$(B)/%.o)
+LIBSRCS  := $(filter-out src/main.c $(PURESRCS),$(SRCS))
 LIBOBJS  := $(LIBSRCS:src/%.c=$(B)/%.o)
+# Impure code may call pure code and (fatal) the other way round.
+LINKLIBS  = -Wl,--start-group $(B)/libpostern.a $(B)/libpostern-pure.a -Wl,--end-group
 UNITSRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNITBINS := $(UNITSRCS:tests/unit/%.c=$(B)/%)
+PURETESTS := $(filter $(PURE:%=$(B)/test_%),$(UNITBINS))
 
 .PHONY: all deps check unit integration demo lint check-asan check-valgrind fuzz fuzz-smoke bench install clean
 
@@ -22,17 +43,33 @@ BIN      ?= postern
 
 all: $(BIN)
 
-$(BIN): $(B)/main.o $(B)/libpostern.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN): $(B)/main.o $(B)/libpostern.a $(B)/libpostern-pure.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(B)/main.o $(LINKLIBS) $(LDLIBS)
 
 $(B)/libpostern.a: $(LIBOBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/libpostern-pure.a: $(PUREOBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/%.o: src/%.c $(wildcard src/*.h) | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
-$(B)/test_%: tests/unit/test_%.c $(B)/libpostern.a tests/unit/unit.h
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(WARN) -Wno-missing-prototypes -o $@ $< $(B)/libpostern.a $(LDLIBS) -lcmocka
+$(B)/test_%: tests/unit/test_%.c $(B)/libpostern.a $(B)/libpostern-pure.a tests/unit/unit.h
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(WARN) -Wno-missing-prototypes -o $@ $< $(LINKLIBS) $(LDLIBS) -lcmocka
+
+# A pure module's test: the pure library and nothing with I/O in it.
+$(PURETESTS): $(B)/test_%: tests/unit/test_%.c $(B)/libpostern-pure.a $(B)/pure_fatal.o tests/unit/unit.h
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(WARN) -Wno-missing-prototypes -o $@ $< $(B)/pure_fatal.o $(B)/libpostern-pure.a $(PURELIBS) -lcmocka
+
+$(B)/pure_fatal.o: tests/unit/pure_fatal.c src/log.h | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+# Every pure module linked whole, tested or not: an undefined symbol here
+# is a pure module calling outside the pure library, libc and libcrypto.
+$(B)/pure-link-check: tests/unit/pure_fatal.c $(B)/libpostern-pure.a src/log.h
+	$(CC) $(CPPFLAGS) -DPURE_LINK_CHECK $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< \
+		-Wl,--whole-archive $(B)/libpostern-pure.a -Wl,--no-whole-archive $(PURELIBS)
 
 $(B):
 	mkdir -p $(B)
@@ -41,7 +78,7 @@ $(B):
 deps:
 	@sh tools/deps.sh
 
-unit: $(UNITBINS)
+unit: $(UNITBINS) $(B)/pure-link-check
 	@sh tools/run-unit.sh $(UNITBINS)
 
 integration: $(BIN)
@@ -70,8 +107,10 @@ check-asan: deps
 		sh tools/sanitizer-logs.sh $(ASAN_LOGS) || st=1; exit $$st
 
 # libFuzzer targets (clang; Debian's clang 14 needs libclang-rt-14-dev).
-# Every fuzz/fuzz_*.c links against build-fuzz/libpostern.a, the real src
-# modules built with -fsanitize=fuzzer-no-link,address,undefined.
+# Every fuzz/fuzz_*.c links against build-fuzz/libpostern.a and
+# build-fuzz/libpostern-pure.a, the real src modules built with
+# -fsanitize=fuzzer-no-link,address,undefined; a pure module's target
+# (fuzz_MODULE, MODULE in PURE) against the pure library alone.
 #   make fuzz                                   build every target
 #   make fuzz FUZZ_TIME=3600 TARGET=fuzz_address   then fuzz one for an hour
 #   make fuzz-smoke [FUZZ_SMOKE_TIME=20]         each target N s, fail on crash
@@ -86,6 +125,9 @@ FUZZ_SMOKE_TIME ?= 20
 FUZZSRCS    := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZBINS    := $(FUZZSRCS:fuzz/%.c=build-fuzz/%)
 FUZZOBJS    := $(LIBSRCS:src/%.c=build-fuzz/obj/%.o)
+FUZZPUREOBJS := $(PURESRCS:src/%.c=build-fuzz/obj/%.o)
+FUZZPUREBINS := $(filter $(PURE:%=build-fuzz/fuzz_%),$(FUZZBINS))
+FUZZLIBS     = -Wl,--start-group build-fuzz/libpostern.a build-fuzz/libpostern-pure.a -Wl,--end-group
 
 fuzz: $(FUZZBINS)
 	@if [ -n "$(FUZZ_TIME)" ]; then \
@@ -98,11 +140,22 @@ build-fuzz/obj/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p build-fuzz/obj
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $(WARN) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
+build-fuzz/obj/pure_fatal.o: tests/unit/pure_fatal.c src/log.h
+	@mkdir -p build-fuzz/obj
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $(WARN) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
 build-fuzz/libpostern.a: $(FUZZOBJS)
 	rm -f $@ && ar rcs $@ $^
 
-build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libpostern.a $(wildcard src/*.h)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $(WARN) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< build-fuzz/libpostern.a $(LDLIBS)
+build-fuzz/libpostern-pure.a: $(FUZZPUREOBJS)
+	rm -f $@ && ar rcs $@ $^
+
+build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libpostern.a build-fuzz/libpostern-pure.a $(wildcard src/*.h)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $(WARN) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZLIBS) $(LDLIBS)
+
+$(FUZZPUREBINS): build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libpostern-pure.a build-fuzz/obj/pure_fatal.o $(wildcard src/*.h)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $(WARN) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \
+		build-fuzz/obj/pure_fatal.o build-fuzz/libpostern-pure.a $(PURELIBS)
 
 # Unit tests and integration tests under valgrind memcheck (normal build):
 # `postern serve` and its children run under valgrind (harness.py's
@@ -120,8 +173,9 @@ check-valgrind: deps all $(UNITBINS)
 demo: deps all
 	@sh tools/demo.sh
 
-lint:
+lint: $(B)/pure-link-check
 	@sh tools/lint.sh
+	@sh tools/check-pure.sh $(PUREOBJS)
 
 install: all
 	install -d $(DESTDIR)/usr/sbin

@@ -21,38 +21,6 @@
 
 #define USERS_LINE_MAX	4096
 
-int
-users_name_valid(const char *name)
-{
-	size_t i;
-
-	if (name == NULL || name[0] == '\0')
-		return 0;
-	for (i = 0; name[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (i >= USERS_NAME_MAX)
-			return 0;
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-			continue;
-		if (i > 0 && (c == '.' || c == '_' || c == '-'))
-			continue;
-		return 0;
-	}
-	return 1;
-}
-
-int
-users_password_valid(const char *pw, size_t len)
-{
-	if (pw == NULL || len == 0)
-		return 0;
-	if (memchr(pw, '\0', len) || memchr(pw, '\r', len) ||
-	    memchr(pw, '\n', len))
-		return 0;
-	return 1;
-}
-
 /* A stored hash: printable ASCII without ':' or spaces. */
 static int
 hash_valid(const char *h, size_t len)
