@@ -37,7 +37,7 @@ read_grants(int spool_fd, struct grants *g)
 
 	/* A table larger than GRANTS_FILE_MAX: what fits is what counts, as
 	 * for the auth process. */
-	if (fileio_read_file(spool_fd, "grants", GRANTS_FILE_MAX, &b,
+	if (fileio_read_file(spool_fd, "grants", 0, GRANTS_FILE_MAX, &b,
 	    NULL) == -1 && errno != EFBIG)
 		rc = errno == ENOENT ? 0 : -1;
 	if (rc == 0)

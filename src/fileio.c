@@ -50,15 +50,15 @@ fileio_read_all(int fd, struct buf *b)
 }
 
 int
-fileio_read_file(int dirfd, const char *name, size_t max, struct buf *b,
-    struct stat *st_r)
+fileio_read_file(int dirfd, const char *name, int flags, size_t max,
+    struct buf *b, struct stat *st_r)
 {
 	struct stat st;
 	int fd, saved, rc = -1;
 
 	buf_init(b, max);
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-	    O_NONBLOCK | O_NOCTTY);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
+	    ((flags & FILEIO_FOLLOW) ? 0 : O_NOFOLLOW));
 	if (fd == -1)
 		return -1;
 	if (fstat(fd, &st) == -1)

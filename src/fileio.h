@@ -22,13 +22,15 @@ int	fileio_write_all(int fd, const void *p, size_t n);
 /* Append what fd has left to b (b's cap bounds it). 0, or -1 with errno
  * (EFBIG when the file does not fit). */
 int	fileio_read_all(int fd, struct buf *b);
-/* Open name under dirfd (O_NOFOLLOW, O_NONBLOCK so a FIFO cannot block;
- * a non-regular file is EINVAL), then buf_init(b, max) and read it all.
- * st_r (may be NULL) gets its fstat. 0, or -1 with errno (ENOENT when it
- * does not exist, EFBIG when larger than max); b is initialised either
- * way and the caller frees it. dirfd AT_FDCWD takes a path. */
-int	fileio_read_file(int dirfd, const char *name, size_t max, struct buf *b,
-	    struct stat *st_r);
+/* Open name under dirfd (a symlink only with FILEIO_FOLLOW; O_NONBLOCK,
+ * so a FIFO cannot block; a non-regular file is EINVAL), buf_init(b, max)
+ * and read it all. st_r (may be NULL) gets its fstat. 0, or -1 with errno
+ * (ENOENT when it does not exist, EFBIG when larger than max, b then
+ * holding what fitted); b is initialised either way and the caller frees
+ * it. dirfd AT_FDCWD takes a path. */
+#define FILEIO_FOLLOW	0x1	/* a symlink is followed (config files) */
+int	fileio_read_file(int dirfd, const char *name, int flags, size_t max,
+	    struct buf *b, struct stat *st_r);
 
 /* What the new file of fileio_replace gets. */
 struct fileio_new {
