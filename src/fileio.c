@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,6 +76,31 @@ out:
 	close(fd);
 	errno = saved;
 	return rc;
+}
+
+int
+fileio_read_prefix(int fd, const char *delim, size_t dlen, struct buf *b)
+{
+	char chunk[8192];
+	off_t off = 0;
+	ssize_t r;
+
+	for (;;) {
+		r = pread(fd, chunk, sizeof(chunk), off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		if (r == 0)
+			return 0;
+		if (buf_append(b, chunk, (size_t)r) == -1) {
+			errno = EFBIG;
+			return -1;
+		}
+		off += r;
+		if (memmem(b->data, b->len, delim, dlen) != NULL)
+			return 1;
+	}
 }
 
 static int

@@ -32,6 +32,14 @@ int	fileio_read_all(int fd, struct buf *b);
 int	fileio_read_file(int dirfd, const char *name, int flags, size_t max,
 	    struct buf *b, struct stat *st_r);
 
+/* Read fd from offset 0 (pread: the file offset is left alone) into b,
+ * which the caller has initialised with its cap, until b holds the
+ * delimiter delim[0..dlen) or the file ends. 1 found, 0 the file ended
+ * first, -1 with errno (EFBIG when b filled up first). For the envelope
+ * of a queue file (delim "\n\n"). */
+int	fileio_read_prefix(int fd, const char *delim, size_t dlen,
+	    struct buf *b);
+
 /* What the new file of fileio_replace gets. */
 struct fileio_new {
 	mode_t	mode;		/* exactly (fchmod: the umask does not apply) */
