@@ -46,7 +46,6 @@ read_grants(int spool_fd, struct grants *g)
 	return rc;
 }
 
-
 /* Run as root, we still write the file for the spool's owner: the auth
  * process (run-as user) must be able to read it. */
 static int

@@ -218,7 +218,8 @@ sched_load(const char *id, struct schedule *s)
 	memset(s, 0, sizeof(*s));
 	if (q.deferred_fd == -1)
 		return;
-	r = fileio_read_file(q.deferred_fd, id, 0, SCHEDULE_FILE_MAX, &b, NULL);
+	r = fileio_read_file(q.deferred_fd, id, 0, SCHEDULE_FILE_MAX, &b,
+	    NULL);
 	if (r == -1 && errno == ENOENT) {
 		buf_free(&b);
 		return;
@@ -240,9 +241,9 @@ sched_load(const char *id, struct schedule *s)
 static void
 sched_save(const char *id, const struct schedule *s)
 {
-	/* A leftover .ID.tmp is ours from a crash, or `postern queue flush`
-	 * writing right now: ours replaces it, and flush sees its temporary
-	 * gone and leaves the state to us. */
+	/* A leftover .ID.tmp (a crash, or `postern queue flush` writing
+	 * this very state this instant: flush then finds its temporary gone
+	 * and leaves the state to us) is replaced. */
 	const struct fileio_new nf = { 0600, (uid_t)-1, (gid_t)-1,
 	    FILEIO_TMP_LEFTOVER };
 	struct stat st;

@@ -317,14 +317,17 @@ read_current(const char *path, struct buf *b, struct stat *st, int *exists_r)
 	return 0;
 }
 
-/* Replace path (its directory opened here) with out through tmppath, keeping the owner
- * and mode of the file it replaces. 0, or -1 with err filled. */
+/* Replace path (its directory opened here) with out through tmppath,
+ * keeping the owner and mode of the file it replaces. 0, or -1 with err
+ * filled. */
 static int
 replace_file(const char *path, const char *tmppath, const struct buf *out,
     const struct stat *st, int exists, char *err, size_t errlen)
 {
+	/* A leftover temporary is a crashed editor's with our pid: we hold
+	 * the lock. */
 	struct fileio_new nf = { 0600, (uid_t)-1, (gid_t)-1,
-	    FILEIO_TMP_LEFTOVER };	/* a leftover: a crashed editor's, with our pid */
+	    FILEIO_TMP_LEFTOVER };
 	char dirpath[PATH_MAX];
 	const char *slash = strrchr(path, '/'), *base, *tmpname;
 	enum fileio_step step;
