@@ -32,6 +32,7 @@
 #include "aliases.h"
 #include "apop.h"
 #include "buf.h"
+#include "fileio.h"
 #include "grants.h"
 #include "hasher.h"
 #include "ipc.h"
@@ -122,8 +123,6 @@ grants_reload(int force)
 {
 	struct stat st;
 	struct buf b;
-	char chunk[8192];
-	ssize_t r;
 	size_t bad;
 	int fd;
 
@@ -151,9 +150,7 @@ grants_reload(int force)
 		return 0;
 	}
 	buf_init(&b, GRANTS_FILE_MAX);
-	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(&b, chunk, (size_t)r) == -1)
-			break;
+	(void)fileio_read_all(fd, &b);	/* what was read is what counts */
 	close(fd);
 	bad = grants_parse(&a.grants, b.data ? b.data : "", b.len);
 	if (bad)
@@ -167,25 +164,17 @@ grants_reload(int force)
 static int
 grants_save(void)
 {
+	const struct fileio_new nf = { 0600, (uid_t)-1, (gid_t)-1,
+	    FILEIO_TMP_LEFTOVER };
 	struct buf b;
 	int fd, rc = -1;
 
 	buf_init(&b, GRANTS_FILE_MAX);
 	if (grants_format(&a.grants, &b) == -1)
 		goto out;
-	fd = openat(a.spool_fd, "grants.tmp", O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd == -1)
+	if (fileio_replace(a.spool_fd, "grants", "grants.tmp", b.data, b.len,
+	    &nf, NULL) == -1)
 		goto out;
-	if ((b.len && write(fd, b.data, b.len) != (ssize_t)b.len) ||
-	    fsync(fd) == -1) {
-		close(fd);
-		goto out;
-	}
-	close(fd);
-	if (renameat(a.spool_fd, "grants.tmp", a.spool_fd, "grants") == -1)
-		goto out;
-	fsync(a.spool_fd);
 	fd = openat(a.spool_fd, "grants", O_RDONLY | O_CLOEXEC);
 	if (fd != -1) {
 		fstat(fd, &a.grants_st);

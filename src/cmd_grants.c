@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "cmds.h"
 #include "config.h"
+#include "fileio.h"
 #include "grants.h"
 #include "log.h"
 
@@ -32,20 +33,31 @@ static int
 read_grants(int spool_fd, struct grants *g)
 {
 	struct buf b;
-	char chunk[8192];
-	ssize_t r;
-	int fd = openat(spool_fd, "grants", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int rc = 0;
 
-	if (fd == -1)
-		return errno == ENOENT ? 0 : -1;
-	buf_init(&b, 1024 * 1024);
-	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(&b, chunk, (size_t)r) == -1)
-			break;
-	close(fd);
-	grants_parse(g, b.data ? b.data : "", b.len);
+	/* A table larger than GRANTS_FILE_MAX: what fits is what counts, as
+	 * for the auth process. */
+	if (fileio_read_file(spool_fd, "grants", 0, GRANTS_FILE_MAX, &b,
+	    NULL) == -1 && errno != EFBIG)
+		rc = errno == ENOENT ? 0 : -1;
+	if (rc == 0)
+		grants_parse(g, b.data ? b.data : "", b.len);
 	buf_free(&b);
-	return r == -1 ? -1 : 0;
+	return rc;
+}
+
+/* Run as root, we still write the file for the spool's owner: the auth
+ * process (run-as user) must be able to read it. */
+static int
+spool_owner(int spool_fd, struct fileio_new *nf)
+{
+	struct stat st;
+
+	if (fstat(spool_fd, &st) == -1)
+		return -1;
+	nf->uid = st.st_uid;
+	nf->gid = st.st_gid;
+	return 0;
 }
 
 static int
@@ -63,33 +75,15 @@ fchown_like_spool(int spool_fd, int fd)
 static int
 write_grants(int spool_fd, const struct grants *g)
 {
+	struct fileio_new nf = { 0600, (uid_t)-1, (gid_t)-1,
+	    FILEIO_TMP_LEFTOVER };
 	struct buf b;
-	int fd, rc = -1;
+	int rc = -1;
 
-	buf_init(&b, 1024 * 1024);
-	if (grants_format(g, &b) == -1)
-		goto out;
-	fd = openat(spool_fd, "grants.tmp", O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd == -1)
-		goto out;
-	/* Run as root, we still write the file for the spool's owner: the
-	 * auth process (run-as user) must be able to read it. */
-	if (fchown_like_spool(spool_fd, fd) == -1) {
-		close(fd);
-		goto out;
-	}
-	if ((b.len && write(fd, b.data, b.len) != (ssize_t)b.len) ||
-	    fsync(fd) == -1) {
-		close(fd);
-		goto out;
-	}
-	close(fd);
-	if (renameat(spool_fd, "grants.tmp", spool_fd, "grants") == 0) {
-		fsync(spool_fd);
-		rc = 0;
-	}
-out:
+	buf_init(&b, GRANTS_FILE_MAX);
+	if (grants_format(g, &b) == 0 && spool_owner(spool_fd, &nf) == 0)
+		rc = fileio_replace(spool_fd, "grants", "grants.tmp", b.data,
+		    b.len, &nf, NULL);
 	buf_free(&b);
 	return rc;
 }

@@ -6,7 +6,9 @@
  *         checked with queue_id_valid (no "../", no dot files).
  * Gives:  list: every message in queue/ and hold/ (held ones marked "!"):
  *         id, size, age, sender, pending recipients and each one's last
- *         error from deferred/ID. flush: "next 0" in every deferred/ID
+ *         error from deferred/ID, read with the queue process's parser
+ *         (schedule.h; state it would reject is listed as such). flush:
+ *         "next 0" in every deferred/ID
  *         (atomic rewrite, owner and mode kept), then queue/.flush is
  *         created and removed to wake the queue process. delete: unlink
  *         queue/ID (or hold/ID) and deferred/ID. hold: rename queue/ID ->
@@ -31,131 +33,15 @@
 #include "cmd_queue.h"
 #include "cmds.h"
 #include "config.h"
+#include "fileio.h"
 #include "log.h"
 #include "queue.h"
+#include "schedule.h"
 
 #define CQ_EX_NOTFOUND	1
 #define CQ_TMP_STALE	60	/* seconds: an older deferred/.ID.tmp is left over */
 
 /* ---- pure helpers (cmd_queue.h) ---- */
-
-static int
-parse_ull(const char *s, size_t n, unsigned long long *v_r)
-{
-	unsigned long long v = 0;
-	size_t i;
-
-	if (n == 0 || n > 19)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	*v_r = v;
-	return 0;
-}
-
-void
-cmd_queue_deferred_parse(const char *text, size_t len,
-    struct cmd_queue_deferred *d)
-{
-	const char *line, *nl, *sp;
-	unsigned long long v;
-	size_t pos, n, i, k;
-	char *t;
-
-	memset(d, 0, sizeof(*d));
-	for (pos = 0; pos < len && pos < CMD_QUEUE_DEFERRED_MAX; pos += n + 1) {
-		line = text + pos;
-		nl = memchr(line, '\n', len - pos);
-		n = nl ? (size_t)(nl - line) : len - pos;
-		if (n > 5 && memcmp(line, "next ", 5) == 0) {
-			if (parse_ull(line + 5, n - 5, &v) == 0) {
-				d->next = (long long)(v > 0x7fffffffffffffffull ?
-				    0x7fffffffffffffffull : v);
-				d->has_next = 1;
-			}
-		} else if (n > 9 && memcmp(line, "attempts ", 9) == 0) {
-			if (parse_ull(line + 9, n - 9, &v) == 0)
-				d->attempts = (unsigned long)v;
-		} else if (n > 6 && memcmp(line, "error ", 6) == 0) {
-			sp = memchr(line + 6, ' ', n - 6);
-			if (sp == NULL || parse_ull(line + 6,
-			    (size_t)(sp - (line + 6)), &v) == -1)
-				continue;
-			t = xstrndup(sp + 1, n - (size_t)(sp + 1 - line));
-			for (k = 0; t[k]; k++)
-				if ((unsigned char)t[k] < 0x20 ||
-				    (unsigned char)t[k] >= 0x7f)
-					t[k] = '?';
-			for (i = 0; i < d->nerrors; i++)
-				if (d->errors[i].rcpt == (size_t)v)
-					break;
-			if (i < d->nerrors) {
-				free(d->errors[i].text);
-				d->errors[i].text = t;
-				continue;
-			}
-			d->errors = xreallocarray(d->errors, d->nerrors + 1,
-			    sizeof(*d->errors));
-			d->errors[d->nerrors].rcpt = (size_t)v;
-			d->errors[d->nerrors++].text = t;
-		}
-	}
-}
-
-void
-cmd_queue_deferred_free(struct cmd_queue_deferred *d)
-{
-	size_t i;
-
-	for (i = 0; i < d->nerrors; i++)
-		free(d->errors[i].text);
-	free(d->errors);
-	memset(d, 0, sizeof(*d));
-}
-
-const char *
-cmd_queue_deferred_error(const struct cmd_queue_deferred *d, size_t rcpt)
-{
-	size_t i;
-
-	for (i = 0; i < d->nerrors; i++)
-		if (d->errors[i].rcpt == rcpt)
-			return d->errors[i].text;
-	return NULL;
-}
-
-int
-cmd_queue_deferred_flush(const char *text, size_t len, struct buf *out)
-{
-	const char *line, *nl;
-	size_t pos, n;
-	int r = 0, seen = 0;
-
-	for (pos = 0; pos < len; pos += n + 1) {
-		line = text + pos;
-		nl = memchr(line, '\n', len - pos);
-		n = nl ? (size_t)(nl - line) : len - pos;
-		if (n >= 5 && memcmp(line, "next ", 5) == 0)
-			seen = 1;
-	}
-	if (!seen)
-		r |= buf_appends(out, "next 0\n");
-	for (pos = 0; pos < len; pos += n + 1) {
-		line = text + pos;
-		nl = memchr(line, '\n', len - pos);
-		n = nl ? (size_t)(nl - line) : len - pos;
-		if (n >= 5 && memcmp(line, "next ", 5) == 0)
-			r |= buf_appends(out, "next 0\n");
-		else {
-			r |= buf_append(out, line, n);
-			r |= buf_appendc(out, '\n');
-		}
-	}
-	return r ? -1 : 0;
-}
 
 void
 cmd_queue_age(long long secs, char *buf, size_t len)
@@ -198,29 +84,27 @@ subdir(const char *name, int required)
 	return fd;
 }
 
-/* Read the whole file name under dfd (at most max bytes) into b, which
- * the caller frees whatever the result. 0, or -1 with errno. */
+/* The retry state of id, read and parsed as the queue process does
+ * (schedule.c). 0 *s filled (empty when there is none), or -1 when the
+ * queue process would not believe it (unreadable or malformed), s empty.
+ * st_r (may be NULL) gets the file's fstat. */
 static int
-read_small(int dfd, const char *name, size_t max, struct buf *b,
-    struct stat *st_r)
+read_deferred(const char *id, struct schedule *s, struct stat *st_r)
 {
-	char chunk[8192];
-	ssize_t r;
-	int fd;
+	struct buf b;
+	int rc = 0;
 
-	buf_init(b, max);
-	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd == -1)
-		return -1;
-	if (st_r != NULL && fstat(fd, st_r) == -1) {
-		close(fd);
-		return -1;
-	}
-	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(b, chunk, (size_t)r) == -1)
-			break;
-	close(fd);
-	return r == 0 ? 0 : -1;
+	memset(s, 0, sizeof(*s));
+	if (cq.deferred_fd == -1)
+		return 0;
+	if (fileio_read_file(cq.deferred_fd, id, 0, SCHEDULE_FILE_MAX, &b,
+	    st_r) == -1)
+		rc = errno == ENOENT ? 0 : -1;
+	/* An empty file is no state, as for the queue process. */
+	else if (b.len > 0 && schedule_parse(b.data, b.len, s) == -1)
+		rc = -1;
+	buf_free(&b);
+	return rc;
 }
 
 /* The envelope of a queue file (up to the empty line). */
@@ -229,9 +113,6 @@ read_envelope(int dfd, const char *id, struct queue_envelope *e,
     struct stat *st)
 {
 	struct buf b;
-	char chunk[8192];
-	ssize_t r;
-	off_t off = 0;
 	int fd, rc = -1;
 
 	fd = openat(dfd, id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -242,15 +123,8 @@ read_envelope(int dfd, const char *id, struct queue_envelope *e,
 		return -1;
 	}
 	buf_init(&b, QUEUE_ENVELOPE_MAX);
-	while ((r = pread(fd, chunk, sizeof(chunk), off)) > 0) {
-		if (buf_append(&b, chunk, (size_t)r) == -1)
-			break;
-		off += r;
-		if (memmem(b.data, b.len, "\n\n", 2) != NULL) {
-			rc = queue_envelope_parse(b.data, b.len, e);
-			break;
-		}
-	}
+	if (fileio_read_prefix(fd, "\n\n", 2, &b) == 1)
+		rc = queue_envelope_parse(b.data, b.len, e);
 	buf_free(&b);
 	close(fd);
 	return rc;
@@ -308,13 +182,13 @@ static long long
 list_one(int dfd, const char *id, int held, time_t now)
 {
 	struct queue_envelope e;
-	struct cmd_queue_deferred d;
+	struct schedule d;
 	struct stat st;
-	struct buf b;
 	const char *err;
 	char age[32], next[96];
 	long long size;
 	size_t i;
+	int bad_state;
 
 	if (read_envelope(dfd, id, &e, &st) == -1) {
 		if (errno != ENOENT)
@@ -322,37 +196,35 @@ list_one(int dfd, const char *id, int held, time_t now)
 			    id, held ? '!' : ' ');
 		return 0;
 	}
-	memset(&d, 0, sizeof(d));
-	if (cq.deferred_fd != -1) {
-		if (read_small(cq.deferred_fd, id, CMD_QUEUE_DEFERRED_MAX, &b,
-		    NULL) == 0)
-			cmd_queue_deferred_parse(b.data, b.len, &d);
-		buf_free(&b);
-	}
+	bad_state = read_deferred(id, &d, NULL) == -1;
 	size = (long long)st.st_size - (long long)e.content_off;
 	cmd_queue_age((long long)(now - e.time), age, sizeof(age));
 	next[0] = '\0';
 	if (held)
 		(void)snprintf(next, sizeof(next), "  (held)");
-	else if (d.has_next && d.next > (long long)now) {
+	else if (bad_state)
+		(void)snprintf(next, sizeof(next),
+		    "  (unreadable deferred state)");
+	else if ((long long)d.next > (long long)now) {
 		char in[32];
 
-		cmd_queue_age(d.next - (long long)now, in, sizeof(in));
-		(void)snprintf(next, sizeof(next), "  (attempts %lu, next in %s)",
+		cmd_queue_age((long long)d.next - (long long)now, in,
+		    sizeof(in));
+		(void)snprintf(next, sizeof(next), "  (attempts %u, next in %s)",
 		    d.attempts, in);
 	} else if (d.attempts > 0)
-		(void)snprintf(next, sizeof(next), "  (attempts %lu)",
+		(void)snprintf(next, sizeof(next), "  (attempts %u)",
 		    d.attempts);
 	printf("%s%c %9lld %6s  <%s>%s\n", id, held ? '!' : ' ', size, age,
 	    e.from, next);
 	for (i = 0; i < e.nrcpts; i++) {
 		if (e.rcpts[i].status != QUEUE_PENDING)
 			continue;
-		err = cmd_queue_deferred_error(&d, i);
+		err = schedule_error(&d, i);
 		printf("      <%s>%s%s\n", e.rcpts[i].addr, err ? ": " : "",
 		    err ? err : "");
 	}
-	cmd_queue_deferred_free(&d);
+	schedule_free(&d);
 	queue_envelope_free(&e);
 	return size;
 }
@@ -399,30 +271,39 @@ do_list(void)
 	return CMDS_EX_OK;
 }
 
-/* Rewrite deferred/ID with "next 0"; 0, 1 skipped (being written), -1. */
+/* Rewrite deferred/ID with "next 0"; 0, 1 skipped (none, being written,
+ * or state the queue process ignores anyway: it retries those now), -1. */
 static int
 flush_one(const char *id)
 {
+	struct fileio_new nf = { 0600, (uid_t)-1, (gid_t)-1, 0 };
+	enum fileio_step step;
 	char tmp[QUEUE_ID_LEN + 8];
+	struct schedule s;
 	struct stat st, tst;
-	struct buf in, out;
-	int fd = -1, rv = -1, tries;
+	struct buf out;
+	int rv = -1, tries, r = -1;
 
-	if (read_small(cq.deferred_fd, id, CMD_QUEUE_DEFERRED_MAX, &in, &st) == -1) {
-		int saved = errno;
-
-		buf_free(&in);
-		errno = saved;
-		return saved == ENOENT ? 1 : -1;
+	memset(&st, 0, sizeof(st));
+	if (read_deferred(id, &s, &st) == -1)
+		return 1;
+	if (st.st_ino == 0 || st.st_size == 0) {	/* no state: due now */
+		schedule_free(&s);
+		return 1;
 	}
-	buf_init(&out, CMD_QUEUE_DEFERRED_MAX + 16);
-	if (cmd_queue_deferred_flush(in.data, in.len, &out) == -1)
+	s.next = 0;
+	buf_init(&out, SCHEDULE_FILE_MAX);
+	if (schedule_format(&out, &s) == -1)
 		goto done;
+	/* Keep owner and mode: the queue process (another uid) rewrites it. */
+	nf.mode = st.st_mode & 0777;
+	nf.uid = st.st_uid;
+	nf.gid = st.st_gid;
 	(void)snprintf(tmp, sizeof(tmp), ".%s.tmp", id);
-	for (tries = 0; tries < 2 && fd == -1; tries++) {
-		fd = openat(cq.deferred_fd, tmp, O_WRONLY | O_CREAT | O_EXCL |
-		    O_CLOEXEC | O_NOFOLLOW, st.st_mode & 0777);
-		if (fd != -1 || errno != EEXIST)
+	for (tries = 0; tries < 2; tries++) {
+		r = fileio_replace(cq.deferred_fd, id, tmp, out.data, out.len,
+		    &nf, &step);
+		if (r == 0 || step != FILEIO_OPEN || errno != EEXIST)
 			break;
 		/* The queue process may be writing it right now; a stale
 		 * one (a crash) is removed. */
@@ -434,27 +315,13 @@ flush_one(const char *id)
 			goto done;
 		}
 	}
-	if (fd == -1)
-		goto done;
-	/* Keep owner and mode: the queue process (another uid) rewrites it. */
-	if ((geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) == -1) ||
-	    fchmod(fd, st.st_mode & 0777) == -1 ||
-	    write(fd, out.data, out.len) != (ssize_t)out.len || fsync(fd) == -1 ||
-	    close(fd) == -1) {
-		fd = -1;
-		unlinkat(cq.deferred_fd, tmp, 0);
-		goto done;
-	}
-	fd = -1;
-	if (renameat(cq.deferred_fd, tmp, cq.deferred_fd, id) == -1) {
-		/* ENOENT: the queue process, writing its own state under the
-		 * same temporary name, renamed it first. It is attempting the
-		 * message now, which is what a flush asks for. */
-		if (errno == ENOENT) {
+	if (r == -1) {
+		/* ENOENT at the rename: the queue process, writing its own
+		 * state under the same temporary name, took ours away. It is
+		 * attempting the message now, which is what a flush asks
+		 * for. */
+		if (step == FILEIO_RENAME && errno == ENOENT)
 			rv = 1;
-			goto done;
-		}
-		unlinkat(cq.deferred_fd, tmp, 0);
 		goto done;
 	}
 	/* Delivered meanwhile? Then the state we wrote back is stale. */
@@ -464,9 +331,7 @@ flush_one(const char *id)
 		unlinkat(cq.deferred_fd, id, 0);
 	rv = 0;
 done:
-	if (fd != -1)
-		close(fd);
-	buf_free(&in);
+	schedule_free(&s);
 	buf_free(&out);
 	return rv;
 }
@@ -504,9 +369,7 @@ do_flush(void)
 		} else if (r == 0)
 			done++;
 	}
-	free_ids(ids, n);
-	if (cq.deferred_fd != -1 && fsync(cq.deferred_fd) == -1)
-		ex = CMDS_EX_TEMPFAIL;
+	free_ids(ids, n);	/* each rewrite fsync'ed deferred/ itself */
 	if (poke_queue() == -1)
 		ex = CMDS_EX_TEMPFAIL;
 	log_info("admin: queue flush due=%zu uid=%ld", done, (long)getuid());

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "decimal.h"
+#include "fileio.h"
 #include "log.h"
 
 #define CONFIG_FILE_MAX		(1024 * 1024)	/* config and relay_rules files */
@@ -291,32 +293,13 @@ username_valid(const char *s)
 	return 1;
 }
 
-/* Digits only, no sign, no suffix. */
-static int
-parse_u64(const char *s, uint64_t *r)
-{
-	uint64_t v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s; s++) {
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		if (v > (UINT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*r = v;
-	return 0;
-}
-
 /* Port 1..65535 in decimal. */
 static int
 parse_port(const char *s, unsigned *r)
 {
 	uint64_t v;
 
-	if (parse_u64(s, &v) == -1 || v < 1 || v > 65535)
+	if (parse_decimal(s, strlen(s), 65535, &v) == -1 || v < 1)
 		return -1;
 	*r = (unsigned)v;
 	return 0;
@@ -547,7 +530,7 @@ param_set(const struct param *p, struct config *c, const struct pctx *x,
 	}
 	case PT_UINT:
 	case PT_U64:
-		if (parse_u64(v, &u) == -1) {
+		if (parse_decimal(v, strlen(v), UINT64_MAX, &u) == -1) {
 			snprintf(why, wlen, "%s: '%s' is not a number",
 			    p->name, qv(v, q, sizeof(q)));
 			return -1;
@@ -588,21 +571,13 @@ param_set(const struct param *p, struct config *c, const struct pctx *x,
 	case PT_DURATION: {
 		size_t vl = strlen(v);
 		uint64_t mul = 1;
-		char num[32];
 
 		if (vl > 1 && strchr("smhd", v[vl - 1]) != NULL) {
 			mul = v[vl - 1] == 's' ? 1 : v[vl - 1] == 'm' ? 60 :
 			    v[vl - 1] == 'h' ? 3600 : 86400;
 			vl--;
 		}
-		if (vl >= sizeof(num)) {
-			snprintf(why, wlen, "%s: '%s' is not a duration",
-			    p->name, qv(v, q, sizeof(q)));
-			return -1;
-		}
-		memcpy(num, v, vl);
-		num[vl] = '\0';
-		if (parse_u64(num, &u) == -1 || u > UINT32_MAX) {
+		if (parse_decimal(v, vl, UINT32_MAX, &u) == -1) {
 			snprintf(why, wlen, "%s: '%s' is not a duration "
 			    "(N, Ns, Nm, Nh or Nd)", p->name, qv(v, q, sizeof(q)));
 			return -1;
@@ -1091,8 +1066,6 @@ static int
 read_file(const char *path, size_t max, struct buf *b, char *why, size_t wlen)
 {
 	struct stat st;
-	char tmp[8192];
-	ssize_t n;
 	int fd;
 
 	buf_init(b, max);
@@ -1105,20 +1078,12 @@ read_file(const char *path, size_t max, struct buf *b, char *why, size_t wlen)
 		close(fd);
 		return -1;
 	}
-	for (;;) {
-		n = read(fd, tmp, sizeof(tmp));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(why, wlen, "read error: %s", strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		if (buf_append(b, tmp, (size_t)n) == -1) {
+	if (fileio_read_all(fd, b) == -1) {
+		if (errno == EFBIG)
 			snprintf(why, wlen, "larger than %zu bytes", max);
-			goto fail;
-		}
+		else
+			snprintf(why, wlen, "read error: %s", strerror(errno));
+		goto fail;
 	}
 	close(fd);
 	if (b->data == NULL)

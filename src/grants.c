@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "decimal.h"
 #include "grants.h"
 #include "users.h"
 
@@ -103,9 +104,9 @@ grants_format(const struct grants *g, struct buf *out)
 static int
 grants_parse_line(struct grants *g, const char *l, size_t n)
 {
-	char line[160], *user, *exp, *end;
+	char line[160], *user, *exp;
 	struct netaddr a;
-	long long t;
+	uint64_t t;
 	size_t i;
 
 	if (n == 0 || n >= sizeof(line))
@@ -128,10 +129,7 @@ grants_parse_line(struct grants *g, const char *l, size_t n)
 	 * name no user could have is refused, not half-believed. */
 	if (strcmp(user, "-") != 0 && !users_name_valid(user))
 		return -1;
-	if (*exp < '0' || *exp > '9')
-		return -1;
-	t = strtoll(exp, &end, 10);
-	if (*end != '\0' || t <= 0)
+	if (parse_decimal(exp, strlen(exp), INT64_MAX, &t) == -1 || t == 0)
 		return -1;
 	return grants_put(g, &a, strcmp(user, "-") == 0 ? "" : user, (time_t)t);
 }

@@ -2,13 +2,17 @@
  * Trusts: its callers; addresses come from accepted sockets.
  * Gives:  lookups with an explicit clock (tests inject time), and a text
  *         form ("ADDRESS USER EXPIRY\n" lines) for the spool/grants file.
- * Never:  does I/O; the auth process owns the file. */
+ * Never:  does I/O; the auth process owns the file (postern grants
+ *         edits it under the same lock). */
 #ifndef POSTERN_GRANTS_H
 #define POSTERN_GRANTS_H
 #include <stddef.h>
 #include <time.h>
 #include "buf.h"
 #include "netaddr.h"
+
+/* The largest spool/grants file anyone reads or writes. */
+#define GRANTS_FILE_MAX		(1024 * 1024)
 
 struct grant {
 	struct netaddr	addr;

@@ -4,6 +4,7 @@
 
 #include "address.h"
 #include "buf.h"
+#include "decimal.h"
 #include "maildrop.h"
 
 const char *
@@ -85,17 +86,11 @@ maildrop_envelope_format(struct buf *out, uid_t uid, const char *from,
 static int
 parse_uid(const char *s, size_t n, uid_t *uid_r)
 {
-	unsigned long long v = 0;
-	size_t i;
+	uint64_t v;
 
-	if (n == 0 || n > 10 || (s[0] == '0' && n > 1))
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v >= 0xffffffffull || (unsigned long long)(uid_t)v != v)
+	if ((n > 1 && s[0] == '0') ||
+	    parse_decimal(s, n, 0xfffffffeull, &v) == -1 ||
+	    (uint64_t)(uid_t)v != v)
 		return -1;
 	*uid_r = (uid_t)v;
 	return 0;

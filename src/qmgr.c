@@ -36,6 +36,7 @@
 #include "buf.h"
 #include "deliver_remote.h"
 #include "dsn.h"
+#include "fileio.h"
 #include "ipc.h"
 #include "log.h"
 #include "maildir.h"
@@ -212,23 +213,17 @@ static void
 sched_load(const char *id, struct schedule *s)
 {
 	struct buf b;
-	char chunk[8192];
-	ssize_t r;
-	int fd;
+	int r;
 
 	memset(s, 0, sizeof(*s));
 	if (q.deferred_fd == -1)
 		return;
-	fd = openat(q.deferred_fd, id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -1)
+	r = fileio_read_file(q.deferred_fd, id, 0, SCHEDULE_FILE_MAX, &b,
+	    NULL);
+	if (r == -1 && errno == ENOENT) {
+		buf_free(&b);
 		return;
-	buf_init(&b, SCHEDULE_FILE_MAX);
-	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(&b, chunk, (size_t)r) == -1) {
-			r = -1;
-			break;
-		}
-	close(fd);
+	}
 	if (r == 0 && b.data != NULL &&
 	    schedule_parse(b.data, b.len, s) == -1) {
 		char dst[64];
@@ -246,10 +241,14 @@ sched_load(const char *id, struct schedule *s)
 static void
 sched_save(const char *id, const struct schedule *s)
 {
+	/* A leftover .ID.tmp (a crash, or `postern queue flush` writing
+	 * this very state this instant: flush then finds its temporary gone
+	 * and leaves the state to us) is replaced. */
+	const struct fileio_new nf = { 0600, (uid_t)-1, (gid_t)-1,
+	    FILEIO_TMP_LEFTOVER };
 	struct stat st;
 	char tmp[64];
 	struct buf b;
-	int fd;
 
 	if (q.deferred_fd == -1)
 		return;
@@ -257,28 +256,17 @@ sched_save(const char *id, const struct schedule *s)
 	buf_init(&b, SCHEDULE_FILE_MAX);
 	if (schedule_format(&b, s) == -1)
 		goto out;
-	fd = openat(q.deferred_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd == -1)
-		goto fail;
-	if (write(fd, b.data, b.len) != (ssize_t)b.len || fsync(fd) == -1) {
-		close(fd);
-		unlinkat(q.deferred_fd, tmp, 0);
-		goto fail;
-	}
-	close(fd);
-	if (renameat(q.deferred_fd, tmp, q.deferred_fd, id) == -1) {
-		unlinkat(q.deferred_fd, tmp, 0);
-		goto fail;
+	if (fileio_replace(q.deferred_fd, id, tmp, b.data, b.len, &nf,
+	    NULL) == -1) {
+		log_warn("id=%s cannot write deferred/%s: %s", id, id,
+		    strerror(errno));
+		goto out;
 	}
 	/* `postern queue delete` may have removed the message while its
 	 * delivery was in flight: then the retry state goes too. */
 	if (fstatat(q.rt->queue_fd, id, &st, AT_SYMLINK_NOFOLLOW) == -1 &&
 	    errno == ENOENT)
 		unlinkat(q.deferred_fd, id, 0);
-	goto out;
-fail:
-	log_warn("id=%s cannot write deferred/%s: %s", id, id, strerror(errno));
 out:
 	buf_free(&b);
 }

@@ -6,6 +6,7 @@
 
 #include "address.h"
 #include "buf.h"
+#include "decimal.h"
 #include "netaddr.h"
 #include "queue.h"
 #include "users.h"
@@ -191,8 +192,7 @@ static int
 parse_field(struct queue_envelope *e, const char *line, size_t n,
     unsigned *bit_r, const char **why_r)
 {
-	char num[32];
-	size_t i;
+	uint64_t t;
 
 	if (n > 3 && memcmp(line, "id ", 3) == 0) {
 		*bit_r = 1;
@@ -203,13 +203,9 @@ parse_field(struct queue_envelope *e, const char *line, size_t n,
 	if (n > 5 && memcmp(line, "time ", 5) == 0) {
 		*bit_r = 2;
 		*why_r = "bad time";
-		if (n - 5 > 19 || copy_field(num, sizeof(num), line + 5, n - 5,
-		    0) == -1)
+		if (parse_decimal(line + 5, n - 5, INT64_MAX, &t) == -1)
 			return -1;
-		for (i = 0; num[i] != '\0'; i++)
-			if (num[i] < '0' || num[i] > '9')
-				return -1;
-		e->time = (time_t)strtoll(num, NULL, 10);
+		e->time = (time_t)t;
 		return 0;
 	}
 	if (n > 7 && memcmp(line, "client ", 7) == 0) {

@@ -19,8 +19,9 @@
  *                 set every deferred/ID's "next" to 0: the queue process
  *                 sees IN_CLOSE_WRITE on it and retries everything now
  *
- * deferred/ID is text, rewritten atomically (write deferred/.ID.tmp, fsync,
- * rename). It is advisory: losing it only makes the next retry earlier.
+ * deferred/ID is text (schedule.h), rewritten atomically (fileio_replace:
+ * deferred/.ID.tmp, fsync, rename, fsync deferred/). It is advisory:
+ * losing it only makes the next retry earlier.
  *   next UNIXTIME          earliest next attempt
  *   attempts N             attempts so far
  *   error N TEXT           last error of recipient number N (0-based, in

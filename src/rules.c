@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "decimal.h"
 #include "rules.h"
 
 #define RULES_ADDR_MAX	64	/* longest address part we accept */
@@ -39,19 +40,11 @@ struct rules {
 static int
 parse_octet(const char *s, size_t n, unsigned *r)
 {
-	unsigned v = 0;
-	size_t i;
+	uint64_t v;
 
-	if (n == 0 || n > 3 || (n > 1 && s[0] == '0'))
+	if ((n > 1 && s[0] == '0') || parse_decimal(s, n, 255, &v) == -1)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v > 255)
-		return -1;
-	*r = v;
+	*r = (unsigned)v;
 	return 0;
 }
 

@@ -1,9 +1,9 @@
 /* schedule - retry intervals and the deferred/ID format; see schedule.h. */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "schedule.h"
 
 unsigned
@@ -86,21 +86,16 @@ schedule_format(struct buf *out, const struct schedule *s)
 	return r ? -1 : 0;
 }
 
-/* Decimal digits only, at most 18 of them. */
+/* Decimal digits only, as schedule_format writes them; no more than
+ * 18 digits' worth (time_t holds it). */
 static int
 parse_num(const char *p, size_t n, long long *r)
 {
-	long long v = 0;
-	size_t i;
+	uint64_t v;
 
-	if (n == 0 || n > 18)
+	if (parse_decimal(p, n, 999999999999999999ull, &v) == -1)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)p[i]))
-			return -1;
-		v = v * 10 + (p[i] - '0');
-	}
-	*r = v;
+	*r = (long long)v;
 	return 0;
 }
 

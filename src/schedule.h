@@ -3,7 +3,9 @@
  *         checked, and a bad file parses as "no state" (retry now).
  * Gives:  the next retry time after N failed attempts (doubling from
  *         retry_min, capped at retry_max), the expiry test for
- *         max_queue_lifetime, and formatting/parsing of deferred/ID.
+ *         max_queue_lifetime, and formatting/parsing of deferred/ID: the
+ *         one parser and writer of that format, for the queue process and
+ *         `postern queue` alike (what one believes, the other shows).
  * Limits: SCHEDULE_FILE_MAX bytes per file, SCHEDULE_ERROR_MAX per error
  *         text; at most SCHEDULE_ERRORS_MAX error lines are kept.
  * Never:  does I/O or reads a clock: the caller passes `now`. */

@@ -1,8 +1,9 @@
 /* users - the user database ("name:hash[:flags[:scram]]" lines); see users.h.
  * Parsing and lookups do no I/O. users_file_edit is the only writer: it
  * serialises editors with an flock on PATH.lock, rewrites the file into
- * PATH.tmp.PID, fsyncs, renames over PATH and fsyncs the directory, so a
- * reader (the auth process) sees either the old or the new file, whole. */
+ * PATH.tmp.PID, fsyncs, renames over PATH and fsyncs the directory
+ * (fileio_replace), so a reader (the auth process) sees either the old or
+ * the new file, whole. */
 #include <crypt.h>
 #include <ctype.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "scram.h"
 #include "users.h"
@@ -271,58 +273,72 @@ users_check_password(const struct user_entry *e, const char *pw)
 
 /* --- atomic file edit ------------------------------------------------ */
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Read path into b; a missing file reads as empty (*exists_r = 0). */
 static int
 read_current(const char *path, struct buf *b, struct stat *st, int *exists_r)
 {
-	char tmp[8192];
-	ssize_t n;
-	int fd;
-
 	*exists_r = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+	if (fileio_read_file(AT_FDCWD, path, FILEIO_FOLLOW, USERS_FILE_MAX, b,
+	    st) == -1)
 		return errno == ENOENT ? 0 : -1;
-	if (fstat(fd, st) == -1)
-		goto fail;
-	if (!S_ISREG(st->st_mode)) {
-		errno = EINVAL;
-		goto fail;
-	}
 	*exists_r = 1;
-	for (;;) {
-		n = read(fd, tmp, sizeof(tmp));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			goto fail;
-		if (n == 0)
-			break;
-		if (buf_append(b, tmp, (size_t)n) == -1) {
-			errno = EFBIG;
-			goto fail;
-		}
-	}
-	close(fd);
 	return 0;
-fail:
-	close(fd);
+}
+
+/* Replace path (its directory opened here) with out through tmppath,
+ * keeping the owner and mode of the file it replaces. 0, or -1 with err
+ * filled. */
+static int
+replace_file(const char *path, const char *tmppath, const struct buf *out,
+    const struct stat *st, int exists, char *err, size_t errlen)
+{
+	/* A leftover temporary is a crashed editor's with our pid: we hold
+	 * the lock. */
+	struct fileio_new nf = { 0600, (uid_t)-1, (gid_t)-1,
+	    FILEIO_TMP_LEFTOVER };
+	char dirpath[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *base, *tmpname;
+	enum fileio_step step;
+	int dfd, rc, saved;
+
+	base = slash ? slash + 1 : path;
+	if (slash == NULL)
+		snprintf(dirpath, sizeof(dirpath), ".");
+	else if (slash == path)
+		snprintf(dirpath, sizeof(dirpath), "/");
+	else
+		snprintf(dirpath, sizeof(dirpath), "%.*s",
+		    (int)(slash - path), path);
+	tmpname = tmppath + (base - path);	/* tmppath is path + a suffix */
+	if (exists) {
+		/* Only root can give a file away; an ordinary user keeps
+		 * owning it anyway. */
+		nf.mode = st->st_mode & 07777;
+		nf.uid = st->st_uid;
+		nf.gid = st->st_gid;
+	}
+	if ((dfd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", dirpath, strerror(errno));
+		return -1;
+	}
+	rc = fileio_replace(dfd, base, tmpname, out->data ? out->data : "",
+	    out->len, &nf, &step);
+	saved = errno;
+	close(dfd);
+	if (rc == 0)
+		return 0;
+	if (step == FILEIO_OPEN)
+		snprintf(err, errlen, "%s: %s", tmppath, strerror(saved));
+	else if (step == FILEIO_RENAME)
+		snprintf(err, errlen, "rename %s to %s: %s", tmppath, path,
+		    strerror(saved));
+	else if (step == FILEIO_DIRSYNC)
+		snprintf(err, errlen, "%s: fsync: %s", dirpath,
+		    strerror(saved));
+	else
+		snprintf(err, errlen, "%s: %s: %s", tmppath,
+		    step == FILEIO_SYNC ? "write" : fileio_step_name(step),
+		    strerror(saved));
 	return -1;
 }
 
@@ -363,11 +379,11 @@ users_file_edit_scram(const char *path, enum users_op op, const char *name,
 	struct buf cur, out;
 	struct stat st;
 	struct scram_verifier sv;
-	char lockpath[PATH_MAX], tmppath[PATH_MAX], dirpath[PATH_MAX];
+	char lockpath[PATH_MAX], tmppath[PATH_MAX];
 	char tail[8 + SCRAM_VERIFIER_MAX];	/* ":apop:SCRAM-SHA-256$..." */
-	const char *p, *end, *nl, *slash;
-	int lockfd = -1, fd = -1, dfd, exists, found = 0, ret = -1;
-	int tempfail = 1, created = 0;
+	const char *p, *end, *nl;
+	int lockfd = -1, exists, found = 0, ret = -1;
+	int tempfail = 1;
 	size_t ll, tl;
 
 	buf_init(&cur, USERS_FILE_MAX);
@@ -462,70 +478,8 @@ users_file_edit_scram(const char *path, enum users_op op, const char *name,
 			goto toobig;
 	}
 
-	fd = open(tmppath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
-	    0600);
-	if (fd == -1 && errno == EEXIST) {
-		/* Left by a crashed editor with our pid; we hold the lock. */
-		unlink(tmppath);
-		fd = open(tmppath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-		    O_NOCTTY, 0600);
-	}
-	if (fd == -1) {
-		snprintf(err, errlen, "%s: %s", tmppath, strerror(errno));
+	if (replace_file(path, tmppath, &out, &st, exists, err, errlen) == -1)
 		goto done;
-	}
-	created = 1;
-	if (exists) {
-		/* Keep the old file's owner and mode. Only root can give a
-		 * file away; an ordinary user keeps owning it anyway. */
-		if (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) == -1) {
-			snprintf(err, errlen, "%s: chown: %s", tmppath,
-			    strerror(errno));
-			goto done;
-		}
-		if (fchmod(fd, st.st_mode & 07777) == -1) {
-			snprintf(err, errlen, "%s: chmod: %s", tmppath,
-			    strerror(errno));
-			goto done;
-		}
-	}
-	if (write_all(fd, out.data ? out.data : "", out.len) == -1 ||
-	    fsync(fd) == -1) {
-		snprintf(err, errlen, "%s: write: %s", tmppath,
-		    strerror(errno));
-		goto done;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		snprintf(err, errlen, "%s: close: %s", tmppath,
-		    strerror(errno));
-		goto done;
-	}
-	fd = -1;
-	if (rename(tmppath, path) == -1) {
-		snprintf(err, errlen, "rename %s to %s: %s", tmppath, path,
-		    strerror(errno));
-		goto done;
-	}
-	created = 0;
-	/* The rename is durable once the directory is. */
-	slash = strrchr(path, '/');
-	if (slash == NULL)
-		snprintf(dirpath, sizeof(dirpath), ".");
-	else if (slash == path)
-		snprintf(dirpath, sizeof(dirpath), "/");
-	else
-		snprintf(dirpath, sizeof(dirpath), "%.*s",
-		    (int)(slash - path), path);
-	if ((dfd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(dfd) == -1) {
-		snprintf(err, errlen, "%s: fsync: %s", dirpath,
-		    strerror(errno));
-		if (dfd != -1)
-			close(dfd);
-		goto done;
-	}
-	close(dfd);
 	ret = 0;
 	tempfail = 0;
 	goto done;
@@ -533,10 +487,6 @@ users_file_edit_scram(const char *path, enum users_op op, const char *name,
 toobig:
 	snprintf(err, errlen, "%s: file too large", path);
 done:
-	if (fd != -1)
-		close(fd);
-	if (created)
-		unlink(tmppath);
 	if (lockfd != -1)
 		close(lockfd);	/* releases the lock */
 	buf_free(&cur);
