@@ -21,7 +21,7 @@ SRCS     := $(sort $(wildcard src/*.c))
 # fatal() (exit on a bug or out of memory) is the one symbol taken from
 # outside; tests/unit/pure_fatal.c gives it there. The I/O the linker cannot
 # see (libc's system calls, stdio, the clock) tools/check-pure.sh bans.
-PURE     := address aliases apop base64 buf dsn grants hex linebuf log_quote \
+PURE     := address aliases apop base64 buf decimal dsn grants hex linebuf log_quote \
 	maildrop netaddr queue relay rules sasl schedule scram sendmail_args \
 	slots smtp_client smtp_data smtp_session throttle users_name
 PURELIBS  = -lcrypto

@@ -45,7 +45,6 @@
 #include "throttle.h"
 #include "users.h"
 
-#define GRANTS_FILE_MAX		(1024 * 1024)
 
 /* A reply held back by the failure delay. */
 struct delayed {
