@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "decimal.h"
 #include "netaddr.h"
 
 static const uint8_t v4mapped[12] = {
@@ -110,17 +111,12 @@ netaddr_format(const struct netaddr *a, char *buf, size_t len)
 static int
 parse_prefix(const char *s, unsigned max)
 {
-	unsigned v = 0;
+	uint64_t v;
 
-	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
+	if (s[0] == '0' && s[1] != '\0')
 		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (unsigned)(*s - '0');
-		if (v > max)
-			return -1;
-	}
+	if (parse_decimal(s, strlen(s), max, &v) == -1)
+		return -1;
 	return (int)v;
 }
 

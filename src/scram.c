@@ -17,6 +17,7 @@
 #include <openssl/hmac.h>
 
 #include "base64.h"
+#include "decimal.h"
 #include "scram.h"
 
 #define AUTHMSG_MAX	(SCRAM_MSG_MAX + SCRAM_SERVER_FIRST_MAX + \
@@ -150,17 +151,11 @@ scram_verifier_format(const struct scram_verifier *v, char *dst,
 static int
 parse_uint(const char *p, size_t n, unsigned lo, unsigned hi, unsigned *r)
 {
-	unsigned long v = 0;
-	size_t i;
+	uint64_t v;
 
-	if (n == 0 || n > 10 || (p[0] == '0' && n > 1))
+	if (n > 1 && p[0] == '0')
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(p[i] - '0');
-	}
-	if (v < lo || v > hi)
+	if (parse_decimal(p, n, hi, &v) == -1 || v < lo)
 		return -1;
 	*r = (unsigned)v;
 	return 0;
