@@ -236,7 +236,7 @@ conn_process(struct conn *c)
 			avail = c->srv->cfg.feed_chunk;
 		data = evbuffer_pullup(in, (ev_ssize_t)avail);
 		/* Bytes beyond this chunk still count as "sent before our
-		 * reply" (SMTP's pipelining checks). */
+		 * reply" (a protocol's pipelining checks). */
 		used = ops->feed(c, c->p, (const char *)data, avail,
 		    evbuffer_get_length(in) - avail);
 		if (used > 0)
