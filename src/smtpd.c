@@ -1,16 +1,19 @@
-/* smtpd - the SMTP process: accepts connections on every SMTP listener,
- *         runs one smtp_session per connection, streams DATA into
- *         spool/incoming and commits messages into spool/queue.
+/* smtpd - the SMTP process: runs one smtp_session per connection the
+ *         connection layer (conn.c) accepts on every SMTP listener,
+ *         streams DATA into spool/incoming and commits messages into
+ *         spool/queue.
  * Trusts: nothing from the network (the session parses it); the auth
  *         process's answers; its own spool directory descriptors.
  * Gives:  a 250 after DATA only once the message file and queue/'s
  *         directory entry are fsync'ed. Commits of all sessions that end
  *         DATA in the same event-loop round share one directory fsync.
- * Never:  reads the users file, delivers mail, or runs as root. */
-#include <arpa/inet.h>
+ *         SMTP's side of the connection layer: its clocks (smtp_timeout,
+ *         data_timeout, the bound on our own waits), its 421 lines, which
+ *         sessions may be evicted (idle strangers on the MX port).
+ * Never:  reads the users file, delivers mail, runs as root, or touches a
+ *         socket (conn.c does). */
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +24,10 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/listener.h>
 #include <openssl/ssl.h>
 
+#include "conn.h"
 #include "fileio.h"
 #include "buf.h"
 #include "ipc.h"
@@ -35,10 +35,7 @@
 #include "proc.h"
 #include "queue.h"
 #include "relay.h"
-#include "slots.h"
 #include "smtp_session.h"
-#include "throttle.h"
-#include "tls.h"
 
 #define SMTPD_WRITE_CHUNK	65536
 #define SMTPD_FEED_CHUNK	65536
@@ -48,26 +45,21 @@
  * most these two buffers (and the kernel's), whatever it sends. */
 #define SMTPD_IN_MAX		(2 * SMTPD_FEED_CHUNK)
 
-struct conn {
-	uint64_t	id;		/* slot | generation << 32 */
+/* One SMTP session. Its connection may go before it: a commit in flight
+ * owns the message file and finishes first. */
+struct session {
+	struct conn	*conn;		/* NULL once the client is gone */
+	uint64_t	id;		/* the connection's, for auth's answers */
 	char		sid[24];	/* session id in logs */
-	struct bufferevent *bev;
-	struct event	*timer;
 	struct smtp_session s;
 	int		msg_fd;		/* incoming/ID while receiving, else -1 */
 	char		msg_id[QUEUE_ID_LEN + 1];
 	struct buf	wbuf;		/* content waiting for write(2) */
 	int		write_err;
 	int		committing;	/* on the commit list */
-	int		closing;	/* close once the output is flushed */
-	unsigned	close_polls;	/* drain checks while closing */
 	unsigned	messages;
 	int		scram;		/* a SCRAM exchange is open in auth */
-	time_t		started;	/* accepted at; max_session_time counts from here */
 	time_t		own_since;	/* we asked auth or committed at (own_wait) */
-	time_t		active;		/* last input used: the idlest goes first */
-	int		kind;		/* enum listen_kind of its listener */
-	int		local;		/* client in local_networks */
 };
 
 /* Bound on a wait for our own processes (a user lookup, an AUTH check,
@@ -81,35 +73,23 @@ static struct smtpd {
 	struct runtime	*rt;
 	struct relay_policy policy;
 	struct ipc	*auth;
-	struct evconnlistener **listeners;
-	size_t		nlisteners;
-	struct slots	conns;		/* live connections by id */
+	struct conn_server *srv;	/* listeners and connections */
 	struct grants	grants;		/* POP-before-SMTP, from auth */
 	struct ipc	*master;
-	struct tls_server tls;		/* context from the master's PEM */
-	int		*kinds;		/* listener kinds (enum listen_kind) */
-	int		listening;	/* listeners enabled */
-	int		have_grants;	/* auth sent its first grants table */
-	int		have_tls;	/* the master sent the certificate and key */
-	struct conn	**commits;	/* waiting for the next group commit */
+	struct session	**commits;	/* waiting for the next group commit */
 	size_t		ncommits, commits_cap;
 	struct event	*commit_ev;
 	uint32_t	id_salt;
-	unsigned	nconns;
-	unsigned	sessions;	/* accepted so far */
 } d;
 
-static void conn_process(struct conn *c);
-static void conn_free(struct conn *c);
-static void conn_starttls(struct conn *c);
-static void listeners_enable(void);
+static void session_free(struct session *c);
 
 /* ---- the session's requests (smtp_session_ops) ---- */
 
 static void
 op_user_lookup(void *arg, const char *mailbox)
 {
-	struct conn *c = arg;
+	struct session *c = arg;
 
 	c->own_since = time(NULL);
 	if (ipc_send(d.auth, IPC_USER_LOOKUP, c->id, mailbox, strlen(mailbox)) == -1)
@@ -117,7 +97,7 @@ op_user_lookup(void *arg, const char *mailbox)
 }
 
 static int
-msg_flush(struct conn *c)
+msg_flush(struct session *c)
 {
 	if (c->write_err)
 		return -1;
@@ -132,7 +112,7 @@ msg_flush(struct conn *c)
 
 /* Our trace header: RFC 5321 4.4 (TCP-info is the address we saw). */
 static int
-add_received(struct conn *c, const struct smtp_session *s, time_t now)
+add_received(struct session *c, const struct smtp_session *s, time_t now)
 {
 	char date[64], ip[INET6_ADDRSTRLEN], rcpt[ADDRESS_PATH_MAX + 8];
 	char proto[16];
@@ -159,7 +139,7 @@ add_received(struct conn *c, const struct smtp_session *s, time_t now)
 static int
 op_message_open(void *arg, const struct smtp_session *s)
 {
-	struct conn *c = arg;
+	struct session *c = arg;
 	struct queue_envelope e;
 	struct queue_rcpt *rc;
 	struct timeval tv;
@@ -221,7 +201,7 @@ op_message_open(void *arg, const struct smtp_session *s)
 static int
 op_message_write(void *arg, const char *p, size_t n)
 {
-	struct conn *c = arg;
+	struct session *c = arg;
 
 	if (c->write_err)
 		return -1;
@@ -245,7 +225,7 @@ op_message_write(void *arg, const char *p, size_t n)
 static void
 op_message_abort(void *arg)
 {
-	struct conn *c = arg;
+	struct session *c = arg;
 
 	if (c->msg_fd == -1)
 		return;
@@ -258,7 +238,7 @@ op_message_abort(void *arg)
 static void
 op_message_commit(void *arg)
 {
-	struct conn *c = arg;
+	struct session *c = arg;
 
 	if (msg_flush(c) == -1) {
 		op_message_abort(c);
@@ -283,7 +263,7 @@ op_message_commit(void *arg)
 static void
 op_auth_request(void *arg, enum sasl_result need, const struct sasl_server *sasl)
 {
-	struct conn *c = arg;
+	struct session *c = arg;
 	char ip[INET6_ADDRSTRLEN];
 	struct buf b;
 	uint32_t type;
@@ -326,7 +306,7 @@ op_auth_request(void *arg, enum sasl_result need, const struct sasl_server *sasl
 static void
 op_log(void *arg, const char *line)
 {
-	struct conn *c = arg;
+	struct session *c = arg;
 
 	log_info("session=%s %s", c->sid, line);
 }
@@ -346,7 +326,7 @@ static const struct smtp_session_ops ops = {
 static void
 commit_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct conn **batch, *c;
+	struct session **batch, *c;
 	size_t n, i;
 	int *ok, dir_ok;
 
@@ -381,293 +361,272 @@ commit_cb(evutil_socket_t fd, short what, void *arg)
 		if (ok[i] && dir_ok)
 			c->messages++;
 		smtp_session_commit_result(&c->s, ok[i] && dir_ok, c->msg_id);
-		if (c->bev == NULL)
-			conn_free(c);	/* the client left while we committed */
+		if (c->conn == NULL)
+			session_free(c);	/* the client left while we committed */
 		else
-			conn_process(c);
+			conn_process(c->conn);
 	}
 	free(ok);
 	free(batch);
 }
 
-/* ---- connections ---- */
+static void
+session_free(struct session *c)
+{
+	if (c->msg_fd != -1)
+		op_message_abort(c);
+	smtp_session_free(&c->s);
+	buf_free(&c->wbuf);
+	free(c);
+}
+
+/* ---- SMTP's side of the connection layer (conn_ops) ---- */
 
 /* Waiting for one of our own processes rather than for the peer. Every
  * other state (greeting, command, DATA, AUTH continuation, the STARTTLS
  * or smtps handshake) waits for the client and runs on its clock. */
 static int
-own_wait(const struct conn *c)
+own_wait(const struct session *c)
 {
 	return c->s.wait == SMTP_WAIT_USER || c->s.wait == SMTP_WAIT_AUTH ||
 	    c->s.wait == SMTP_WAIT_COMMIT;
 }
 
-/* The TLS layer is there but its handshake is not done (smtps before the
- * greeting, or after "220 Ready to start TLS"): nothing can be said to
- * the client, it can only be dropped. */
-static int
-tls_handshaking(const struct conn *c)
+static void *
+sop_opened(struct conn *conn)
 {
-	SSL *ssl = c->bev != NULL ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+	struct relay_client client;
+	struct relay_decision dec;
+	struct session *c;
+	char lip[INET6_ADDRSTRLEN];
+	const char *deny = NULL;
+	int kind = conn_kind(conn);
 
-	return ssl != NULL && !SSL_is_init_finished(ssl);
+	memset(&client, 0, sizeof(client));
+	client.addr = *conn_peer(conn);
+	client.local_addr = *conn_local(conn);
+	c = xcalloc(1, sizeof(*c));
+	c->conn = conn;
+	c->id = conn_id(conn);
+	snprintf(c->sid, sizeof(c->sid), "%s", conn_sid(conn));
+	c->msg_fd = -1;
+	buf_init(&c->wbuf, SMTPD_WRITE_CHUNK * 2);
+	smtp_session_init(&c->s, d.rt->cfg, &d.policy, &client, &ops, c);
+	c->s.grants = &d.grants;
+	c->s.tls_available = conn_tls_available(conn);
+	c->s.tls_active = kind == LISTEN_SMTPS;
+	c->s.submission = kind == LISTEN_SUBMISSION || kind == LISTEN_SMTPS;
+	if (c->s.submission &&
+	    getrandom(c->s.random, sizeof(c->s.random), 0) != (ssize_t)sizeof(c->s.random))
+		fatal("getrandom: %s", strerror(errno));
+	netaddr_format(&client.local_addr, lip, sizeof(lip));
+	log_info("session=%s connect from [%s]:%u to [%s]", c->sid,
+	    conn_peer_text(conn), conn_peer_port(conn), lip);
+	/* A relay_rules deny line: 554 at connect, whoever the client. */
+	relay_connect(&d.policy, &client.addr, &dec);
+	if (dec.result == RELAY_REJECT) {
+		deny = dec.text;
+		log_info("session=%s denied by %s", c->sid, dec.rule);
+	}
+	c->s.now = time(NULL);
+	smtp_session_start(&c->s, deny);
+	return c;
+}
+
+static struct buf *
+sop_output(void *p)
+{
+	struct session *c = p;
+
+	return &c->s.out;
+}
+
+static enum conn_phase
+sop_phase(void *p)
+{
+	const struct session *c = p;
+
+	if (c->s.close)
+		return CONN_PHASE_CLOSE;
+	if (c->s.wait == SMTP_WAIT_TLS)
+		return CONN_PHASE_TLS;
+	return own_wait(c) ? CONN_PHASE_US : CONN_PHASE_PEER;
 }
 
 /* RFC 5321 4.5.3.2 timeouts: in a command state the clock runs from our
  * last reply (a whole command must arrive within smtp_timeout, so one
  * byte a minute does not keep a session alive); in DATA from the last
- * content byte (data_timeout). Either is cut short by what is left of
- * max_session_time, which ends a client that dribbles just fast enough. */
-static void
-conn_timer_arm(struct conn *c)
+ * content byte (data_timeout). The layer cuts either short by what is
+ * left of max_session_time, which ends a client that dribbles just fast
+ * enough. */
+static unsigned
+sop_idle_seconds(void *p)
 {
-	struct timeval tv = { 0, 0 };
-	time_t left;
+	const struct session *c = p;
 
-	tv.tv_sec = c->s.state == SMTP_STATE_DATA ? c->s.cfg->data_timeout :
+	return c->s.state == SMTP_STATE_DATA ? c->s.cfg->data_timeout :
 	    c->s.cfg->smtp_timeout;
-	left = c->started + (time_t)c->s.cfg->max_session_time - time(NULL);
-	if (left < 1)	/* over: now, or soon while we wait ourselves */
-		left = own_wait(c);
-	if (left < tv.tv_sec)
-		tv.tv_sec = left;
-	event_add(c->timer, &tv);
 }
 
-static void
-conn_flush(struct conn *c)
+static size_t
+sop_feed(struct conn *conn, void *p, const char *data, size_t n, size_t more)
 {
-	if (c->bev == NULL)
-		return;
-	if (c->s.out.len > 0) {
-		bufferevent_write(c->bev, c->s.out.data, c->s.out.len);
-		buf_reset(&c->s.out);
-	}
-	if (c->s.close && !c->closing) {
-		c->closing = 1;
-		bufferevent_disable(c->bev, EV_READ);
-		event_del(c->timer);
-	}
-	if (!c->closing)
-		return;
-	if (tls_bev_unsent(c->bev) == 0 || ++c->close_polls > 250) {
-		conn_free(c);
-	} else {
-		/* Look again soon: a TLS filter's socket drains silently. */
-		struct timeval tv = { 0, 20000 };
-		event_add(c->timer, &tv);
-	}
-}
-
-static void
-conn_process(struct conn *c)
-{
-	struct evbuffer *in, *out;
-	unsigned char *p;
-	size_t avail, used;
+	struct session *c = p;
 	enum smtp_state state0 = c->s.state;
-	int rearm = c->s.out.len > 0;	/* a reply restarts the command clock */
+	size_t used;
 
-	if (c->bev == NULL)
-		return;
-	in = bufferevent_get_input(c->bev);
-	out = bufferevent_get_output(c->bev);
-	while (!c->closing && !c->s.close && c->s.wait == SMTP_WAIT_NONE &&
-	    (avail = evbuffer_get_length(in)) > 0 &&
-	    evbuffer_get_length(out) + c->s.out.len < SMTPD_OUT_PAUSE) {
-		if (avail > SMTPD_FEED_CHUNK)
-			avail = SMTPD_FEED_CHUNK;
-		p = evbuffer_pullup(in, (ev_ssize_t)avail);
-		/* Bytes beyond this chunk still count as "sent before our
-		 * reply" for the session's DATA pipelining check. */
-		c->s.more_input = evbuffer_get_length(in) - avail;
-		c->s.now = time(NULL);
-		used = smtp_session_feed(&c->s, (const char *)p, avail);
-		if (used > 0)
-			c->active = c->s.now;
-		evbuffer_drain(in, used);
-		if (c->s.out.len > 0 || (used > 0 &&
-		    c->s.state == SMTP_STATE_DATA))
-			rearm = 1;
-		if (c->s.out.len > 0 && c->bev != NULL) {
-			bufferevent_write(c->bev, c->s.out.data, c->s.out.len);
-			buf_reset(&c->s.out);
-		}
-		if (used == 0)
-			break;
-	}
-	if (c->bev != NULL && !c->s.close && (rearm || c->s.state != state0 ||
-	    !event_pending(c->timer, EV_TIMEOUT, NULL)))
-		conn_timer_arm(c);
-	if (c->s.wait == SMTP_WAIT_TLS && c->bev != NULL &&
-	    bufferevent_openssl_get_ssl(c->bev) == NULL) {
-		conn_starttls(c);
-		return;
-	}
-	conn_flush(c);
+	c->s.more_input = more;
+	c->s.now = time(NULL);
+	used = smtp_session_feed(&c->s, data, n);
+	/* Content bytes restart the DATA clock, a new state its own. */
+	if ((used > 0 && c->s.state == SMTP_STATE_DATA) || c->s.state != state0)
+		conn_clock_restart(conn);
+	return used;
 }
 
 static void
-conn_read_cb(struct bufferevent *bev, void *arg)
+sop_tls_started(struct conn *conn, void *p, const char *desc, int upgraded)
 {
-	(void)bev;
-	conn_process(arg);
-}
+	struct session *c = p;
 
-static void
-conn_write_cb(struct bufferevent *bev, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)bev;
-	if (c->closing)
-		conn_flush(c);
-	else
-		conn_process(c);	/* output drained: read again */
-}
-
-static void
-conn_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn *c = arg;
-
-	if (what & BEV_EVENT_CONNECTED) {
-		/* A TLS handshake finished (smtps, or after STARTTLS). */
-		SSL *ssl = bufferevent_openssl_get_ssl(bev);
-		char desc[64];
-
-		if (ssl == NULL)
-			return;
-		tls_describe(ssl, desc, sizeof(desc));
-		if (c->s.wait == SMTP_WAIT_TLS) {
-			smtp_session_tls_started(&c->s, desc);
-			conn_timer_arm(c);	/* the EHLO clock starts now */
-			conn_process(c);
-		} else {
-			snprintf(c->s.tls_desc, sizeof(c->s.tls_desc), "%s", desc);
-			log_info("session=%s tls %s", c->sid, desc);
-		}
-		return;
-	}
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		if ((what & BEV_EVENT_ERROR) && bufferevent_openssl_get_ssl(bev))
-			log_info("session=%s TLS error: %s", c->sid,
-			    tls_error_text());
-		conn_free(c);
+	(void)conn;
+	if (upgraded) {
+		smtp_session_tls_started(&c->s, desc);	/* the EHLO clock starts now */
+	} else {
+		snprintf(c->s.tls_desc, sizeof(c->s.tls_desc), "%s", desc);
+		log_info("session=%s tls %s", c->sid, desc);
 	}
 }
 
-/* After "220 Ready to start TLS": whatever the client sent behind
- * STARTTLS in clear is thrown away unread (CVE-2011-0411), then the
- * handshake runs over the same socket. */
-static void
-conn_starttls(struct conn *c)
+static int
+sop_timeout(struct conn *conn, void *p, enum conn_timeout why)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	struct bufferevent *tls;
-	size_t junk = evbuffer_get_length(in);
-	SSL *ssl;
+	struct session *c = p;
 
-	if (junk > 0) {
-		log_info("session=%s %zu bytes received behind STARTTLS "
-		    "discarded", c->sid, junk);
-		evbuffer_drain(in, junk);
-	}
-	if (c->s.out.len > 0) {
-		bufferevent_write(c->bev, c->s.out.data, c->s.out.len);
-		buf_reset(&c->s.out);
-	}
-	ssl = d.tls.ctx ? SSL_new(d.tls.ctx) : NULL;
-	tls = ssl ? bufferevent_openssl_filter_new(d.base, c->bev, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE) : NULL;
-	if (tls == NULL) {
-		if (ssl != NULL)
-			SSL_free(ssl);
-		conn_free(c);
-		return;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
-	c->bev = tls;
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, SMTPD_IN_MAX);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-}
-
-static void
-conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)fd; (void)what;
-	if (c->closing) {
-		conn_flush(c);	/* waiting for the output to drain */
-		return;
-	}
-	if (own_wait(c)) {
+	(void)conn;
+	switch (why) {
+	case CONN_TIMEOUT_OURS:
 		/* Our own answer is late, not the client: wait, but not
 		 * forever. A commit in flight owns the message file and ends
 		 * with the group fsync; it is never cut short. */
 		if (c->s.wait == SMTP_WAIT_COMMIT || time(NULL) - c->own_since <
-		    (time_t)c->s.cfg->smtp_timeout * SMTPD_OWN_WAIT_FACTOR) {
-			conn_timer_arm(c);
-			return;
-		}
+		    (time_t)c->s.cfg->smtp_timeout * SMTPD_OWN_WAIT_FACTOR)
+			return 1;
 		log_info("session=%s no answer from auth within %us", c->sid,
 		    c->s.cfg->smtp_timeout * SMTPD_OWN_WAIT_FACTOR);
 		/* A late answer finds the slot gone and is dropped. */
-		smtp_session_timeout(&c->s);
-		conn_flush(c);
-		return;
-	}
-	if (tls_handshaking(c)) {
+		break;
+	case CONN_TIMEOUT_HANDSHAKE:
 		/* STARTTLS or smtps and then silence: the peer is late. */
 		log_info("session=%s timeout in TLS handshake client=%s",
 		    c->sid, c->s.client_text);
-		conn_free(c);
-		return;
-	}
-	if (time(NULL) - c->started >= (time_t)c->s.cfg->max_session_time)
+		return 0;
+	case CONN_TIMEOUT_SESSION:
 		log_info("session=%s max_session_time (%us) reached in state %d",
 		    c->sid, c->s.cfg->max_session_time, (int)c->s.state);
-	else
+		break;
+	case CONN_TIMEOUT_IDLE:
 		log_info("session=%s timeout in state %d", c->sid,
 		    (int)c->s.state);
+		break;
+	}
 	smtp_session_timeout(&c->s);
-	conn_flush(c);
+	return 0;
 }
 
 static void
-conn_free(struct conn *c)
+sop_shutdown(void *p)
 {
-	if (c->bev != NULL) {
-		log_info("session=%s disconnect from %s messages=%u", c->sid,
-		    c->s.client_text, c->messages);
-		bufferevent_free(c->bev);
-		c->bev = NULL;
-		event_free(c->timer);
-		c->timer = NULL;
-		d.nconns--;
-	}
+	struct session *c = p;
+
+	if (!c->committing)
+		smtp_session_shutdown(&c->s);
+}
+
+/* May make room for a newcomer (the layer asks only about strangers on
+ * an MX listener): between commands, not in DATA, not waiting for us,
+ * not authenticated. */
+static int
+sop_evictable(void *p)
+{
+	const struct session *c = p;
+
+	return !c->committing && c->s.client.auth_user == NULL && !c->s.close &&
+	    c->s.wait == SMTP_WAIT_NONE && c->s.state != SMTP_STATE_DATA &&
+	    c->msg_fd == -1;
+}
+
+static size_t
+sop_line(char *line, size_t len, const char *why)
+{
+	int n = snprintf(line, len, "421 4.7.0 %s Error: %s\r\n",
+	    d.rt->cfg->hostname, why);
+
+	return n > 0 && (size_t)n < len ? (size_t)n : 0;
+}
+
+/* Over a limit: one 421 line (the layer sends none on smtps, where the
+ * client expects a TLS handshake). */
+static size_t
+sop_rejected(void *arg, const struct conn_rejection *r, char *line, size_t len)
+{
+	const char *why = r->hit == CONN_LIMIT_PER_CLIENT ?
+	    "too many connections from your address" : r->hit == CONN_LIMIT_KIND ?
+	    "too many connections on this port" : "too many connections";
+
+	(void)arg;
+	log_info("connect from [%s]:%u rejected: %s (%u, limit %u)", r->ip,
+	    r->port, why, r->count, r->max);
+	return sop_line(line, len, why);
+}
+
+static size_t
+sop_evict_line(void *arg, char *line, size_t len)
+{
+	(void)arg;
+	return sop_line(line, len, "too many connections; closing the idlest");
+}
+
+static void
+sop_closed(struct conn *conn, void *p)
+{
+	struct session *c = p;
+
+	(void)conn;
+	log_info("session=%s disconnect from %s messages=%u", c->sid,
+	    c->s.client_text, c->messages);
+	c->conn = NULL;
 	if (c->scram) {
 		/* The client left mid-SCRAM: auth may forget the exchange. */
 		ipc_send(d.auth, IPC_SMTP_SCRAM_ABORT, c->id, NULL, 0);
 		c->scram = 0;
 	}
 	/* A commit in flight owns the file; commit_cb frees us afterwards. */
-	if (c->committing)
-		return;
-	if (c->msg_fd != -1)
-		op_message_abort(c);
-	slots_remove(&d.conns, c->id);
-	smtp_session_free(&c->s);
-	buf_free(&c->wbuf);
-	free(c);
+	if (!c->committing)
+		session_free(c);
 }
+
+static const struct conn_ops smtp_conn_ops = {
+	.opened = sop_opened,
+	.output = sop_output,
+	.phase = sop_phase,
+	.idle_seconds = sop_idle_seconds,
+	.feed = sop_feed,
+	.tls_started = sop_tls_started,
+	.timeout = sop_timeout,
+	.shutdown = sop_shutdown,
+	.evictable = sop_evictable,
+	.rejected = sop_rejected,
+	.evict_line = sop_evict_line,
+	.closed = sop_closed,
+};
 
 /* The session limit of a listener kind: max_smtp_sessions (default
  * max_sessions - reserved_sessions: what strangers on the MX port may
  * fill), max_submission_sessions and max_smtps_sessions (default
- * max_sessions). */
+ * max_sessions). local_networks clients do not count against it: the
+ * room between the MX limit and max_sessions (reserved_sessions) is
+ * theirs and submission's. */
 static unsigned
 kind_limit(int kind)
 {
@@ -687,234 +646,52 @@ kind_limit(int kind)
 	return cfg->max_sessions - reserve;
 }
 
-static int
-is_local_client(const struct netaddr *a)
+/* The connection layer for the SMTP listeners. Limits: max_sessions for
+ * all of them together; the listener kind's own (kind_limit);
+ * max_sessions_per_client per address (IPv6: per /64, the key login
+ * throttling counts under), local_networks exempt. When the MX listener
+ * or the pool is full, the idlest stranger on an MX listener is closed
+ * to make room rather than refusing forever (a flood of idle strangers
+ * cannot lock newcomers out). */
+static struct conn_server *
+smtp_server(const struct runtime *rt)
 {
+	const struct config *cfg = rt->cfg;
+	struct conn_config cc;
+	struct conn_listen *l;
+	struct conn_server *srv;
 	size_t i;
 
-	for (i = 0; i < d.policy.n_local_networks; i++)
-		if (cidr_match(&d.policy.local_networks[i], a))
-			return 1;
-	return 0;
-}
-
-/* Same client for max_sessions_per_client: the key login throttling
- * counts under (IPv4 address, IPv6 /64), one rule for both. */
-static int
-same_client(const struct netaddr *x, const struct netaddr *y)
-{
-	struct netaddr kx = throttle_key(x), ky = throttle_key(y);
-
-	return netaddr_equal(&kx, &ky);
-}
-
-/* The session to close when the MX port or the whole pool is full: the
- * idlest stranger on an MX listener that is between commands (not in
- * DATA, not waiting for us, not authenticated). NULL if none. */
-static struct conn *
-conn_evictable(void)
-{
-	struct conn *best = NULL;
-	size_t i;
-
-	for (i = 0; i < d.conns.n; i++) {
-		struct conn *o = d.conns.v[i];
-
-		if (o == NULL || o->bev == NULL || o->closing || o->committing ||
-		    o->kind != LISTEN_SMTP || o->local ||
-		    o->s.client.auth_user != NULL || o->s.close ||
-		    o->s.wait != SMTP_WAIT_NONE || o->s.state == SMTP_STATE_DATA ||
-		    o->msg_fd != -1)
-			continue;
-		if (best == NULL || o->active < best->active)
-			best = o;
+	memset(&cc, 0, sizeof(cc));
+	cc.ops = &smtp_conn_ops;
+	cc.sid_prefix = "";
+	cc.upgrade_verb = "STARTTLS";
+	cc.feed_chunk = SMTPD_FEED_CHUNK;
+	cc.in_max = SMTPD_IN_MAX;
+	cc.out_pause = SMTPD_OUT_PAUSE;
+	cc.max_session_time = cfg->max_session_time;
+	cc.max_sessions = cfg->max_sessions;
+	cc.max_per_client = cfg->max_sessions_per_client;
+	cc.per_client_prefix = 1;
+	cc.policy = &d.policy;
+	/* The first client waits for what its session needs: the grants
+	 * table from auth (auth sends it once its own tables are loaded, so
+	 * a restarted server relays for yesterday's grants from the first
+	 * RCPT on) and, with TLS configured, the certificate (no session may
+	 * miss STARTTLS). */
+	cc.gates = CONN_GATE_PROTOCOL | (cfg->tls_cert ? CONN_GATE_TLS : 0);
+	l = xcalloc(rt->n_smtp_fds ? rt->n_smtp_fds : 1, sizeof(*l));
+	for (i = 0; i < rt->n_smtp_fds; i++) {
+		l[i].fd = rt->smtp_fds[i];
+		l[i].kind = rt->smtp_kinds[i];
+		l[i].limit = kind_limit(l[i].kind);
+		l[i].limited = 1;
+		l[i].implicit_tls = l[i].kind == LISTEN_SMTPS;
+		l[i].evict = l[i].kind == LISTEN_SMTP;
 	}
-	return best;
-}
-
-/* Close o now to make room: one 421 written straight to the socket (a
- * TLS session gets none: it would need the TLS layer's flush), then
- * freed at once, so the count drops before the new client is admitted. */
-static void
-conn_evict(struct conn *o)
-{
-	char line[256];
-	int len;
-
-	log_info("session=%s evicted: idle for %llds, room needed for a new "
-	    "client (client=%s)", o->sid, (long long)(time(NULL) - o->active),
-	    o->s.client_text);
-	if (bufferevent_openssl_get_ssl(o->bev) == NULL) {
-		len = snprintf(line, sizeof(line), "421 4.7.0 %s Error: too many "
-		    "connections; closing the idlest\r\n", d.rt->cfg->hostname);
-		if (len > 0 && (size_t)len < sizeof(line))
-			(void)send(bufferevent_getfd(o->bev), line, (size_t)len,
-			    MSG_DONTWAIT | MSG_NOSIGNAL);
-	}
-	conn_free(o);
-}
-
-/* Session limits: NULL, or the reason for the 421, with the count that
- * hit the limit in *n_r and the limit in *max_r.
- *  - max_sessions for all SMTP listeners together;
- *  - the listener kind's own limit (kind_limit), which local_networks
- *    clients do not count against: the room between the MX limit and
- *    max_sessions (reserved_sessions) is theirs and submission's;
- *  - max_sessions_per_client per address (IPv6: per /64), local_networks
- *    exempt.
- * When the MX listener or the pool is full, the idlest stranger on an MX
- * listener is closed to make room rather than refusing forever (a flood
- * of idle strangers cannot lock newcomers out). Linear in the number of
- * sessions, which max_sessions bounds. */
-static const char *
-conn_limit(const struct netaddr *a, int kind, int local, unsigned *n_r,
-    unsigned *max_r)
-{
-	const struct config *cfg = d.rt->cfg;
-	struct conn *victim;
-	size_t i;
-	unsigned n = 0, nkind = 0;
-
-	for (i = 0; i < d.conns.n; i++) {
-		const struct conn *o = d.conns.v[i];
-
-		if (o == NULL || o->bev == NULL)
-			continue;
-		if (o->kind == kind && !o->local)
-			nkind++;
-		if (same_client(&o->s.client.addr, a))
-			n++;
-	}
-	if (!local && n >= cfg->max_sessions_per_client) {
-		*n_r = n;
-		*max_r = cfg->max_sessions_per_client;
-		return "too many connections from your address";
-	}
-	if (!local && nkind >= kind_limit(kind)) {
-		if (kind != LISTEN_SMTP || (victim = conn_evictable()) == NULL) {
-			*n_r = nkind;
-			*max_r = kind_limit(kind);
-			return "too many connections on this port";
-		}
-		conn_evict(victim);
-	}
-	if (d.nconns >= cfg->max_sessions) {
-		if ((victim = conn_evictable()) == NULL) {
-			*n_r = d.nconns;
-			*max_r = cfg->max_sessions;
-			return "too many connections";
-		}
-		conn_evict(victim);
-	}
-	return NULL;
-}
-
-/* Over a limit: one 421 line (not on smtps, where the client expects a
- * TLS handshake) and close, before anything is allocated for the client. */
-static void
-conn_reject(evutil_socket_t fd, int kind, const char *ip, unsigned port,
-    const char *why, unsigned n, unsigned max)
-{
-	char line[512];
-	int len;
-
-	log_info("connect from [%s]:%u rejected: %s (%u, limit %u)", ip, port,
-	    why, n, max);
-	if (kind != LISTEN_SMTPS) {
-		len = snprintf(line, sizeof(line), "421 4.7.0 %s Error: %s\r\n",
-		    d.rt->cfg->hostname, why);
-		if (len > 0 && (size_t)len < sizeof(line))
-			(void)send(fd, line, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	}
-	close(fd);
-}
-
-static void
-accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
-{
-	struct sockaddr_storage local;
-	socklen_t locallen = sizeof(local);
-	struct relay_client client;
-	struct rules_match rm;
-	struct conn *c;
-	char ip[INET6_ADDRSTRLEN], lip[INET6_ADDRSTRLEN];
-	const char *deny = NULL, *over;
-	unsigned port = 0, n, max;
-	int kind = *(const int *)arg;
-	SSL *ssl = NULL;
-
-	(void)l; (void)salen;
-	memset(&client, 0, sizeof(client));
-	if (netaddr_from_sockaddr(sa, &client.addr) == -1) {
-		close(fd);
-		return;
-	}
-	if (getsockname(fd, (struct sockaddr *)&local, &locallen) == 0)
-		netaddr_from_sockaddr((struct sockaddr *)&local, &client.local_addr);
-	if (sa->sa_family == AF_INET)
-		port = ntohs(((struct sockaddr_in *)sa)->sin_port);
-	else if (sa->sa_family == AF_INET6)
-		port = ntohs(((struct sockaddr_in6 *)sa)->sin6_port);
-	if ((over = conn_limit(&client.addr, kind, is_local_client(&client.addr),
-	    &n, &max)) != NULL) {
-		netaddr_format(&client.addr, ip, sizeof(ip));
-		conn_reject(fd, kind, ip, port, over, n, max);
-		return;
-	}
-
-	/* Implicit TLS (RFC 8314, smtps): the greeting already goes
-	 * through TLS. */
-	if (kind == LISTEN_SMTPS &&
-	    (d.tls.ctx == NULL || (ssl = SSL_new(d.tls.ctx)) == NULL)) {
-		close(fd);
-		return;
-	}
-	c = xcalloc(1, sizeof(*c));
-	c->msg_fd = -1;
-	c->started = c->active = time(NULL);
-	c->kind = kind;
-	c->local = is_local_client(&client.addr);
-	buf_init(&c->wbuf, SMTPD_WRITE_CHUNK * 2);
-	c->id = slots_add(&d.conns, c);
-	/* Unique per process lifetime (slots are reused, the counter is not),
-	 * and across restarts by the time prefix. */
-	snprintf(c->sid, sizeof(c->sid), "%08X%06X", (unsigned)time(NULL),
-	    (unsigned)(++d.sessions & 0xffffff));
-	c->bev = ssl != NULL ? bufferevent_openssl_socket_new(d.base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE) :
-	    bufferevent_socket_new(d.base, fd, BEV_OPT_CLOSE_ON_FREE);
-	c->timer = evtimer_new(d.base, conn_timeout_cb, c);
-	if (c->bev == NULL || c->timer == NULL)
-		fatal("out of memory");
-	d.nconns++;
-	smtp_session_init(&c->s, d.rt->cfg, &d.policy, &client, &ops, c);
-	c->s.grants = &d.grants;
-	c->s.tls_available = d.tls.ctx != NULL;
-	c->s.tls_active = kind == LISTEN_SMTPS;
-	c->s.submission = kind == LISTEN_SUBMISSION || kind == LISTEN_SMTPS;
-	if (c->s.submission &&
-	    getrandom(c->s.random, sizeof(c->s.random), 0) != (ssize_t)sizeof(c->s.random))
-		fatal("getrandom: %s", strerror(errno));
-	if (ssl != NULL)
-		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	netaddr_format(&client.addr, ip, sizeof(ip));
-	netaddr_format(&client.local_addr, lip, sizeof(lip));
-	log_info("session=%s connect from [%s]:%u to [%s]", c->sid, ip, port, lip);
-	if (d.rt->cfg->rules != NULL) {
-		rules_lookup(d.rt->cfg->rules, &client.addr, &rm);
-		if (rm.action == RULES_DENY) {
-			deny = "Access denied";
-			log_info("session=%s denied by relay_rules line %u (%s)",
-			    c->sid, rm.line, rm.text);
-		}
-	}
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, SMTPD_IN_MAX);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	c->s.now = time(NULL);
-	smtp_session_start(&c->s, deny);
-	conn_process(c);
+	srv = conn_server_new(d.base, &cc, l, rt->n_smtp_fds);
+	free(l);
+	return srv;
 }
 
 /* ---- the auth process ---- */
@@ -923,15 +700,15 @@ static void
 auth_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
     size_t len, void *arg)
 {
-	struct conn *c;
+	struct conn *conn = conn_find(d.srv, id);
+	struct session *c = conn != NULL ? conn_session(conn) : NULL;
 	unsigned char r;
 
 	(void)ipc; (void)arg;
 	if (type == IPC_SMTP_AUTH_REPLY && len >= 1) {
 		const unsigned char *p = data;
 
-		if ((c = slots_get(&d.conns, id)) == NULL ||
-		    c->s.wait != SMTP_WAIT_AUTH)
+		if (c == NULL || c->s.wait != SMTP_WAIT_AUTH)
 			return;
 		c->scram = c->scram && p[0] == SASL_V_OK &&
 		    c->s.sasl.step == SASL_STEP_WAIT_AUTH &&
@@ -939,25 +716,24 @@ auth_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 		smtp_session_auth_result(&c->s, p[0] <= SASL_V_TEMPFAIL ?
 		    (enum sasl_verdict)p[0] : SASL_V_TEMPFAIL,
 		    (const char *)p + 1, len - 1);
-		conn_process(c);
+		conn_process(conn);
 		return;
 	}
 	if (type == IPC_GRANTS) {
 		/* The whole POP-before-SMTP table; sessions point at it. */
 		grants_parse(&d.grants, data, len);
-		d.have_grants = 1;
-		listeners_enable();
+		conn_server_unblock(d.srv, CONN_GATE_PROTOCOL);
 		return;
 	}
 	if (type != IPC_USER_LOOKUP_REPLY || len != 1)
 		fatal("auth sent an unexpected message (type %u, %zu bytes)",
 		    type, len);
-	if ((c = slots_get(&d.conns, id)) == NULL || c->s.wait != SMTP_WAIT_USER)
+	if (c == NULL || c->s.wait != SMTP_WAIT_USER)
 		return;		/* the session is gone */
 	r = *(const unsigned char *)data;
 	smtp_session_user_result(&c->s, r == SMTP_USER_FOUND ? SMTP_USER_FOUND :
 	    r == SMTP_USER_UNKNOWN ? SMTP_USER_UNKNOWN : SMTP_USER_TEMPFAIL);
-	conn_process(c);
+	conn_process(conn);
 }
 
 static void
@@ -965,54 +741,14 @@ master_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
     size_t len, void *arg)
 {
 	(void)ipc; (void)id; (void)arg;
-	if (tls_server_ipc(&d.tls, type, data, len) == 1) {
-		d.have_tls = 1;
-		listeners_enable();
-	}
+	conn_server_tls_message(d.srv, type, data, len);
 }
 
 static void
 sigterm_cb(evutil_socket_t sig, short what, void *arg)
 {
-	struct timeval tv = { 0, 300000 };
-	size_t i;
-
 	(void)sig; (void)what; (void)arg;
-	for (i = 0; i < d.nlisteners; i++)
-		evconnlistener_disable(d.listeners[i]);
-	for (i = 0; i < d.conns.n; i++) {
-		struct conn *c = d.conns.v[i];
-		if (c != NULL && c->bev != NULL && !c->committing) {
-			smtp_session_shutdown(&c->s);
-			conn_flush(c);
-		}
-	}
-	event_base_loopexit(d.base, &tv);
-}
-
-static void
-listeners_enable(void)
-{
-	size_t i;
-
-	/* The first client waits for what its session needs: the grants
-	 * table from auth (auth sends it once its own tables are loaded, so
-	 * a restarted server relays for yesterday's grants from the first
-	 * RCPT on) and, with TLS configured, the certificate (no session may
-	 * miss STARTTLS). */
-	if (d.listening || !d.have_grants || (!d.have_tls && d.rt->cfg->tls_cert))
-		return;
-	d.listening = 1;
-	d.nlisteners = d.rt->n_smtp_fds;
-	d.listeners = xcalloc(d.nlisteners, sizeof(*d.listeners));
-	for (i = 0; i < d.nlisteners; i++) {
-		d.listeners[i] = evconnlistener_new(d.base, accept_cb, &d.kinds[i],
-		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
-		    d.rt->smtp_fds[i]);
-		if (d.listeners[i] == NULL)
-			fatal("evconnlistener_new failed");
-	}
-	log_info("ready");
+	conn_server_shutdown(d.srv);
 }
 
 /* Each session needs a socket, and one more file while it receives DATA. */
@@ -1036,11 +772,7 @@ smtpd_main(struct runtime *rt, int auth_fd)
 
 	d.rt = rt;
 	d.id_salt = (uint32_t)getpid() << 8;
-	d.policy.local_domains = rt->cfg->local_domains;
-	d.policy.n_local_domains = rt->cfg->n_local_domains;
-	d.policy.local_networks = rt->cfg->local_networks;
-	d.policy.n_local_networks = rt->cfg->n_local_networks;
-	d.policy.rules = rt->cfg->rules;
+	relay_policy_from_config(&d.policy, rt->cfg);
 	close(rt->mail_fd);
 	close(rt->spool_fd);
 	if (rt->maildrop_fd != -1)
@@ -1062,6 +794,7 @@ smtpd_main(struct runtime *rt, int auth_fd)
 	d.base = event_base_new();
 	if (d.base == NULL || event_base_priority_init(d.base, 2) == -1)
 		fatal("event_base_new failed");
+	d.srv = smtp_server(rt);
 	d.commit_ev = event_new(d.base, -1, 0, commit_cb, NULL);
 	event_priority_set(d.commit_ev, 1);
 	d.auth = ipc_new(d.base, auth_fd, auth_msg_cb, proc_peer_gone, NULL);
@@ -1069,7 +802,6 @@ smtpd_main(struct runtime *rt, int auth_fd)
 	evsignal_add(sig, NULL);
 	d.master = ipc_new(d.base, rt->master_fd, master_msg_cb, proc_peer_gone,
 	    NULL);
-	d.kinds = rt->smtp_kinds;
 	event_base_dispatch(d.base);
 	exit(0);
 }
