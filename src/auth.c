@@ -974,37 +974,27 @@ open_clients(void)
 void
 auth_main(struct runtime *rt, int smtpd_fd, int pop3d_fd)
 {
+	/* auth (and its hashing workers) reach spool/ only, for the grants.
+	 * SIGTERM keeps its default action. */
+	const struct proc_child pc = {
+		.keep = PROC_KEEP_SPOOL,
+		.dirs = { { rt->spool_fd, PROC_FS_READ | PROC_FS_WRITE } },
+		.ndirs = 1,
+		.master_msg = master_msg_cb,
+		.master_eof = eof_cb,
+	};
 	struct timeval sec = { 1, 0 };
 	struct event *gt;
-	size_t i;
 	int lock;
 
 	a.cfg = rt->cfg;
 	a.spool_fd = rt->spool_fd;
-	close(rt->incoming_fd);
-	close(rt->queue_fd);
-	close(rt->mail_fd);
-	for (i = 0; i < rt->n_smtp_fds; i++)
-		close(rt->smtp_fds[i]);
-	for (i = 0; i < rt->n_pop3_fds; i++)
-		close(rt->pop3_fds[i]);
-	if (rt->maildrop_fd != -1)
-		close(rt->maildrop_fd);
-	proc_drop(rt);
-	/* auth (and its hashing workers) reach spool/ only, for the grants. */
-	{
-		const unsigned rights = PROC_FS_READ | PROC_FS_WRITE;
-		proc_landlock(&rt->spool_fd, &rights, 1);
-	}
-	a.base = event_base_new();
-	if (a.base == NULL)
-		fatal("event_base_new failed");
+	a.base = proc_child_start(rt, &pc, &a.master);
 	if (RAND_bytes(scram_fake_key, sizeof(scram_fake_key)) != 1)
 		fatal("RAND_bytes failed");
 	if (hasher_start(a.base, HASHER_WORKERS) == -1)
 		fatal("cannot start the password hashing workers: %s",
 		    strerror(errno));
-	a.master = ipc_new(a.base, rt->master_fd, master_msg_cb, eof_cb, NULL);
 	/* smtpd's and pop3d's questions wait in their sockets until the
 	 * master's tables are here (open_clients). */
 	a.smtpd_fd = smtpd_fd;

@@ -8,12 +8,14 @@
 #include <string.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <event2/event.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <linux/landlock.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "ipc.h"
 #include "log.h"
 #include "proc.h"
 
@@ -222,4 +224,92 @@ proc_peer_gone(struct ipc *ipc, void *arg)
 	(void)ipc; (void)arg;
 	log_info("auth process gone; exiting");
 	exit(0);
+}
+
+/* Close fd unless keep; either way the runtime says what is still open. */
+static void
+runtime_fd(int *fd, int keep)
+{
+	if (!keep && *fd != -1) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static void
+runtime_close_unused(struct runtime *rt, unsigned keep)
+{
+	size_t i;
+
+	runtime_fd(&rt->spool_fd, keep & PROC_KEEP_SPOOL);
+	runtime_fd(&rt->incoming_fd, keep & PROC_KEEP_INCOMING);
+	runtime_fd(&rt->queue_fd, keep & PROC_KEEP_QUEUE);
+	runtime_fd(&rt->mail_fd, keep & PROC_KEEP_MAIL);
+	runtime_fd(&rt->maildrop_fd, keep & PROC_KEEP_MAILDROP);
+	for (i = 0; i < rt->n_smtp_fds; i++)
+		runtime_fd(&rt->smtp_fds[i], keep & PROC_KEEP_SMTP);
+	for (i = 0; i < rt->n_pop3_fds; i++)
+		runtime_fd(&rt->pop3_fds[i], keep & PROC_KEEP_POP3);
+}
+
+void
+proc_keep_runtime(const struct runtime *rt, const int *extra, size_t n)
+{
+	int *keep = xcalloc(rt->n_smtp_fds + rt->n_pop3_fds + n + 6,
+	    sizeof(*keep));
+	size_t i, k = 0;
+
+	keep[k++] = rt->master_fd;
+	keep[k++] = rt->spool_fd;
+	keep[k++] = rt->incoming_fd;
+	keep[k++] = rt->queue_fd;
+	keep[k++] = rt->mail_fd;
+	keep[k++] = rt->maildrop_fd;
+	for (i = 0; i < rt->n_smtp_fds; i++)
+		keep[k++] = rt->smtp_fds[i];
+	for (i = 0; i < rt->n_pop3_fds; i++)
+		keep[k++] = rt->pop3_fds[i];
+	for (i = 0; i < n; i++)
+		keep[k++] = extra[i];
+	proc_close_fds_except(keep, k);
+	free(keep);
+}
+
+struct event_base *
+proc_child_start(struct runtime *rt, const struct proc_child *pc,
+    struct ipc **master)
+{
+	struct event_base *base;
+	struct event *sig;
+	int fds[PROC_DIRS_MAX];
+	unsigned rights[PROC_DIRS_MAX];
+	size_t i, n = pc->ndirs < PROC_DIRS_MAX ? pc->ndirs : PROC_DIRS_MAX;
+
+	runtime_close_unused(rt, pc->keep);
+	proc_drop(rt);
+	base = event_base_new();
+	if (base == NULL || (pc->priorities > 1 &&
+	    event_base_priority_init(base, pc->priorities) == -1))
+		fatal("event_base_new failed");
+	if (pc->setup != NULL)
+		pc->setup(base, pc->arg);
+	for (i = 0; i < n; i++) {
+		fds[i] = pc->dirs[i].fd;
+		rights[i] = pc->dirs[i].rights;
+	}
+	proc_landlock(fds, rights, n);
+	if (pc->on_sigterm != NULL) {
+		sig = evsignal_new(base, SIGTERM, pc->on_sigterm, pc->arg);
+		if (sig == NULL || evsignal_add(sig, NULL) == -1)
+			fatal("cannot catch SIGTERM");
+	}
+	*master = NULL;
+	if (rt->master_fd != -1) {
+		*master = ipc_new(base, rt->master_fd, pc->master_msg,
+		    pc->master_eof != NULL ? pc->master_eof : proc_peer_gone,
+		    pc->arg);
+		if (*master == NULL)
+			fatal("cannot set up the channel to the master");
+	}
+	return base;
 }
