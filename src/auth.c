@@ -515,20 +515,6 @@ auth_admit(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 	return 0;
 }
 
-/* Split "f1\0f2\0...fn\0"-style payloads (last NUL optional). */
-static int
-split_fields(const char *data, size_t len, const char **f, size_t nf)
-{
-	size_t i = 0, start = 0, k;
-
-	for (k = 0; k < len && i < nf; k++)
-		if (data[k] == '\0') {
-			f[i++] = data + start;
-			start = k + 1;
-		}
-	return i == nf ? 0 : -1;
-}
-
 /* A credential check waiting for a hasher worker. */
 struct pending_check {
 	struct ipc	*ipc;
@@ -860,28 +846,27 @@ static void
 smtpd_auth_msg(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
     size_t len)
 {
-	const char *f[4], *msg;
+	struct ipc_fields f;
 	struct netaddr addr;
-	size_t iplen;
 
 	cur_set(ipc, type, id, data, len, smtpd_auth_msg);
-	if (type == IPC_SMTP_AUTH_PASS && split_fields(data, len, f, 4) == 0 &&
-	    netaddr_parse(f[2], &addr) == 0) {
-		check_password(ipc, IPC_SMTP_AUTH_REPLY, id, f[0], f[1], &addr,
-		    strcmp(f[3], "LOGIN") == 0 ? "LOGIN" : "PLAIN");
-		explicit_bzero((void *)(uintptr_t)f[1], strlen(f[1]));
+	if (type == IPC_SMTP_AUTH_PASS && ipc_unpack(type, data, len, &f) == 0 &&
+	    netaddr_parse(f.s[2], &addr) == 0) {
+		check_password(ipc, IPC_SMTP_AUTH_REPLY, id, f.s[0], f.s[1], &addr,
+		    strcmp(f.s[3], "LOGIN") == 0 ? "LOGIN" : "PLAIN");
+		explicit_bzero((void *)(uintptr_t)f.s[1], strlen(f.s[1]));
 	} else if (type == IPC_SMTP_AUTH_CRAM &&
-	    split_fields(data, len, f, 4) == 0 && netaddr_parse(f[3], &addr) == 0) {
-		check_secret(ipc, IPC_SMTP_AUTH_REPLY, id, f[0], f[1], f[2],
+	    ipc_unpack(type, data, len, &f) == 0 &&
+	    netaddr_parse(f.s[3], &addr) == 0) {
+		check_secret(ipc, IPC_SMTP_AUTH_REPLY, id, f.s[0], f.s[1], f.s[2],
 		    &addr, 1);
 	} else if ((type == IPC_SMTP_SCRAM_FIRST || type == IPC_SMTP_SCRAM_FINAL) &&
-	    split_fields(data, len, f, 1) == 0 && netaddr_parse(f[0], &addr) == 0) {
-		iplen = strlen(f[0]) + 1;
-		msg = (const char *)data + iplen;
+	    ipc_unpack(type, data, len, &f) == 0 &&
+	    netaddr_parse(f.s[0], &addr) == 0) {
 		if (type == IPC_SMTP_SCRAM_FIRST)
-			scram_first(ipc, id, &addr, msg, len - iplen);
+			scram_first(ipc, id, &addr, f.tail, f.tail_len);
 		else
-			scram_final(ipc, id, &addr, msg, len - iplen);
+			scram_final(ipc, id, &addr, f.tail, f.tail_len);
 	} else if (type == IPC_SMTP_SCRAM_ABORT) {
 		struct scram_slot *sl = scram_slot(id, 0);
 		if (sl != NULL)
@@ -922,18 +907,18 @@ static void
 pop3d_auth_msg(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
     size_t len)
 {
-	const char *f[4];
+	struct ipc_fields f;
 	struct netaddr addr;
 
 	cur_set(ipc, type, id, data, len, pop3d_auth_msg);
-	if (type == IPC_POP3_PASS && split_fields(data, len, f, 3) == 0 &&
-	    netaddr_parse(f[2], &addr) == 0) {
-		check_password(ipc, IPC_POP3_AUTH_REPLY, id, f[0], f[1], &addr,
+	if (type == IPC_POP3_PASS && ipc_unpack(type, data, len, &f) == 0 &&
+	    netaddr_parse(f.s[2], &addr) == 0) {
+		check_password(ipc, IPC_POP3_AUTH_REPLY, id, f.s[0], f.s[1], &addr,
 		    "USER/PASS");
-		explicit_bzero((void *)(uintptr_t)f[1], strlen(f[1]));
-	} else if (type == IPC_POP3_APOP && split_fields(data, len, f, 4) == 0 &&
-	    netaddr_parse(f[3], &addr) == 0) {
-		check_secret(ipc, IPC_POP3_AUTH_REPLY, id, f[0], f[1], f[2],
+		explicit_bzero((void *)(uintptr_t)f.s[1], strlen(f.s[1]));
+	} else if (type == IPC_POP3_APOP && ipc_unpack(type, data, len, &f) == 0 &&
+	    netaddr_parse(f.s[3], &addr) == 0) {
+		check_secret(ipc, IPC_POP3_AUTH_REPLY, id, f.s[0], f.s[1], f.s[2],
 		    &addr, 0);
 	} else {
 		log_warn("malformed message %u from pop3d", type);
