@@ -226,53 +226,64 @@ proc_peer_gone(struct ipc *ipc, void *arg)
 	exit(0);
 }
 
-/* Close fd unless keep; either way the runtime says what is still open. */
-static void
-runtime_fd(int *fd, int keep)
-{
-	if (!keep && *fd != -1) {
-		close(*fd);
-		*fd = -1;
-	}
-}
+struct runtime_fd {
+	int		*fd;
+	unsigned	 bit;		/* PROC_KEEP_* */
+};
 
-static void
-runtime_close_unused(struct runtime *rt, unsigned keep)
+/* Every descriptor of the runtime but the master channel, each with the
+ * PROC_KEEP_* bit it goes by (an allocated array; *n its length). */
+static struct runtime_fd *
+runtime_fds(struct runtime *rt, size_t *n)
 {
-	size_t i;
+	struct runtime_fd *v = xcalloc(5 + rt->n_smtp_fds + rt->n_pop3_fds,
+	    sizeof(*v));
+	size_t i, k = 0;
 
-	runtime_fd(&rt->spool_fd, keep & PROC_KEEP_SPOOL);
-	runtime_fd(&rt->incoming_fd, keep & PROC_KEEP_INCOMING);
-	runtime_fd(&rt->queue_fd, keep & PROC_KEEP_QUEUE);
-	runtime_fd(&rt->mail_fd, keep & PROC_KEEP_MAIL);
-	runtime_fd(&rt->maildrop_fd, keep & PROC_KEEP_MAILDROP);
+	v[k++] = (struct runtime_fd){ &rt->spool_fd, PROC_KEEP_SPOOL };
+	v[k++] = (struct runtime_fd){ &rt->incoming_fd, PROC_KEEP_INCOMING };
+	v[k++] = (struct runtime_fd){ &rt->queue_fd, PROC_KEEP_QUEUE };
+	v[k++] = (struct runtime_fd){ &rt->mail_fd, PROC_KEEP_MAIL };
+	v[k++] = (struct runtime_fd){ &rt->maildrop_fd, PROC_KEEP_MAILDROP };
 	for (i = 0; i < rt->n_smtp_fds; i++)
-		runtime_fd(&rt->smtp_fds[i], keep & PROC_KEEP_SMTP);
+		v[k++] = (struct runtime_fd){ &rt->smtp_fds[i], PROC_KEEP_SMTP };
 	for (i = 0; i < rt->n_pop3_fds; i++)
-		runtime_fd(&rt->pop3_fds[i], keep & PROC_KEEP_POP3);
+		v[k++] = (struct runtime_fd){ &rt->pop3_fds[i], PROC_KEEP_POP3 };
+	*n = k;
+	return v;
 }
 
 void
-proc_keep_runtime(const struct runtime *rt, const int *extra, size_t n)
+proc_keep_runtime(struct runtime *rt, const int *extra, size_t n)
 {
-	int *keep = xcalloc(rt->n_smtp_fds + rt->n_pop3_fds + n + 6,
-	    sizeof(*keep));
-	size_t i, k = 0;
+	size_t i, k;
+	struct runtime_fd *v = runtime_fds(rt, &k);
+	int *keep = xcalloc(k + n + 1, sizeof(*keep));
 
-	keep[k++] = rt->master_fd;
-	keep[k++] = rt->spool_fd;
-	keep[k++] = rt->incoming_fd;
-	keep[k++] = rt->queue_fd;
-	keep[k++] = rt->mail_fd;
-	keep[k++] = rt->maildrop_fd;
-	for (i = 0; i < rt->n_smtp_fds; i++)
-		keep[k++] = rt->smtp_fds[i];
-	for (i = 0; i < rt->n_pop3_fds; i++)
-		keep[k++] = rt->pop3_fds[i];
+	for (i = 0; i < k; i++)
+		keep[i] = *v[i].fd;
 	for (i = 0; i < n; i++)
-		keep[k++] = extra[i];
-	proc_close_fds_except(keep, k);
+		keep[k + i] = extra[i];
+	keep[k + n] = rt->master_fd;
+	proc_close_fds_except(keep, k + n + 1);
 	free(keep);
+	free(v);
+}
+
+/* The runtime descriptors outside keep: closed, and -1 in rt, so that
+ * the runtime says what the process still holds. */
+static void
+runtime_close_unused(struct runtime *rt, unsigned keep)
+{
+	size_t i, n;
+	struct runtime_fd *v = runtime_fds(rt, &n);
+
+	for (i = 0; i < n; i++)
+		if (!(v[i].bit & keep) && *v[i].fd != -1) {
+			close(*v[i].fd);
+			*v[i].fd = -1;
+		}
+	free(v);
 }
 
 struct event_base *

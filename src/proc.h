@@ -106,7 +106,7 @@ struct event_base *proc_child_start(struct runtime *rt,
 	    const struct proc_child *pc, struct ipc **master);
 /* For the master, right after fork: keep rt's descriptors and extra[0..n)
  * (-1 entries ignored), close everything else (proc_close_fds_except). */
-void	proc_keep_runtime(const struct runtime *rt, const int *extra, size_t n);
+void	proc_keep_runtime(struct runtime *rt, const int *extra, size_t n);
 
 void	smtpd_main(struct runtime *rt, int auth_fd) __attribute__((noreturn));
 void	auth_main(struct runtime *rt, int smtpd_fd, int pop3d_fd)
