@@ -4,6 +4,9 @@
  *        confine the file system, then run its own event loop with its
  *        channel to the master (proc_child_start).
  * Trusts: the master's runtime (opened while it was root).
+ * Gives:  proc_child_start(): the whole prelude from one description of
+ *         the child (struct proc_child), the same steps in the same order
+ *         for every process the master forks.
  * Never:  returns from a *_main function: children exit. */
 #ifndef POSTERN_PROC_H
 #define POSTERN_PROC_H
