@@ -503,20 +503,6 @@ auth_admit(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 	return 0;
 }
 
-/* Split "f1\0f2\0...fn\0"-style payloads (last NUL optional). */
-static int
-split_fields(const char *data, size_t len, const char **f, size_t nf)
-{
-	size_t i = 0, start = 0, k;
-
-	for (k = 0; k < len && i < nf; k++)
-		if (data[k] == '\0') {
-			f[i++] = data + start;
-			start = k + 1;
-		}
-	return i == nf ? 0 : -1;
-}
-
 /* A credential check waiting for a hasher worker. */
 struct pending_check {
 	struct ipc	*ipc;
@@ -848,28 +834,27 @@ static void
 smtpd_auth_msg(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
     size_t len)
 {
-	const char *f[4], *msg;
+	struct ipc_fields f;
 	struct netaddr addr;
-	size_t iplen;
 
 	cur_set(ipc, type, id, data, len, smtpd_auth_msg);
-	if (type == IPC_SMTP_AUTH_PASS && split_fields(data, len, f, 4) == 0 &&
-	    netaddr_parse(f[2], &addr) == 0) {
-		check_password(ipc, IPC_SMTP_AUTH_REPLY, id, f[0], f[1], &addr,
-		    strcmp(f[3], "LOGIN") == 0 ? "LOGIN" : "PLAIN");
-		explicit_bzero((void *)(uintptr_t)f[1], strlen(f[1]));
+	if (type == IPC_SMTP_AUTH_PASS && ipc_unpack(type, data, len, &f) == 0 &&
+	    netaddr_parse(f.s[2], &addr) == 0) {
+		check_password(ipc, IPC_SMTP_AUTH_REPLY, id, f.s[0], f.s[1], &addr,
+		    strcmp(f.s[3], "LOGIN") == 0 ? "LOGIN" : "PLAIN");
+		explicit_bzero((void *)(uintptr_t)f.s[1], strlen(f.s[1]));
 	} else if (type == IPC_SMTP_AUTH_CRAM &&
-	    split_fields(data, len, f, 4) == 0 && netaddr_parse(f[3], &addr) == 0) {
-		check_secret(ipc, IPC_SMTP_AUTH_REPLY, id, f[0], f[1], f[2],
+	    ipc_unpack(type, data, len, &f) == 0 &&
+	    netaddr_parse(f.s[3], &addr) == 0) {
+		check_secret(ipc, IPC_SMTP_AUTH_REPLY, id, f.s[0], f.s[1], f.s[2],
 		    &addr, 1);
 	} else if ((type == IPC_SMTP_SCRAM_FIRST || type == IPC_SMTP_SCRAM_FINAL) &&
-	    split_fields(data, len, f, 1) == 0 && netaddr_parse(f[0], &addr) == 0) {
-		iplen = strlen(f[0]) + 1;
-		msg = (const char *)data + iplen;
+	    ipc_unpack(type, data, len, &f) == 0 &&
+	    netaddr_parse(f.s[0], &addr) == 0) {
 		if (type == IPC_SMTP_SCRAM_FIRST)
-			scram_first(ipc, id, &addr, msg, len - iplen);
+			scram_first(ipc, id, &addr, f.tail, f.tail_len);
 		else
-			scram_final(ipc, id, &addr, msg, len - iplen);
+			scram_final(ipc, id, &addr, f.tail, f.tail_len);
 	} else if (type == IPC_SMTP_SCRAM_ABORT) {
 		struct scram_slot *sl = scram_slot(id, 0);
 		if (sl != NULL)
@@ -910,18 +895,18 @@ static void
 pop3d_auth_msg(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
     size_t len)
 {
-	const char *f[4];
+	struct ipc_fields f;
 	struct netaddr addr;
 
 	cur_set(ipc, type, id, data, len, pop3d_auth_msg);
-	if (type == IPC_POP3_PASS && split_fields(data, len, f, 3) == 0 &&
-	    netaddr_parse(f[2], &addr) == 0) {
-		check_password(ipc, IPC_POP3_AUTH_REPLY, id, f[0], f[1], &addr,
+	if (type == IPC_POP3_PASS && ipc_unpack(type, data, len, &f) == 0 &&
+	    netaddr_parse(f.s[2], &addr) == 0) {
+		check_password(ipc, IPC_POP3_AUTH_REPLY, id, f.s[0], f.s[1], &addr,
 		    "USER/PASS");
-		explicit_bzero((void *)(uintptr_t)f[1], strlen(f[1]));
-	} else if (type == IPC_POP3_APOP && split_fields(data, len, f, 4) == 0 &&
-	    netaddr_parse(f[3], &addr) == 0) {
-		check_secret(ipc, IPC_POP3_AUTH_REPLY, id, f[0], f[1], f[2],
+		explicit_bzero((void *)(uintptr_t)f.s[1], strlen(f.s[1]));
+	} else if (type == IPC_POP3_APOP && ipc_unpack(type, data, len, &f) == 0 &&
+	    netaddr_parse(f.s[3], &addr) == 0) {
+		check_secret(ipc, IPC_POP3_AUTH_REPLY, id, f.s[0], f.s[1], f.s[2],
 		    &addr, 0);
 	} else {
 		log_warn("malformed message %u from pop3d", type);
@@ -962,37 +947,27 @@ open_clients(void)
 void
 auth_main(struct runtime *rt, int smtpd_fd, int pop3d_fd)
 {
+	/* auth (and its hashing workers) reach spool/ only, for the grants.
+	 * SIGTERM keeps its default action. */
+	const struct proc_child pc = {
+		.keep = PROC_KEEP_SPOOL,
+		.dirs = { { rt->spool_fd, PROC_FS_READ | PROC_FS_WRITE } },
+		.ndirs = 1,
+		.master_msg = master_msg_cb,
+		.master_eof = eof_cb,
+	};
 	struct timeval sec = { 1, 0 };
 	struct event *gt;
-	size_t i;
 	int lock;
 
 	a.cfg = rt->cfg;
 	a.spool_fd = rt->spool_fd;
-	close(rt->incoming_fd);
-	close(rt->queue_fd);
-	close(rt->mail_fd);
-	for (i = 0; i < rt->n_smtp_fds; i++)
-		close(rt->smtp_fds[i]);
-	for (i = 0; i < rt->n_pop3_fds; i++)
-		close(rt->pop3_fds[i]);
-	if (rt->maildrop_fd != -1)
-		close(rt->maildrop_fd);
-	proc_drop(rt);
-	/* auth (and its hashing workers) reach spool/ only, for the grants. */
-	{
-		const unsigned rights = PROC_FS_READ | PROC_FS_WRITE;
-		proc_landlock(&rt->spool_fd, &rights, 1);
-	}
-	a.base = event_base_new();
-	if (a.base == NULL)
-		fatal("event_base_new failed");
+	a.base = proc_child_start(rt, &pc, &a.master);
 	if (RAND_bytes(scram_fake_key, sizeof(scram_fake_key)) != 1)
 		fatal("RAND_bytes failed");
 	if (hasher_start(a.base, HASHER_WORKERS) == -1)
 		fatal("cannot start the password hashing workers: %s",
 		    strerror(errno));
-	a.master = ipc_new(a.base, rt->master_fd, master_msg_cb, eof_cb, NULL);
 	/* smtpd's and pop3d's questions wait in their sockets until the
 	 * master's tables are here (open_clients). */
 	a.smtpd_fd = smtpd_fd;

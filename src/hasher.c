@@ -1,7 +1,8 @@
 /* hasher - crypt(3) in worker processes; see hasher.h.
  * Protocol on each worker's socketpair (SOCK_SEQPACKET: one message per
- * request, no framing to get wrong): request "hash\0password", answer one
- * byte '1' or '0'. A worker does one request at a time. */
+ * request, no framing to get wrong): request an IPC_HASH_CHECK payload
+ * (ipc_pack: hash, password), answer one byte '1' or '0'. A worker does
+ * one request at a time. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "buf.h"
 #include "hasher.h"
+#include "ipc.h"
 #include "log.h"
 #include "proc.h"
 #include "users.h"
@@ -57,7 +59,8 @@ static void __attribute__((noreturn))
 worker_main(int fd)
 {
 	struct user_entry e;
-	char msg[HASHER_MSG_MAX + 1], *pw;
+	struct ipc_fields f;
+	char msg[HASHER_MSG_MAX];
 	ssize_t n;
 	char r;
 
@@ -67,16 +70,13 @@ worker_main(int fd)
 		n = recv(fd, msg, HASHER_MSG_MAX, 0);
 		if (n <= 0)
 			_exit(0);
-		msg[n] = '\0';
-		pw = memchr(msg, '\0', (size_t)n);
-		if (pw == NULL || pw == msg + n) {
+		if (ipc_unpack(IPC_HASH_CHECK, msg, (size_t)n, &f) == -1) {
 			r = '0';
 		} else {
-			pw++;
 			memset(&e, 0, sizeof(e));
-			e.hash = msg[0] ? msg : NULL;
-			r = users_check_password(msg[0] ? &e : NULL, pw) == 1 ?
-			    '1' : '0';
+			e.hash = msg;	/* f.s[0], writable */
+			r = users_check_password(f.s[0][0] ? &e : NULL,
+			    f.s[1]) == 1 ? '1' : '0';
 		}
 		explicit_bzero(msg, sizeof(msg));
 		if (send(fd, &r, 1, 0) != 1)
@@ -115,19 +115,15 @@ worker_cb(evutil_socket_t fd, short what, void *arg)
 static int
 send_request(struct worker *w, struct request *r)
 {
+	struct ipc_fields f = { { r->hash ? r->hash : "", r->pw }, 2, NULL, 0 };
 	char msg[HASHER_MSG_MAX];
-	size_t hl = r->hash ? strlen(r->hash) : 0, pl = strlen(r->pw);
-	ssize_t n;
+	ssize_t len, n = -1;
 
-	if (hl + 1 + pl > sizeof(msg))
-		return -1;
-	if (hl)
-		memcpy(msg, r->hash, hl);
-	msg[hl] = '\0';
-	memcpy(msg + hl + 1, r->pw, pl);
-	n = send(w->fd, msg, hl + 1 + pl, 0);
+	len = ipc_pack(IPC_HASH_CHECK, &f, msg, sizeof(msg));
+	if (len > 0)
+		n = send(w->fd, msg, (size_t)len, 0);
 	explicit_bzero(msg, sizeof(msg));
-	return n == (ssize_t)(hl + 1 + pl) ? 0 : -1;
+	return len > 0 && n == len ? 0 : -1;
 }
 
 /* Hand waiting requests to idle workers. */

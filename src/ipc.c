@@ -103,6 +103,102 @@ ipc_send(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	return 0;
 }
 
+/* ---- typed payloads ---- */
+
+/* The strings of each type with fields, and whether a tail follows. */
+static const struct ipc_schema {
+	uint32_t	type;
+	unsigned char	nfields;
+	unsigned char	tail;
+} ipc_schemas[] = {
+	{ IPC_POP3_PASS, 3, 0 },
+	{ IPC_POP3_APOP, 4, 0 },
+	{ IPC_SMTP_AUTH_PASS, 4, 0 },
+	{ IPC_SMTP_AUTH_CRAM, 4, 0 },
+	{ IPC_SMTP_SCRAM_FIRST, 1, 1 },
+	{ IPC_SMTP_SCRAM_FINAL, 1, 1 },
+	{ IPC_HASH_CHECK, 2, 0 },
+};
+
+static const struct ipc_schema *
+ipc_schema(uint32_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ipc_schemas) / sizeof(ipc_schemas[0]); i++)
+		if (ipc_schemas[i].type == type)
+			return &ipc_schemas[i];
+	return NULL;
+}
+
+ssize_t
+ipc_pack(uint32_t type, const struct ipc_fields *f, void *out, size_t cap)
+{
+	const struct ipc_schema *sc = ipc_schema(type);
+	unsigned char *p = out;
+	size_t i, l, len = 0;
+
+	if (sc == NULL || f->n != sc->nfields ||
+	    (!sc->tail && f->tail_len > 0) || f->tail_len > IPC_FIELD_MAX)
+		return -1;
+	for (i = 0; i < f->n; i++) {
+		l = strnlen(f->s[i], IPC_FIELD_MAX + 1);
+		if (l > IPC_FIELD_MAX || cap - len < l + 1)
+			return -1;
+		memcpy(p + len, f->s[i], l + 1);
+		len += l + 1;
+	}
+	if (f->tail_len > 0) {
+		if (cap - len < f->tail_len)
+			return -1;
+		memcpy(p + len, f->tail, f->tail_len);
+		len += f->tail_len;
+	}
+	return (ssize_t)len;
+}
+
+int
+ipc_unpack(uint32_t type, const void *data, size_t len, struct ipc_fields *f)
+{
+	const struct ipc_schema *sc = ipc_schema(type);
+	const char *p = data, *nul;
+	size_t off = 0;
+
+	memset(f, 0, sizeof(*f));
+	if (sc == NULL)
+		return -1;
+	while (f->n < sc->nfields) {
+		if (off == len)
+			return -1;	/* fewer strings than the type has */
+		nul = memchr(p + off, '\0', len - off);
+		if (nul == NULL || (size_t)(nul - (p + off)) > IPC_FIELD_MAX)
+			return -1;
+		f->s[f->n++] = p + off;
+		off = (size_t)(nul - p) + 1;
+	}
+	if (sc->tail) {
+		if (len - off > IPC_FIELD_MAX)
+			return -1;
+		f->tail = p + off;
+		f->tail_len = len - off;
+	} else if (off != len) {
+		return -1;	/* more strings than the type has */
+	}
+	return 0;
+}
+
+int
+ipc_send_fields(struct ipc *ipc, uint32_t type, uint64_t id,
+    const struct ipc_fields *f)
+{
+	unsigned char out[IPC_FIELDS_MAX * (IPC_FIELD_MAX + 1) + IPC_FIELD_MAX];
+	ssize_t len = ipc_pack(type, f, out, sizeof(out));
+	int r = len < 0 ? -1 : ipc_send(ipc, type, id, out, (size_t)len);
+
+	explicit_bzero(out, sizeof(out));
+	return r;
+}
+
 void
 ipc_free(struct ipc *ipc)
 {

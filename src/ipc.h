@@ -4,12 +4,15 @@
  *         is checked against IPC_MAX before anything is buffered, and the
  *         receiver validates each payload for its type.
  * Gives:  callbacks with (type, id, payload); id lets a reply find the
- *         session that asked.
+ *         session that asked. Requests made of strings are packed and
+ *         unpacked by type (ipc_pack, ipc_unpack): counts and bounds are
+ *         checked in one place.
  * Never:  blocks: reads and writes go through libevent buffers. */
 #ifndef POSTERN_IPC_H
 #define POSTERN_IPC_H
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct event_base;
 struct ipc;
@@ -23,8 +26,9 @@ enum ipc_type {
 	/* POP3 and POP-before-SMTP: numbered apart so that additions above
 	 * never renumber them. */
 	IPC_SECRETS_DB = 100,	/* master -> auth: the APOP secrets file's bytes */
-	IPC_POP3_PASS,		/* pop3d -> auth: "user\0password\0client-ip" */
-	IPC_POP3_APOP,		/* pop3d -> auth: "user\0timestamp\0digest\0client-ip" */
+	IPC_POP3_PASS,		/* pop3d -> auth: fields user, password, client-ip */
+	IPC_POP3_APOP,		/* pop3d -> auth: fields user, timestamp, digest,
+				 * client-ip */
 	IPC_POP3_AUTH_REPLY,	/* auth -> pop3d: one byte, enum pop3_result */
 	IPC_GRANTS,		/* auth -> smtpd: grants_format() text, the whole table */
 	/* Aliases (issue 4). */
@@ -33,14 +37,49 @@ enum ipc_type {
 	IPC_TLS_CERT = 300,	/* master -> smtpd, pop3d: certificate chain (PEM) */
 	IPC_TLS_KEY,		/* master -> smtpd, pop3d: private key (PEM); build
 				 * a new context with the last certificate */
-	IPC_SMTP_AUTH_PASS = 310, /* smtpd -> auth: "user\0password\0client-ip\0mech" */
-	IPC_SMTP_AUTH_CRAM,	/* smtpd -> auth: "user\0challenge\0digest\0client-ip" */
-	IPC_SMTP_SCRAM_FIRST,	/* smtpd -> auth: "client-ip\0client-first-message" */
-	IPC_SMTP_SCRAM_FINAL,	/* smtpd -> auth: "client-ip\0client-final-message" */
+	IPC_SMTP_AUTH_PASS = 310, /* smtpd -> auth: fields user, password,
+				 * client-ip, mech */
+	IPC_SMTP_AUTH_CRAM,	/* smtpd -> auth: fields user, challenge, digest,
+				 * client-ip */
+	IPC_SMTP_SCRAM_FIRST,	/* smtpd -> auth: field client-ip, then the
+				 * client-first-message as the tail */
+	IPC_SMTP_SCRAM_FINAL,	/* smtpd -> auth: field client-ip, then the
+				 * client-final-message as the tail */
 	IPC_SMTP_SCRAM_ABORT,	/* smtpd -> auth: the session ended mid-exchange */
 	IPC_SMTP_AUTH_REPLY,	/* auth -> smtpd: one byte enum sasl_verdict, then
 				 * the SCRAM server message if any */
+	/* Password hashing (hasher.c: auth <-> its workers, one message per
+	 * SOCK_SEQPACKET datagram, no ipc header). */
+	IPC_HASH_CHECK = 400,	/* fields crypt(3) hash ("": a dummy), password */
 };
+
+/* Requests with fields: a fixed number of strings, each sent with its
+ * NUL, and for some types opaque bytes (which may hold NULs) to the end
+ * of the payload. How many strings, and whether a tail follows, is a
+ * property of the type (a table in ipc.c), so sender and receiver cannot
+ * disagree; types without fields are not packed. */
+#define IPC_FIELDS_MAX	4
+#define IPC_FIELD_MAX	2048	/* octets of one string (NUL excluded) or tail */
+
+struct ipc_fields {
+	const char	*s[IPC_FIELDS_MAX];	/* NUL-terminated */
+	size_t		 n;
+	const void	*tail;		/* NULL/0 for types without one */
+	size_t		 tail_len;
+};
+
+/* Encode f as a payload of the given type into out (cap octets).
+ * Returns the length, or -1: a type without fields, the wrong number of
+ * strings, a string or tail longer than IPC_FIELD_MAX, a tail for a type
+ * without one, or more than cap octets. */
+ssize_t	ipc_pack(uint32_t type, const struct ipc_fields *f, void *out,
+	    size_t cap);
+/* Decode a payload of the given type into f (pointers into data, which
+ * must stay put). 0, or -1 if it is not exactly the type's strings (each
+ * at most IPC_FIELD_MAX octets, NUL-terminated, no embedded NUL) and, for
+ * types with a tail, at most IPC_FIELD_MAX octets of tail. */
+int	ipc_unpack(uint32_t type, const void *data, size_t len,
+	    struct ipc_fields *f);
 
 typedef void (*ipc_msg_cb)(struct ipc *ipc, uint32_t type, uint64_t id,
     const void *data, size_t len, void *arg);
@@ -53,5 +92,9 @@ struct ipc *ipc_new(struct event_base *base, int fd, ipc_msg_cb msg_cb,
 /* Queue a message. 0, or -1 if len > IPC_MAX or the channel is closed. */
 int	ipc_send(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	    size_t len);
+/* ipc_pack() then ipc_send(); the packed copy is wiped (it holds
+ * passwords). 0, or -1 if packing or sending fails. */
+int	ipc_send_fields(struct ipc *ipc, uint32_t type, uint64_t id,
+	    const struct ipc_fields *f);
 void	ipc_free(struct ipc *ipc);
 #endif

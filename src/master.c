@@ -1,6 +1,7 @@
 /* master - `postern serve`: reads the config, binds the listeners, opens
- *          the spool, forks smtpd, auth and the queue process, restarts
- *          them, reloads on SIGHUP and stops on SIGTERM.
+ *          the spool, forks smtpd, pop3d (when POP3 listens), auth and the
+ *          queue process, restarts them, reloads on SIGHUP and stops on
+ *          SIGTERM.
  * Trusts: the config file and the users file (root's files).
  * Never:  parses network input; it stays root only to bind, to read the
  *         users file for the auth process, and to restart children. */
@@ -399,56 +400,6 @@ take(int *fd)
 	return keep;
 }
 
-/* Forget (and close) a descriptor this child has no business with. */
-static void
-drop_fd(int *fd, int keep)
-{
-	if (!keep && *fd != -1) {
-		close(*fd);
-		*fd = -1;
-	}
-}
-
-/* In a new child: it keeps stdio, its channels and what its job needs,
- * and nothing else: not the master's event base (epoll and its internal
- * pipe), not the listeners or directories of another child's job. A
- * child compromised later has only these to abuse. The child's *_main
- * still closes what it does not use; those become close(-1). */
-static void
-child_keep_fds(int which, int fd_a, int fd_b)
-{
-	struct runtime *rt = &m.rt;
-	int smtpd = which == CHILD_SMTPD, auth = which == CHILD_AUTH;
-	int pop3d = which == CHILD_POP3D, queue = which == CHILD_QUEUE;
-	int *keep;
-	size_t i, n = 0;
-
-	drop_fd(&rt->spool_fd, auth || queue);
-	drop_fd(&rt->incoming_fd, smtpd || queue);
-	drop_fd(&rt->queue_fd, smtpd || queue);
-	drop_fd(&rt->mail_fd, pop3d || queue);
-	drop_fd(&rt->maildrop_fd, queue);
-	for (i = 0; i < rt->n_smtp_fds; i++)
-		drop_fd(&rt->smtp_fds[i], smtpd);
-	for (i = 0; i < rt->n_pop3_fds; i++)
-		drop_fd(&rt->pop3_fds[i], pop3d);
-	keep = xcalloc(rt->n_smtp_fds + rt->n_pop3_fds + 10, sizeof(*keep));
-	keep[n++] = rt->master_fd;
-	keep[n++] = fd_a;
-	keep[n++] = fd_b;
-	keep[n++] = rt->spool_fd;
-	keep[n++] = rt->incoming_fd;
-	keep[n++] = rt->queue_fd;
-	keep[n++] = rt->mail_fd;
-	keep[n++] = rt->maildrop_fd;
-	for (i = 0; i < rt->n_smtp_fds; i++)
-		keep[n++] = rt->smtp_fds[i];
-	for (i = 0; i < rt->n_pop3_fds; i++)
-		keep[n++] = rt->pop3_fds[i];
-	proc_close_fds_except(keep, n);
-	free(keep);
-}
-
 static pid_t
 fork_child(int which, struct plumbing *pl, pid_t master_pid)
 {
@@ -480,7 +431,15 @@ fork_child(int which, struct plumbing *pl, pid_t master_pid)
 		close_pair(pl->mc[i]);
 	close_pair(pl->sa);
 	close_pair(pl->pa);
-	child_keep_fds(which, fd_a, fd_b);
+	/* The child keeps stdio, its channels and the runtime, nothing of
+	 * the master's: not its event base (epoll and its internal pipe),
+	 * not another child's channel. Of the runtime, each child's
+	 * proc_child_start() closes what its job does not use. A child
+	 * compromised later has only these to abuse. */
+	{
+		const int chans[] = { fd_a, fd_b };
+		proc_keep_runtime(&m.rt, chans, 2);
+	}
 	switch (which) {
 	case CHILD_SMTPD:
 		smtpd_main(&m.rt, fd_a);

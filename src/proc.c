@@ -8,12 +8,14 @@
 #include <string.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <event2/event.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <linux/landlock.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "ipc.h"
 #include "log.h"
 #include "proc.h"
 
@@ -222,4 +224,103 @@ proc_peer_gone(struct ipc *ipc, void *arg)
 	(void)ipc; (void)arg;
 	log_info("auth process gone; exiting");
 	exit(0);
+}
+
+struct runtime_fd {
+	int		*fd;
+	unsigned	 bit;		/* PROC_KEEP_* */
+};
+
+/* Every descriptor of the runtime but the master channel, each with the
+ * PROC_KEEP_* bit it goes by (an allocated array; *n its length). */
+static struct runtime_fd *
+runtime_fds(struct runtime *rt, size_t *n)
+{
+	struct runtime_fd *v = xcalloc(5 + rt->n_smtp_fds + rt->n_pop3_fds,
+	    sizeof(*v));
+	size_t i, k = 0;
+
+	v[k++] = (struct runtime_fd){ &rt->spool_fd, PROC_KEEP_SPOOL };
+	v[k++] = (struct runtime_fd){ &rt->incoming_fd, PROC_KEEP_INCOMING };
+	v[k++] = (struct runtime_fd){ &rt->queue_fd, PROC_KEEP_QUEUE };
+	v[k++] = (struct runtime_fd){ &rt->mail_fd, PROC_KEEP_MAIL };
+	v[k++] = (struct runtime_fd){ &rt->maildrop_fd, PROC_KEEP_MAILDROP };
+	for (i = 0; i < rt->n_smtp_fds; i++)
+		v[k++] = (struct runtime_fd){ &rt->smtp_fds[i], PROC_KEEP_SMTP };
+	for (i = 0; i < rt->n_pop3_fds; i++)
+		v[k++] = (struct runtime_fd){ &rt->pop3_fds[i], PROC_KEEP_POP3 };
+	*n = k;
+	return v;
+}
+
+void
+proc_keep_runtime(struct runtime *rt, const int *extra, size_t n)
+{
+	size_t i, k;
+	struct runtime_fd *v = runtime_fds(rt, &k);
+	int *keep = xcalloc(k + n + 1, sizeof(*keep));
+
+	for (i = 0; i < k; i++)
+		keep[i] = *v[i].fd;
+	for (i = 0; i < n; i++)
+		keep[k + i] = extra[i];
+	keep[k + n] = rt->master_fd;
+	proc_close_fds_except(keep, k + n + 1);
+	free(keep);
+	free(v);
+}
+
+/* The runtime descriptors outside keep: closed, and -1 in rt, so that
+ * the runtime says what the process still holds. */
+static void
+runtime_close_unused(struct runtime *rt, unsigned keep)
+{
+	size_t i, n;
+	struct runtime_fd *v = runtime_fds(rt, &n);
+
+	for (i = 0; i < n; i++)
+		if (!(v[i].bit & keep) && *v[i].fd != -1) {
+			close(*v[i].fd);
+			*v[i].fd = -1;
+		}
+	free(v);
+}
+
+struct event_base *
+proc_child_start(struct runtime *rt, const struct proc_child *pc,
+    struct ipc **master)
+{
+	struct event_base *base;
+	struct event *sig;
+	int fds[PROC_DIRS_MAX];
+	unsigned rights[PROC_DIRS_MAX];
+	size_t i, n = pc->ndirs < PROC_DIRS_MAX ? pc->ndirs : PROC_DIRS_MAX;
+
+	runtime_close_unused(rt, pc->keep);
+	proc_drop(rt);
+	base = event_base_new();
+	if (base == NULL || (pc->priorities > 1 &&
+	    event_base_priority_init(base, pc->priorities) == -1))
+		fatal("event_base_new failed");
+	if (pc->setup != NULL)
+		pc->setup(base, pc->arg);
+	for (i = 0; i < n; i++) {
+		fds[i] = pc->dirs[i].fd;
+		rights[i] = pc->dirs[i].rights;
+	}
+	proc_landlock(fds, rights, n);
+	if (pc->on_sigterm != NULL) {
+		sig = evsignal_new(base, SIGTERM, pc->on_sigterm, pc->arg);
+		if (sig == NULL || evsignal_add(sig, NULL) == -1)
+			fatal("cannot catch SIGTERM");
+	}
+	*master = NULL;
+	if (rt->master_fd != -1) {
+		*master = ipc_new(base, rt->master_fd, pc->master_msg,
+		    pc->master_eof != NULL ? pc->master_eof : proc_peer_gone,
+		    pc->arg);
+		if (*master == NULL)
+			fatal("cannot set up the channel to the master");
+	}
+	return base;
 }

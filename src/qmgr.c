@@ -1013,55 +1013,14 @@ clean_deferred_tmp(void)
 	closedir(dir);
 }
 
-/* Issue 9: after start-up (the TLS context and the resolver are set up,
- * so OpenSSL's configuration and resolv.conf were read), the queue
- * process reaches spool/ (read, write, mkdir: queue, deferred, corrupt,
- * maildrop, mail) and reads /etc only: getpwuid for `postern sendmail`
- * pickup, c-ares re-reading resolv.conf. A forged queue file that got
- * past the parser still cannot write outside the spool. */
+/* After the drop, before landlock: deferred/ and corrupt/ are created
+ * as the queue's user; the TLS context and the resolver are set up (so
+ * OpenSSL's configuration and resolv.conf were read). */
 static void
-landlock_queue(const struct runtime *rt)
+queue_setup(struct event_base *base, void *arg)
 {
-	int fds[2], etc_fd;
-	unsigned rights[2];
-	size_t n = 0;
+	const struct runtime *rt = arg;
 
-	fds[n] = rt->spool_fd;
-	rights[n++] = PROC_FS_READ | PROC_FS_WRITE | PROC_FS_MKDIR;
-	etc_fd = open("/etc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (etc_fd != -1) {
-		fds[n] = etc_fd;
-		rights[n++] = PROC_FS_READ;
-	}
-	proc_landlock(fds, rights, n);
-	if (etc_fd != -1)
-		close(etc_fd);
-}
-
-void
-qmgr_main(struct runtime *rt)
-{
-	struct timeval tv = { QMGR_RESCAN_SECONDS, 0 };
-	struct event *iev, *rescan, *sig;
-	char path[64];
-	size_t i, n;
-
-	q.rt = rt;
-	q.deferred_fd = -1;
-	q.corrupt_fd = -1;
-	for (i = 0; i < rt->n_smtp_fds; i++)
-		close(rt->smtp_fds[i]);
-	for (i = 0; i < rt->n_pop3_fds; i++)
-		close(rt->pop3_fds[i]);
-	/* Watch queue/ through our descriptor: works inside root-only parents. */
-	q.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", rt->queue_fd);
-	if (q.inotify_fd == -1 ||
-	    inotify_add_watch(q.inotify_fd, path, IN_MOVED_TO | IN_CLOSE_WRITE) == -1)
-		log_warn("inotify on queue/: %s; relying on rescans",
-		    strerror(errno));
-	(void)pickup_init(rt);		/* maildrop/ -> queue/ (postern sendmail) */
-	proc_drop(rt);
 	if (mkdirat(rt->spool_fd, "deferred", 0700) == -1 && errno != EEXIST)
 		log_warn("spool: cannot create deferred/: %s", strerror(errno));
 	q.deferred_fd = openat(rt->spool_fd, "deferred", O_RDONLY | O_DIRECTORY |
@@ -1071,7 +1030,7 @@ qmgr_main(struct runtime *rt)
 		    "a restart", strerror(errno));
 	else
 		clean_deferred_tmp();
-	/* Issue 9: a spool file that fails validation goes here, untouched. */
+	/* A spool file that fails validation goes here, untouched. */
 	if (mkdirat(rt->spool_fd, "corrupt", 0700) == -1 && errno != EEXIST)
 		log_warn("spool: cannot create corrupt/: %s", strerror(errno));
 	q.corrupt_fd = openat(rt->spool_fd, "corrupt", O_RDONLY | O_DIRECTORY |
@@ -1079,19 +1038,62 @@ qmgr_main(struct runtime *rt)
 	if (q.corrupt_fd == -1)
 		log_warn("spool: corrupt/: %s", strerror(errno));
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-	q.base = event_base_new();
-	if (q.base == NULL)
-		fatal("event_base_new failed");
-	(void)deliver_remote_init(q.base, rt->cfg, job_done, NULL);
-	landlock_queue(rt);
+	q.base = base;
+	(void)deliver_remote_init(base, rt->cfg, job_done, NULL);
+}
+
+void
+qmgr_main(struct runtime *rt)
+{
+	/* Once started, the queue process reaches spool/ (read, write,
+	 * mkdir: queue, deferred, corrupt, maildrop, mail) and reads /etc
+	 * only: getpwuid for `postern sendmail` pickup, c-ares re-reading
+	 * resolv.conf. A forged queue file that got past the parser still
+	 * cannot write outside the spool. */
+	struct proc_child pc = {
+		.keep = PROC_KEEP_SPOOL | PROC_KEEP_INCOMING | PROC_KEEP_QUEUE |
+		    PROC_KEEP_MAIL | PROC_KEEP_MAILDROP,
+		.dirs = { { rt->spool_fd,
+		    PROC_FS_READ | PROC_FS_WRITE | PROC_FS_MKDIR } },
+		.ndirs = 1,
+		.setup = queue_setup,
+		.master_msg = master_msg_cb,
+		.master_eof = master_eof_cb,
+		.on_sigterm = sigterm_cb,
+		.arg = rt,
+	};
+	struct timeval tv = { QMGR_RESCAN_SECONDS, 0 };
+	struct event *iev, *rescan;
+	char path[64];
+	size_t n;
+	int etc_fd;
+
+	q.rt = rt;
+	q.deferred_fd = -1;
+	q.corrupt_fd = -1;
+	/* As root: watch queue/ through our descriptor (works inside
+	 * root-only parents; /proc/self is root's once we drop). */
+	q.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", rt->queue_fd);
+	if (q.inotify_fd == -1 ||
+	    inotify_add_watch(q.inotify_fd, path, IN_MOVED_TO | IN_CLOSE_WRITE) == -1)
+		log_warn("inotify on queue/: %s; relying on rescans",
+		    strerror(errno));
+	(void)pickup_init(rt);		/* maildrop/ -> queue/ (postern sendmail) */
+	etc_fd = open("/etc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (etc_fd != -1) {
+		pc.dirs[pc.ndirs].fd = etc_fd;
+		pc.dirs[pc.ndirs++].rights = PROC_FS_READ;
+	}
+	q.base = proc_child_start(rt, &pc, &q.master);
+	if (etc_fd != -1)
+		close(etc_fd);
 	iev = event_new(q.base, q.inotify_fd, EV_READ | EV_PERSIST, inotify_cb, NULL);
 	if (q.inotify_fd != -1)
 		event_add(iev, NULL);
 	rescan = event_new(q.base, -1, EV_PERSIST, rescan_cb, NULL);
 	event_add(rescan, &tv);
 	q.wake_ev = evtimer_new(q.base, wake_cb, NULL);
-	sig = evsignal_new(q.base, SIGTERM, sigterm_cb, NULL);
-	evsignal_add(sig, NULL);
 	pickup_start(q.base);
 	n = maildir_clean_tmp(rt->mail_fd);
 	if (n > 0)
@@ -1099,9 +1101,6 @@ qmgr_main(struct runtime *rt)
 		    "(they are repeated)", n);
 	/* The first scan waits for the aliases table (an alias must never be
 	 * delivered as a mailbox of its own name). */
-	if (rt->master_fd != -1)
-		q.master = ipc_new(q.base, rt->master_fd, master_msg_cb,
-		    master_eof_cb, NULL);
 	if (q.master == NULL)
 		load_aliases("", 0);
 	event_base_dispatch(q.base);
