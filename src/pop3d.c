@@ -84,35 +84,20 @@ static void
 op_check_password(void *arg, const char *user, const char *pass)
 {
 	struct session *c = arg;
-	struct buf b;
+	const struct ipc_fields f = { { user, pass, c->ip }, 3, NULL, 0 };
 
-	buf_init(&b, 2048);
-	if (buf_append(&b, user, strlen(user) + 1) == -1 ||
-	    buf_append(&b, pass, strlen(pass) + 1) == -1 ||
-	    buf_append(&b, c->ip, strlen(c->ip) + 1) == -1 ||
-	    ipc_send(p.auth, IPC_POP3_PASS, c->id, b.data, b.len) == -1)
+	if (ipc_send_fields(p.auth, IPC_POP3_PASS, c->id, &f) == -1)
 		pop3_session_auth_result(&c->s, POP3_TEMPFAIL);
-	if (b.data != NULL)
-		explicit_bzero(b.data, b.cap);
-	buf_free(&b);
 }
 
 static void
 op_check_apop(void *arg, const char *user, const char *ts, const char *digest)
 {
 	struct session *c = arg;
-	struct buf b;
+	const struct ipc_fields f = { { user, ts, digest, c->ip }, 4, NULL, 0 };
 
-	buf_init(&b, 2048);
-	if (buf_append(&b, user, strlen(user) + 1) == -1 ||
-	    buf_append(&b, ts, strlen(ts) + 1) == -1 ||
-	    buf_append(&b, digest, strlen(digest) + 1) == -1 ||
-	    buf_append(&b, c->ip, strlen(c->ip) + 1) == -1 ||
-	    ipc_send(p.auth, IPC_POP3_APOP, c->id, b.data, b.len) == -1)
+	if (ipc_send_fields(p.auth, IPC_POP3_APOP, c->id, &f) == -1)
 		pop3_session_auth_result(&c->s, POP3_TEMPFAIL);
-	if (b.data != NULL)
-		explicit_bzero(b.data, b.cap);
-	buf_free(&b);
 }
 
 static void
@@ -437,11 +422,28 @@ sigterm_cb(evutil_socket_t sig, short what, void *arg)
 	conn_server_shutdown(p.srv);
 }
 
+/* After the drop, before landlock: OpenSSL reads its configuration once,
+ * while the file system is still open. */
+static void
+pop3d_setup(struct event_base *base, void *arg)
+{
+	(void)base; (void)arg;
+	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL);
+}
+
 void
 pop3d_main(struct runtime *rt, int auth_fd)
 {
-	struct event *sig;
-	size_t i;
+	/* pop3d reaches spool/mail only. */
+	const struct proc_child pc = {
+		.keep = PROC_KEEP_MAIL | PROC_KEEP_POP3,
+		.dirs = { { rt->mail_fd,
+		    PROC_FS_READ | PROC_FS_WRITE | PROC_FS_MKDIR } },
+		.ndirs = 1,
+		.setup = pop3d_setup,
+		.master_msg = master_msg_cb,
+		.on_sigterm = sigterm_cb,
+	};
 
 	p.rt = rt;
 	relay_policy_from_config(&p.policy, rt->cfg);
@@ -449,29 +451,9 @@ pop3d_main(struct runtime *rt, int auth_fd)
 	p.set.auth = rt->cfg->pop3_auth == CONFIG_POP3_AUTH_APOP_ONLY ?
 	    POP3_AUTH_APOP_ONLY : rt->cfg->pop3_auth == CONFIG_POP3_AUTH_TLS_ONLY ?
 	    POP3_AUTH_TLS_ONLY : POP3_AUTH_ANY;
-	close(rt->incoming_fd);
-	close(rt->queue_fd);
-	close(rt->spool_fd);
-	for (i = 0; i < rt->n_smtp_fds; i++)
-		close(rt->smtp_fds[i]);
-	if (rt->maildrop_fd != -1)
-		close(rt->maildrop_fd);
-	proc_drop(rt);
-	/* After this, pop3d reaches spool/mail only. */
-	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL);
-	{
-		const unsigned rights = PROC_FS_READ | PROC_FS_WRITE | PROC_FS_MKDIR;
-		proc_landlock(&rt->mail_fd, &rights, 1);
-	}
-	p.base = event_base_new();
-	if (p.base == NULL)
-		fatal("event_base_new failed");
+	p.base = proc_child_start(rt, &pc, &p.master);
 	p.srv = pop3_server(rt);
 	p.auth = ipc_new(p.base, auth_fd, auth_msg_cb, proc_peer_gone, NULL);
-	sig = evsignal_new(p.base, SIGTERM, sigterm_cb, NULL);
-	evsignal_add(sig, NULL);
-	p.master = ipc_new(p.base, rt->master_fd, master_msg_cb, proc_peer_gone,
-	    NULL);
 	conn_server_unblock(p.srv, 0);	/* at once unless waiting for TLS */
 	event_base_dispatch(p.base);
 	exit(0);

@@ -265,42 +265,38 @@ op_auth_request(void *arg, enum sasl_result need, const struct sasl_server *sasl
 {
 	struct session *c = arg;
 	char ip[INET6_ADDRSTRLEN];
-	struct buf b;
+	struct ipc_fields f;
 	uint32_t type;
-	int r = 0;
 
 	c->own_since = time(NULL);
 	netaddr_format(&c->s.client.addr, ip, sizeof(ip));
-	buf_init(&b, 2 * SASL_MSG_MAX + 2 * SASL_USER_MAX);
+	memset(&f, 0, sizeof(f));
 	switch (need) {
 	case SASL_NEED_PASS:
 		type = IPC_SMTP_AUTH_PASS;
-		r |= buf_append(&b, sasl->user, strlen(sasl->user) + 1);
-		r |= buf_append(&b, sasl->pass, strlen(sasl->pass) + 1);
-		r |= buf_append(&b, ip, strlen(ip) + 1);
-		r |= buf_append(&b, sasl->mech == SASL_MECH_LOGIN ? "LOGIN" :
-		    "PLAIN", 6);
+		f.s[f.n++] = sasl->user;
+		f.s[f.n++] = sasl->pass;
+		f.s[f.n++] = ip;
+		f.s[f.n++] = sasl->mech == SASL_MECH_LOGIN ? "LOGIN" : "PLAIN";
 		break;
 	case SASL_NEED_CRAM:
 		type = IPC_SMTP_AUTH_CRAM;
-		r |= buf_append(&b, sasl->user, strlen(sasl->user) + 1);
-		r |= buf_append(&b, sasl->challenge, strlen(sasl->challenge) + 1);
-		r |= buf_append(&b, sasl->digest, strlen(sasl->digest) + 1);
-		r |= buf_append(&b, ip, strlen(ip) + 1);
+		f.s[f.n++] = sasl->user;
+		f.s[f.n++] = sasl->challenge;
+		f.s[f.n++] = sasl->digest;
+		f.s[f.n++] = ip;
 		break;
 	default:
 		type = need == SASL_NEED_SCRAM_FIRST ? IPC_SMTP_SCRAM_FIRST :
 		    IPC_SMTP_SCRAM_FINAL;
 		c->scram = need == SASL_NEED_SCRAM_FIRST;
-		r |= buf_append(&b, ip, strlen(ip) + 1);
-		r |= buf_append(&b, sasl->msg, sasl->msglen);
+		f.s[f.n++] = ip;
+		f.tail = sasl->msg;
+		f.tail_len = sasl->msglen;
 		break;
 	}
-	if (r != 0 || ipc_send(d.auth, type, c->id, b.data, b.len) == -1)
+	if (ipc_send_fields(d.auth, type, c->id, &f) == -1)
 		smtp_session_auth_result(&c->s, SASL_V_TEMPFAIL, NULL, 0);
-	if (b.data != NULL)
-		explicit_bzero(b.data, b.cap);
-	buf_free(&b);
 }
 
 static void
@@ -764,44 +760,40 @@ limits_check(const struct config *cfg)
 		    2ULL * cfg->max_sessions + 64, (unsigned long long)rl.rlim_cur);
 }
 
+/* After the drop, before landlock: OpenSSL reads its configuration once,
+ * while the file system is still open. */
+static void
+smtpd_setup(struct event_base *base, void *arg)
+{
+	(void)base; (void)arg;
+	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL);
+}
+
 void
 smtpd_main(struct runtime *rt, int auth_fd)
 {
-	struct event *sig;
-	size_t i;
+	/* smtpd reaches incoming/ and queue/ only. Two event priorities:
+	 * the commit of finished messages runs after each round's I/O. */
+	const struct proc_child pc = {
+		.keep = PROC_KEEP_INCOMING | PROC_KEEP_QUEUE | PROC_KEEP_SMTP,
+		.dirs = { { rt->incoming_fd, PROC_FS_READ | PROC_FS_WRITE },
+		    { rt->queue_fd, PROC_FS_READ | PROC_FS_WRITE } },
+		.ndirs = 2,
+		.priorities = 2,
+		.setup = smtpd_setup,
+		.master_msg = master_msg_cb,
+		.on_sigterm = sigterm_cb,
+	};
 
 	d.rt = rt;
 	d.id_salt = (uint32_t)getpid() << 8;
 	relay_policy_from_config(&d.policy, rt->cfg);
-	close(rt->mail_fd);
-	close(rt->spool_fd);
-	if (rt->maildrop_fd != -1)
-		close(rt->maildrop_fd);
-	for (i = 0; i < rt->n_pop3_fds; i++)
-		close(rt->pop3_fds[i]);
-	proc_drop(rt);
-	/* OpenSSL reads its configuration once, before the file system
-	 * closes: after this, smtpd reaches incoming/ and queue/ only. */
-	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL);
-	{
-		const int fds[] = { rt->incoming_fd, rt->queue_fd };
-		const unsigned rights[] = { PROC_FS_READ | PROC_FS_WRITE,
-		    PROC_FS_READ | PROC_FS_WRITE };
-		proc_landlock(fds, rights, 2);
-	}
+	d.base = proc_child_start(rt, &pc, &d.master);
 	limits_check(rt->cfg);
-
-	d.base = event_base_new();
-	if (d.base == NULL || event_base_priority_init(d.base, 2) == -1)
-		fatal("event_base_new failed");
 	d.srv = smtp_server(rt);
 	d.commit_ev = event_new(d.base, -1, 0, commit_cb, NULL);
 	event_priority_set(d.commit_ev, 1);
 	d.auth = ipc_new(d.base, auth_fd, auth_msg_cb, proc_peer_gone, NULL);
-	sig = evsignal_new(d.base, SIGTERM, sigterm_cb, NULL);
-	evsignal_add(sig, NULL);
-	d.master = ipc_new(d.base, rt->master_fd, master_msg_cb, proc_peer_gone,
-	    NULL);
 	event_base_dispatch(d.base);
 	exit(0);
 }
