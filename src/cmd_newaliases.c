@@ -48,9 +48,12 @@ cmds_check_aliases(const struct config *c)
 	buf_init(&b, ALIASES_FILE_MAX);
 	if (fileio_read_all(fd, &b) == -1) {
 		ex = errno == EFBIG ? CMDS_EX_CONFIG : CMDS_EX_TEMPFAIL;
-		fprintf(stderr, "postern: newaliases: %s: %s\n",
-		    c->aliases_path, errno == EFBIG ? "larger than the "
-		    "server reads" : strerror(errno));
+		if (errno == EFBIG)
+			fprintf(stderr, "postern: newaliases: %s: larger than "
+			    "%d bytes\n", c->aliases_path, ALIASES_FILE_MAX);
+		else
+			fprintf(stderr, "postern: newaliases: %s: %s\n",
+			    c->aliases_path, strerror(errno));
 		close(fd);
 		buf_free(&b);
 		return ex;

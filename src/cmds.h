@@ -16,6 +16,8 @@
 #ifndef POSTERN_CMDS_H
 #define POSTERN_CMDS_H
 
+struct config;
+
 /* sysexits.h values, spelled out so the man page and the code agree. */
 #define CMDS_EX_OK		0
 #define CMDS_EX_REFUSED		1	/* a reasoned "no": see each command */
@@ -78,7 +80,6 @@ int	cmd_sendmail(int argc, char **argv, const char *config);
  * configured), 64 usage, 75 I/O trouble, 78 bad config or aliases. */
 int	cmd_newaliases(int argc, char **argv, const char *config);
 /* The check behind newaliases and sendmail -bi, of c's aliases file. */
-struct config;
 int	cmds_check_aliases(const struct config *c);
 /* `postern grants [-c FILE] [list|revoke IP]` (cmd_grants.c): the
  * POP-before-SMTP grants in spool/grants. 0 done, 1 no such grant, 64

@@ -67,9 +67,9 @@ usage_all(FILE *out)
 	for (i = 0; i < N_COMMANDS; i++)
 		usage_line(out, i == 0 ? "usage:" : "      ", &commands[i]);
 	fprintf(out, "       postern help | --help | --version\n"
-	    "FILE defaults to " CMDS_DEFAULT_CONFIG "; sendmail, mailq and "
-	    "newaliases also run as links of those names and take -C FILE "
-	    "(else $POSTERN_CONF).\n");
+	    "-c FILE defaults to " CMDS_DEFAULT_CONFIG ". sendmail, mailq "
+	    "and newaliases\nalso run as links of those names; their -C FILE "
+	    "defaults to $POSTERN_CONF, then\nthe same file.\n");
 }
 
 /* mailq [-C FILE]: the queue listing, `postern queue list`. */
