@@ -1,4 +1,4 @@
-/* cmd_check - `postern check -c FILE`: validate the configuration, the
+/* cmd_check - `postern check [-c FILE]`: validate the configuration, the
  * relay rules and the users file; print every error as FILE:LINE: message,
  * or every effective value when the configuration is valid. */
 #include <errno.h>
@@ -11,12 +11,6 @@
 #include "cmds.h"
 #include "config.h"
 #include "users.h"
-
-static void
-check_usage(void)
-{
-	fprintf(stderr, "usage: postern check -c FILE\n");
-}
 
 /* Warnings only: a server starts without users (it then has no mailboxes),
  * and `postern user add` creates the file. */
@@ -76,33 +70,16 @@ check_users(const struct config *c)
 }
 
 int
-cmd_check(int argc, char **argv)
+cmd_check(int argc, char **argv, const char *file)
 {
 	struct errlist errs = { NULL, 0 };
-	const char *file = NULL;
 	struct config *c;
 	size_t i;
-	int k;
 
-	for (k = 1; k < argc; k++) {
-		if (strcmp(argv[k], "-c") == 0 && k + 1 < argc)
-			file = argv[++k];
-		else if (strncmp(argv[k], "--config=", 9) == 0)
-			file = argv[k] + 9;
-		else if (strcmp(argv[k], "--config") == 0 && k + 1 < argc)
-			file = argv[++k];
-		else if (strcmp(argv[k], "-h") == 0 ||
-		    strcmp(argv[k], "--help") == 0) {
-			check_usage();
-			return 0;
-		} else {
-			check_usage();
-			return 1;
-		}
-	}
-	if (file == NULL) {
-		check_usage();
-		return 1;
+	if (argc > 1) {
+		fprintf(stderr, "postern: check: unexpected argument %s\n",
+		    argv[1]);
+		return CMDS_EX_USAGE;
 	}
 	if ((c = config_load(file, &errs)) == NULL) {
 		for (i = 0; i < errs.n; i++)

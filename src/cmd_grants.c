@@ -1,4 +1,4 @@
-/* cmd_grants - `postern grants -c FILE [list|revoke IP]`: show and revoke
+/* cmd_grants - `postern grants [-c FILE] [list|revoke IP]`: show and revoke
  *              POP-before-SMTP relay grants. Works whether the server runs
  *              or not: the file is edited under spool/grants.lock, the lock
  *              the auth process takes, and auth picks the change up within
@@ -21,13 +21,6 @@
 #include "fileio.h"
 #include "grants.h"
 #include "log.h"
-
-static int
-usage(void)
-{
-	fprintf(stderr, "usage: postern grants -c FILE [list|revoke IP]\n");
-	return 1;
-}
 
 static int
 read_grants(int spool_fd, struct grants *g)
@@ -89,33 +82,36 @@ write_grants(int spool_fd, const struct grants *g)
 }
 
 int
-cmd_grants(int argc, char **argv)
+cmd_grants(int argc, char **argv, const char *file)
 {
 	struct errlist errs = { NULL, 0 };
 	struct grants g = { NULL, 0 };
 	struct config *c = NULL;
 	struct netaddr addr;
-	const char *file = NULL, *verb = "list", *ip = NULL;
+	const char *verb = "list", *ip = NULL;
 	char text[64], when[32];
 	time_t now = time(NULL);
 	int k, spool_fd = -1, lock = -1, ret = CMDS_EX_TEMPFAIL;
 	size_t i;
 
 	for (k = 1; k < argc; k++) {
-		if (strcmp(argv[k], "-c") == 0 && k + 1 < argc)
-			file = argv[++k];
-		else if (strcmp(argv[k], "list") == 0 || strcmp(argv[k], "revoke") == 0)
+		if (strcmp(argv[k], "list") == 0 || strcmp(argv[k], "revoke") == 0)
 			verb = argv[k];
 		else if (ip == NULL && strcmp(verb, "revoke") == 0)
 			ip = argv[k];
-		else
-			return usage();
+		else {
+			fprintf(stderr, "postern: grants: unexpected argument "
+			    "%s\n", argv[k]);
+			return CMDS_EX_USAGE;
+		}
 	}
-	if (file == NULL || (strcmp(verb, "revoke") == 0) != (ip != NULL))
-		return usage();
+	if ((strcmp(verb, "revoke") == 0) != (ip != NULL)) {
+		fprintf(stderr, "postern: grants: revoke needs one IP\n");
+		return CMDS_EX_USAGE;
+	}
 	if (ip != NULL && netaddr_parse(ip, &addr) == -1) {
 		fprintf(stderr, "postern: grants: '%s' is not an IP address\n", ip);
-		return 1;
+		return CMDS_EX_USAGE;
 	}
 	if ((c = config_load(file, &errs)) == NULL) {
 		for (i = 0; i < errs.n; i++)

@@ -1,4 +1,4 @@
-/* cmd_queue - `postern queue -c FILE [list|flush|delete ID...|hold ID...|
+/* cmd_queue - `postern queue [-c FILE] [list|flush|delete ID...|hold ID...|
  *             release ID...]`: the administrator's view of the queue, like
  *             mailq and postsuper, working on the spool files directly so
  *             that it works whether the server runs or not.
@@ -13,7 +13,7 @@
  *         created and removed to wake the queue process. delete: unlink
  *         queue/ID (or hold/ID) and deferred/ID. hold: rename queue/ID ->
  *         hold/ID. release: rename back (without replacing) and "next 0".
- * Exit:   0 done, 1 usage or no such message, 75 I/O trouble, 78 config.
+ * Exit:   0 done, 1 no such message, 64 usage, 75 I/O trouble, 78 config.
  * Never:  edits a queue file's contents; a message being delivered while
  *         it is held or deleted finishes that delivery (the queue process
  *         holds it open), which is the at-least-once rule of queue.h.
@@ -497,51 +497,33 @@ io:
 	return CMDS_EX_TEMPFAIL;
 }
 
-static int
-cq_usage(void)
-{
-	fprintf(stderr, "usage: postern queue -c FILE [list | flush | "
-	    "delete ID... | hold ID... | release ID...]\n");
-	return CQ_EX_NOTFOUND;
-}
-
 int
-cmd_queue(int argc, char **argv)
+cmd_queue(int argc, char **argv, const char *file)
 {
 	struct errlist errs = { NULL, 0 };
-	const char *file = NULL, *cmd = NULL;
-	char **ids;
-	size_t nids = 0, i;
-	int k, ex = CMDS_EX_OK, r;
+	const char *cmd = "list";
+	size_t i;
+	int k, ex = CMDS_EX_OK, r, takes_ids;
 
-	ids = xcalloc((size_t)argc + 1, sizeof(*ids));
-	for (k = 1; k < argc; k++) {
-		if (strcmp(argv[k], "-c") == 0 && k + 1 < argc)
-			file = argv[++k];
-		else if (strcmp(argv[k], "-h") == 0 ||
-		    strcmp(argv[k], "--help") == 0) {
-			free(ids);
-			cq_usage();
-			return CMDS_EX_OK;
-		} else if (argv[k][0] == '-') {
-			free(ids);
-			return cq_usage();
-		} else if (cmd == NULL)
-			cmd = argv[k];
-		else
-			ids[nids++] = argv[k];
+	for (k = 1; k < argc; k++)
+		if (argv[k][0] == '-') {
+			fprintf(stderr, "postern: queue: unknown option %s\n",
+			    argv[k]);
+			return CMDS_EX_USAGE;
+		}
+	if (argc > 1)
+		cmd = argv[1];
+	takes_ids = strcmp(cmd, "delete") == 0 || strcmp(cmd, "hold") == 0 ||
+	    strcmp(cmd, "release") == 0;
+	if (!takes_ids && strcmp(cmd, "list") != 0 &&
+	    strcmp(cmd, "flush") != 0) {
+		fprintf(stderr, "postern: queue: unknown command %s\n", cmd);
+		return CMDS_EX_USAGE;
 	}
-	if (cmd == NULL)
-		cmd = "list";
-	if (file == NULL ||
-	    ((strcmp(cmd, "list") == 0 || strcmp(cmd, "flush") == 0) && nids) ||
-	    ((strcmp(cmd, "delete") == 0 || strcmp(cmd, "hold") == 0 ||
-	    strcmp(cmd, "release") == 0) && nids == 0) ||
-	    (strcmp(cmd, "list") != 0 && strcmp(cmd, "flush") != 0 &&
-	    strcmp(cmd, "delete") != 0 && strcmp(cmd, "hold") != 0 &&
-	    strcmp(cmd, "release") != 0)) {
-		free(ids);
-		return cq_usage();
+	if (takes_ids != (argc > 2)) {
+		fprintf(stderr, takes_ids ? "postern: queue: %s needs an ID\n" :
+		    "postern: queue: %s takes no ID\n", cmd);
+		return CMDS_EX_USAGE;
 	}
 	cq.spool_fd = cq.queue_fd = cq.hold_fd = cq.deferred_fd = -1;
 	cq.maildrop_fd = -1;
@@ -549,7 +531,6 @@ cmd_queue(int argc, char **argv)
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msgs[i]);
 		errlist_free(&errs);
-		free(ids);
 		return CMDS_EX_CONFIG;
 	}
 	/* Every change an administrator makes is logged (issue 9), where
@@ -572,8 +553,8 @@ cmd_queue(int argc, char **argv)
 	else if (strcmp(cmd, "flush") == 0)
 		ex = do_flush();
 	else
-		for (i = 0; i < nids; i++) {
-			r = do_one(cmd, ids[i]);
+		for (k = 2; k < argc; k++) {
+			r = do_one(cmd, argv[k]);
 			/* The worst outcome wins: 75 over 1 over 0. */
 			if (r == CMDS_EX_TEMPFAIL || (r != CMDS_EX_OK &&
 			    ex == CMDS_EX_OK))
@@ -590,7 +571,6 @@ out:
 		close(cq.queue_fd);
 	if (cq.spool_fd != -1)
 		close(cq.spool_fd);
-	free(ids);
 	config_free(cq.cfg);
 	return ex;
 }

@@ -13,15 +13,6 @@
 #include "netaddr.h"
 #include "relay.h"
 
-#define RC_EX_USAGE	2
-
-static void
-rc_usage(void)
-{
-	fprintf(stderr, "usage: postern relay-check -c FILE --client IP "
-	    "[--auth USER] --from ADDR --rcpt ADDR\n");
-}
-
 /* Parse an address as given on the command line: "<a@b>", "a@b", "<>". */
 static int
 rc_parse_addr(const char *what, const char *s, int is_rcpt,
@@ -58,10 +49,10 @@ rc_parse_addr(const char *what, const char *s, int is_rcpt,
 }
 
 int
-cmd_relaycheck(int argc, char **argv)
+cmd_relaycheck(int argc, char **argv, const char *file)
 {
 	struct errlist errs = { NULL, 0 };
-	const char *file = NULL, *client = NULL, *auth = NULL, *from = NULL;
+	const char *client = NULL, *auth = NULL, *from = NULL;
 	const char *rcpt = NULL, **slot;
 	struct address from_a, rcpt_a;
 	struct relay_policy pol;
@@ -76,10 +67,6 @@ cmd_relaycheck(int argc, char **argv)
 		const char *opt = argv[k], *val = NULL, *eq;
 		char name[16];
 
-		if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) {
-			rc_usage();
-			return 0;
-		}
 		/* "--opt=value" or "--opt value" */
 		if (strncmp(opt, "--", 2) == 0 && (eq = strchr(opt, '=')) !=
 		    NULL && (size_t)(eq - opt) < sizeof(name)) {
@@ -88,9 +75,7 @@ cmd_relaycheck(int argc, char **argv)
 			opt = name;
 			val = eq + 1;
 		}
-		if (strcmp(opt, "-c") == 0 || strcmp(opt, "--config") == 0)
-			slot = &file;
-		else if (strcmp(opt, "--client") == 0)
+		if (strcmp(opt, "--client") == 0)
 			slot = &client;
 		else if (strcmp(opt, "--auth") == 0)
 			slot = &auth;
@@ -101,44 +86,44 @@ cmd_relaycheck(int argc, char **argv)
 		else {
 			fprintf(stderr, "postern: relay-check: unknown argument "
 			    "%s\n", argv[k]);
-			rc_usage();
-			return RC_EX_USAGE;
+			return CMDS_EX_USAGE;
 		}
 		if (val == NULL) {
 			if (k + 1 == argc) {
 				fprintf(stderr, "postern: relay-check: %s needs "
 				    "a value\n", opt);
-				return RC_EX_USAGE;
+				return CMDS_EX_USAGE;
 			}
 			val = argv[++k];
 		}
 		*slot = val;
 	}
-	if (file == NULL || client == NULL || from == NULL || rcpt == NULL) {
-		rc_usage();
-		return RC_EX_USAGE;
+	if (client == NULL || from == NULL || rcpt == NULL) {
+		fprintf(stderr, "postern: relay-check: --client, --from and "
+		    "--rcpt are required\n");
+		return CMDS_EX_USAGE;
 	}
 
 	memset(&rc, 0, sizeof(rc));
 	if (netaddr_parse(client, &rc.addr) == -1) {
 		fprintf(stderr, "postern: --client: '%s' is not a numeric IP "
 		    "address\n", client);
-		return RC_EX_USAGE;
+		return CMDS_EX_USAGE;
 	}
 	if (auth != NULL && auth[0] == '\0') {
 		fprintf(stderr, "postern: --auth: empty user name\n");
-		return RC_EX_USAGE;
+		return CMDS_EX_USAGE;
 	}
 	rc.auth_user = auth;
 	if (rc_parse_addr("--from", from, 0, &from_a) == -1 ||
 	    rc_parse_addr("--rcpt", rcpt, 1, &rcpt_a) == -1)
-		return RC_EX_USAGE;
+		return CMDS_EX_USAGE;
 
 	if ((c = config_load(file, &errs)) == NULL) {
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msgs[i]);
 		errlist_free(&errs);
-		return RC_EX_USAGE;
+		return CMDS_EX_CONFIG;
 	}
 	memset(&pol, 0, sizeof(pol));
 	pol.local_domains = c->local_domains;

@@ -10,7 +10,8 @@
  *         64 usage (also: no recipient), 65 bad address or data (NUL,
  *         too large), 75 temporary (no config, no maildrop, disk full),
  *         78 invalid config.
- * Config: -C FILE, else $POSTERN_CONF, else /etc/postern/postern.conf.
+ * Config: -C FILE, else $POSTERN_CONF, else /etc/postern/postern.conf
+ *         (cmds_compat_config). -bi is newaliases (cmds_check_aliases).
  *         Only config_parse() is used: the relay_rules and users files
  *         (root's) are never opened here.
  * Sender: -f ADDR, else LOGIN@DOMAIN where LOGIN is the passwd name of
@@ -40,7 +41,6 @@
 #include "queue.h"
 #include "sendmail_args.h"
 
-#define SM_DEFAULT_CONF		"/etc/postern/postern.conf"
 #define SM_CONF_MAX		(1024 * 1024)
 #define SM_EX_DATAERR		65
 
@@ -240,7 +240,7 @@ out:
 }
 
 int
-cmd_sendmail(int argc, char **argv)
+cmd_sendmail(int argc, char **argv, const char *config)
 {
 	struct sendmail_opts o;
 	struct sendmail_compose_ctx ctx;
@@ -262,19 +262,17 @@ cmd_sendmail(int argc, char **argv)
 
 	if (sendmail_args_parse(argc, argv, &o, err, sizeof(err)) == -1) {
 		sm_err("%s", err);
-		fprintf(stderr, "usage: sendmail [-t] [-i] [-f SENDER] "
-		    "[-F NAME] [-C CONFIG] [--] [RECIPIENT ...]\n");
 		return CMDS_EX_USAGE;
 	}
-	if (o.mode == SENDMAIL_MODE_NEWALIASES)
-		return CMDS_EX_OK;	/* no alias database to rebuild */
-	conf = o.config;
-	if (conf == NULL)
-		conf = getenv("POSTERN_CONF");
-	if (conf == NULL || conf[0] == '\0')
-		conf = SM_DEFAULT_CONF;
+	(void)config;		/* -C names it, as sendmail's does */
+	conf = cmds_compat_config(o.config);
 	if ((cfg = sm_config(conf, &ex)) == NULL)
 		return ex;
+	if (o.mode == SENDMAIL_MODE_NEWALIASES) {
+		ex = cmds_check_aliases(cfg);
+		config_free(cfg);
+		return ex;
+	}
 	domain = cfg->local_domains[0];
 
 	uid = geteuid();

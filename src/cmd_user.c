@@ -1,4 +1,4 @@
-/* cmd_user - `postern user add|passwd|del [--apop] -c FILE NAME`: edit the
+/* cmd_user - `postern user add|passwd|del [--apop] [-c FILE] NAME`: edit the
  * user database named by the config's `users` key, atomically and under a
  * lock (users_file_edit_scram), whether the server runs or not.
  * Every password set also stores a SCRAM-SHA-256 verifier (4th field; a
@@ -26,15 +26,6 @@
 /* A password line may be this long before we stop reading; libcrypt itself
  * refuses passphrases over CRYPT_MAX_PASSPHRASE_SIZE (512) bytes. */
 #define PW_READ_MAX	4096
-
-static void
-user_usage(void)
-{
-	fprintf(stderr, "usage: postern user add|passwd|del [--apop] "
-	    "-c FILE NAME\n"
-	    "       (the password is read from stdin, or asked twice on "
-	    "the terminal)\n");
-}
 
 /* Read one line from fd into pw (NUL-terminated), without its \n or \r\n.
  * Returns the length, -1 on read error, -2 when too long, -3 on EOF before
@@ -227,10 +218,10 @@ scram_for(const char *pw, char *out, size_t outlen)
 }
 
 int
-cmd_user(int argc, char **argv)
+cmd_user(int argc, char **argv, const char *file)
 {
 	struct errlist errs = { NULL, 0 };
-	const char *file = NULL, *opname = NULL, *name = NULL;
+	const char *opname = NULL, *name = NULL;
 	char pw[PW_READ_MAX + 2], err[512], *hash = NULL;
 	enum users_op op;
 	struct config *c = NULL;
@@ -240,43 +231,29 @@ cmd_user(int argc, char **argv)
 	size_t i;
 
 	for (k = 1; k < argc; k++) {
-		if (strcmp(argv[k], "-c") == 0 || strcmp(argv[k], "--config")
-		    == 0) {
-			if (k + 1 == argc) {
-				user_usage();
-				return 1;
-			}
-			file = argv[++k];
-		} else if (strncmp(argv[k], "--config=", 9) == 0)
-			file = argv[k] + 9;
-		else if (strcmp(argv[k], "--apop") == 0)
+		if (strcmp(argv[k], "--apop") == 0)
 			apop = 1;
-		else if (strcmp(argv[k], "-h") == 0 ||
-		    strcmp(argv[k], "--help") == 0) {
-			user_usage();
-			return 0;
-		} else if (strcmp(argv[k], "--") == 0 && k + 1 < argc &&
+		else if (strcmp(argv[k], "--") == 0 && k + 1 < argc &&
 		    name == NULL && opname != NULL)
 			name = argv[++k];
 		else if (argv[k][0] == '-') {
 			fprintf(stderr, "postern: user: unknown option %s\n",
 			    argv[k]);
-			user_usage();
-			return 1;
+			return CMDS_EX_USAGE;
 		} else if (opname == NULL)
 			opname = argv[k];
 		else if (name == NULL)
 			name = argv[k];
 		else {
 			fprintf(stderr, "postern: user: unexpected argument "
-			    "%s\n", argv[k]);
-			user_usage();
-			return 1;
+			    "%s (the password is read from stdin)\n", argv[k]);
+			return CMDS_EX_USAGE;
 		}
 	}
-	if (file == NULL || opname == NULL || name == NULL) {
-		user_usage();
-		return 1;
+	if (opname == NULL || name == NULL) {
+		fprintf(stderr, "postern: user: %s\n", opname == NULL ?
+		    "add, passwd or del?" : "which user?");
+		return CMDS_EX_USAGE;
 	}
 	if (strcmp(opname, "add") == 0)
 		op = USERS_ADD;
@@ -287,18 +264,18 @@ cmd_user(int argc, char **argv)
 	else {
 		fprintf(stderr, "postern: user: unknown operation %s "
 		    "(add, passwd, del)\n", opname);
-		return 1;
+		return CMDS_EX_USAGE;
 	}
 	if (op == USERS_DEL && apop) {
 		fprintf(stderr, "postern: user: --apop has no meaning with "
 		    "del\n");
-		return 1;
+		return CMDS_EX_USAGE;
 	}
 	if (!users_name_valid(name)) {
 		fprintf(stderr, "postern: bad user name '%s' (1..%d of a-z "
 		    "0-9 . _ -, starting with a letter or digit)\n", name,
 		    USERS_NAME_MAX);
-		return 1;
+		return CMDS_EX_REFUSED;
 	}
 	if ((c = config_load(file, &errs)) == NULL) {
 		for (i = 0; i < errs.n; i++)

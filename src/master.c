@@ -25,6 +25,7 @@
 
 #include "aliases.h"
 #include "buf.h"
+#include "cmds.h"
 #include "config.h"
 #include "ipc.h"
 #include "log.h"
@@ -710,31 +711,21 @@ catch_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-static int
-usage(void)
-{
-	fprintf(stderr, "usage: postern serve -c FILE\n");
-	return 2;
-}
-
 int
-master_main(int argc, char **argv)
+master_main(int argc, char **argv, const char *config)
 {
 	struct errlist errs = { NULL, 0 };
 	struct timeval sec = { 1, 0 };
 	struct event *sigev;
 	struct passwd *pw;
 	size_t i;
-	int c;
 
-	optind = 1;
-	while ((c = getopt(argc, argv, "c:")) != -1) {
-		if (c != 'c')
-			return usage();
-		m.config_path = optarg;
+	if (argc > 1) {
+		fprintf(stderr, "postern: serve: unexpected argument %s\n",
+		    argv[1]);
+		return CMDS_EX_USAGE;
 	}
-	if (m.config_path == NULL || optind != argc)
-		return usage();
+	m.config_path = config;
 	m.rt.cfg = config_load(m.config_path, &errs);
 	if (m.rt.cfg == NULL) {
 		for (i = 0; i < errs.n; i++)

@@ -117,6 +117,4 @@ void	auth_main(struct runtime *rt, int smtpd_fd, int pop3d_fd)
 void	qmgr_main(struct runtime *rt) __attribute__((noreturn));
 void	pop3d_main(struct runtime *rt, int auth_fd) __attribute__((noreturn));
 
-/* postern serve -c FILE */
-int	master_main(int argc, char **argv);
 #endif

@@ -1,9 +1,15 @@
-"""The subcommands: check, relay-check, user add/passwd/del."""
+"""The subcommands: check, relay-check, user add/passwd/del; the front end
+(usage, help, --version, exit codes) and the mailq / newaliases names."""
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 import time
 
-from harness import PosternTestCase, Server, run_postern
+from harness import POSTERN, PosternTestCase, Server, run_postern
+
+EX_USAGE, EX_CONFIG = 64, 78
 
 RULES = '127.0.0.9:allow,RELAYCLIENT=""\n127.0.0.66:deny\n'
 
@@ -191,7 +197,7 @@ class RelayCheck(PosternTestCase):
     def test_sender_never_matters(self):
         for sender in ("alice@mydomain.test", "postmaster@mydomain.test", "<>", ""):
             rc, f, r = self.rc("127.0.0.2", "bob@example.net", sender=sender)
-            if r.returncode == 2 and sender in ("<>", ""):
+            if r.returncode == EX_USAGE and sender in ("<>", ""):
                 continue        # a usage error for an empty --from is acceptable
             self.assertEqual(f.get("decision"), "reject", r.stdout + r.stderr)
 
@@ -200,8 +206,23 @@ class RelayCheck(PosternTestCase):
                      ["--client", "127.0.0.1", "--from", "a@b.c"],
                      ["--client", "127.0.0.1"]):
             r = run_postern(["relay-check", "-c", self.srv.conf] + args)
-            self.assertNotIn(r.returncode, (0,), "%r: %s" % (args, r.stdout))
+            self.assertEqual(r.returncode, EX_USAGE, "%r: %s" % (args, r.stdout))
             self.assertNotIn("decision: accept", r.stdout)
+            self.assertIn("usage: postern relay-check", r.stderr)
+
+    def test_config_error_is_78(self):
+        r = run_postern(["relay-check", "-c", os.path.join(self.srv.dir, "nope.conf"),
+                         "--client", "127.0.0.1", "--from", "a@b.c", "--rcpt", "bob@example.net"])
+        self.assertEqual(r.returncode, EX_CONFIG, r.stderr)
+        self.assertIn("nope.conf", r.stderr)
+        self.assertNotIn("decision:", r.stdout)
+
+    def test_option_values_are_not_options(self):
+        # "--auth -c": the user is "-c", not a second config option
+        r = run_postern(["relay-check", "--client", "127.0.0.2", "--auth", "-c",
+                         "-c", self.srv.conf, "--from", "a@b.c", "--rcpt", "alice@mydomain.test"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("decision: accept-local", r.stdout)
 
 
 class Users(PosternTestCase):
@@ -262,10 +283,26 @@ class Users(PosternTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_bad_user_names(self):
-        srv = self.server(start=False, users={})
-        for name in ("", "Bad Name", "a:b", "../x", "x" * 33, "-x", "a/b"):
-            r = run_postern(["user", "add", "-c", srv.conf, name], stdin="pw\n")
-            self.assertNotEqual(r.returncode, 0, "user name %r accepted" % name)
+        srv = self.server(start=False, users={"alice": "pw"})
+        before = self.users_file(srv)
+        for name in ("", "Bad Name", "a:b", "../x", "x" * 33, "a/b", "B"):
+            with self.subTest(name=name):
+                r = run_postern(["user", "add", "-c", srv.conf, name], stdin="pw\n")
+                self.assertEqual(r.returncode, 1, "user name %r: %s" % (name, r.stderr))
+                self.assertIn("postern: bad user name '%s'" % name, r.stderr)
+                self.assertEqual(r.stdout, "")
+                self.assertEqual(self.users_file(srv), before)
+        # a name that looks like an option is a usage error; after "--" it
+        # is a name, and refused as one
+        r = run_postern(["user", "add", "-c", srv.conf, "-x"], stdin="pw\n")
+        self.assertEqual(r.returncode, EX_USAGE, r.stderr)
+        self.assertIn("postern: user: unknown option -x", r.stderr)
+        self.assertIn("usage: postern user add|passwd|del", r.stderr)
+        r = run_postern(["user", "add", "-c", srv.conf, "--", "-x"], stdin="pw\n")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("postern: bad user name '-x'", r.stderr)
+        self.assertEqual(self.users_file(srv), before)
+        self.assertFalse(os.path.exists(srv.users_path + ".secrets"))
 
     def test_password_not_in_argv(self):
         srv = self.server(start=False, users={})
@@ -310,3 +347,184 @@ class Users(PosternTestCase):
         for n in ("u1", "u2", "u3"):
             code, dt = wait_code("%s@mydomain.test" % n, 250)
             self.assertEqual(code, 250, "%s not seen after %.1f s" % (n, dt))
+
+
+class FrontEnd(PosternTestCase):
+    """One usage style, help, --version, and usage errors exiting 64 in
+    every subcommand."""
+
+    SUBCOMMANDS = ("serve", "check", "relay-check", "user", "grants", "queue",
+                   "sendmail", "mailq", "newaliases")
+
+    def test_help_lists_every_subcommand(self):
+        for args in (["help"], ["--help"]):
+            r = run_postern(args)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertTrue(r.stdout.startswith("usage: postern "), r.stdout)
+            for cmd in self.SUBCOMMANDS:
+                self.assertRegex(r.stdout, r"(?m)^(usage:| +) postern %s( |$)" % re.escape(cmd))
+        r = run_postern([])
+        self.assertEqual(r.returncode, EX_USAGE)
+        self.assertTrue(r.stderr.startswith("usage: postern "), r.stderr)
+        r = run_postern(["frobnicate"])
+        self.assertEqual(r.returncode, EX_USAGE)
+        self.assertIn("postern: unknown command frobnicate", r.stderr)
+
+    def test_version(self):
+        r = run_postern(["--version"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^postern \d+\.\d+\.\d+\n$")
+
+    def test_subcommand_help(self):
+        for cmd in ("serve", "check", "relay-check", "user", "grants", "queue"):
+            with self.subTest(cmd=cmd):
+                r = run_postern([cmd, "--help"])
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertTrue(r.stdout.startswith("usage: postern %s " % cmd), r.stdout)
+
+    def test_usage_errors_exit_64(self):
+        srv = self.server(start=False)
+        c = ["-c", srv.conf]
+        cases = [
+            ["serve"] + c + ["extra"],
+            ["check"] + c + ["extra"],
+            ["check", "-c"],
+            ["relay-check"] + c + ["--client", "127.0.0.1"],
+            ["relay-check"] + c + ["--bogus", "x"],
+            ["user"] + c + ["add"],
+            ["user"] + c + ["frob", "carol"],
+            ["user"] + c + ["del", "--apop", "alice"],
+            ["user"] + c + ["add", "carol", "extra"],
+            ["grants"] + c + ["revoke"],
+            ["grants"] + c + ["revoke", "not-an-ip"],
+            ["grants"] + c + ["list", "extra"],
+            ["queue"] + c + ["frobnicate"],
+            ["queue"] + c + ["hold"],
+            ["queue"] + c + ["--bogus"],
+            ["sendmail", "-C", srv.conf, "-bs"],
+            ["mailq", "-C", srv.conf, "extra"],
+            ["newaliases", "-C", srv.conf, "extra"],
+        ]
+        for args in cases:
+            with self.subTest(args=args):
+                r = run_postern(args, stdin="")
+                self.assertEqual(r.returncode, EX_USAGE, r.stdout + r.stderr)
+                self.assertIn("usage: postern %s" % args[0], r.stderr)
+        self.assertFalse(os.path.exists(srv.spool), "a usage error started something")
+
+    def test_default_config(self):
+        if os.path.exists("/etc/postern/postern.conf"):
+            self.skipTest("/etc/postern/postern.conf exists here")
+        for args in (["check"], ["queue", "list"], ["grants"], ["serve"]):
+            with self.subTest(args=args):
+                r = run_postern(args)
+                self.assertEqual(r.returncode, EX_CONFIG, r.stderr)
+                self.assertIn("/etc/postern/postern.conf", r.stderr)
+
+    def test_config_option_spellings(self):
+        srv = self.server(start=False)
+        for args in (["check", "-c", srv.conf], ["check", "-c" + srv.conf],
+                     ["check", "--config", srv.conf], ["check", "--config=" + srv.conf],
+                     ["check", "-c", "/nonexistent.conf", "-c", srv.conf]):   # last wins
+            with self.subTest(args=args):
+                r = run_postern(args)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn("spool = %s" % srv.spool, r.stdout)
+
+    def test_check_errors_exit_78(self):
+        srv = self.server(start=False)
+        path = os.path.join(srv.dir, "bad.conf")
+        with open(path, "w") as f:
+            f.write("frobnicate = 1\n")
+        r = run_postern(["check", "-c", path])
+        self.assertEqual(r.returncode, EX_CONFIG, r.stderr)
+        r = run_postern(["user", "add", "-c", path, "carol"], stdin="pw\n")
+        self.assertEqual(r.returncode, EX_CONFIG, r.stderr)
+        r = run_postern(["queue", "-c", path])
+        self.assertEqual(r.returncode, EX_CONFIG, r.stderr)
+        r = run_postern(["grants", "-c", path])
+        self.assertEqual(r.returncode, EX_CONFIG, r.stderr)
+
+
+class CompatNames(PosternTestCase):
+    """postern run as mailq or newaliases (a link of that name), as the
+    sendmail link already works."""
+
+    def setUp(self):
+        self.bindir = tempfile.mkdtemp(prefix="postern-links-")
+        self.addCleanup(shutil.rmtree, self.bindir, True)
+        for name in ("mailq", "newaliases"):
+            os.symlink(POSTERN, os.path.join(self.bindir, name))
+
+    def run_as(self, name, args, env=None):
+        e = dict(os.environ)
+        e.pop("POSTERN_CONF", None)
+        e.update(env or {})
+        return subprocess.run([os.path.join(self.bindir, name)] + list(args),
+                              capture_output=True, text=True, timeout=30, env=e)
+
+    def test_mailq_is_queue_list(self):
+        srv = self.server()
+        r = self.run_as("mailq", ["-C", srv.conf])
+        self.assertEqual((r.returncode, r.stdout), (0, "Mail queue is empty\n"), r.stderr)
+        r = self.run_as("mailq", [], env={"POSTERN_CONF": srv.conf})
+        self.assertEqual((r.returncode, r.stdout), (0, "Mail queue is empty\n"), r.stderr)
+        r = self.run_as("mailq", ["-v"])
+        self.assertEqual(r.returncode, EX_USAGE)
+        self.assertIn("usage: postern mailq [-C FILE]", r.stderr)
+
+    def test_mailq_lists_a_message(self):
+        srv = self.server()
+        c = srv.smtp()
+        c.sendmail("x@example.org", ["friend@example.net"], b"Subject: tok-mailq\r\n\r\nx\r\n")
+        c.quit()
+        deadline = time.time() + 10
+        while True:
+            q = run_postern(["queue", "-c", srv.conf, "list"])
+            if "friend@example.net" in q.stdout or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertIn("friend@example.net", q.stdout, q.stderr)
+        qid = q.stdout.split()[0].rstrip("!")
+        r = self.run_as("mailq", ["-C" + srv.conf])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith(qid), r.stdout)
+        self.assertIn("friend@example.net", r.stdout)
+        self.assertIn("<x@example.org>", r.stdout)
+
+    def aliases_server(self, text):
+        path = os.path.join(tempfile.mkdtemp(prefix="postern-al-"), "aliases")
+        self.addCleanup(shutil.rmtree, os.path.dirname(path), True)
+        if text is not None:
+            with open(path, "w") as f:
+                f.write(text)
+        return self.server(start=False, extra=["aliases = %s" % path]), path
+
+    def test_newaliases_checks_the_file(self):
+        srv, path = self.aliases_server("postmaster: alice\nteam: alice, bob\n")
+        r = self.run_as("newaliases", ["-C", srv.conf])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "%s: 2 aliases\n" % path)
+        with open(path, "w") as f:
+            f.write("postmaster: alice\nbad: |/bin/sh\nteam alice\n")
+        r = self.run_as("newaliases", [], env={"POSTERN_CONF": srv.conf})
+        self.assertEqual(r.returncode, EX_CONFIG, r.stdout + r.stderr)
+        self.assertRegex(r.stderr, r"(?m)^%s:2: " % re.escape(path))
+        self.assertRegex(r.stderr, r"(?m)^%s:3: " % re.escape(path))
+        self.assertEqual(r.stdout, "%s: 1 alias\n" % path)
+        # sendmail -bi is newaliases
+        r = run_postern(["sendmail", "-C", srv.conf, "-bi"])
+        self.assertEqual(r.returncode, EX_CONFIG, r.stderr)
+        self.assertRegex(r.stderr, r"(?m)^%s:2: " % re.escape(path))
+
+    def test_newaliases_missing_file_or_none(self):
+        srv, path = self.aliases_server(None)
+        r = self.run_as("newaliases", ["-C", srv.conf])
+        self.assertEqual(r.returncode, EX_CONFIG, r.stderr)
+        self.assertIn(path, r.stderr)
+        plain = self.server(start=False)
+        r = self.run_as("newaliases", ["-C", plain.conf])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("no aliases file configured", r.stdout)
+        r = self.run_as("newaliases", ["-C", os.path.join(plain.dir, "nope.conf")])
+        self.assertEqual(r.returncode, EX_CONFIG, r.stderr)

@@ -117,9 +117,14 @@ class QueueAdmin(PosternTestCase):
                 self.assertEqual(r.returncode, 1, (cmd, bad, r.stderr))
         self.assertTrue(os.path.exists(srv.conf))
         self.assertEqual(self.queue(srv, "delete", "0000019C7E3A1B2F4A1").returncode, 1)
-        self.assertEqual(self.queue(srv, "frobnicate").returncode, 1)
-        self.assertEqual(self.queue(srv, "delete").returncode, 1)
-        self.assertEqual(run_postern(["queue", "list"]).returncode, 1)   # no -c
+        for args in (("frobnicate",), ("delete",), ("list", "0000019C7E3A1B2F4A1")):
+            r = self.queue(srv, *args)
+            self.assertEqual(r.returncode, 64, (args, r.stderr))      # usage
+            self.assertIn("usage: postern queue", r.stderr)
+        if not os.path.exists("/etc/postern/postern.conf"):
+            r = run_postern(["queue", "list"])      # no -c: the default config
+            self.assertEqual(r.returncode, 78, r.stderr)
+            self.assertIn("/etc/postern/postern.conf", r.stderr)
 
     def test_flush_delivers_when_destination_is_back(self):
         srv = self.server()

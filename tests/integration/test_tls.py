@@ -12,6 +12,7 @@ import ssl
 import subprocess
 import time
 import unittest
+import warnings
 
 from harness import Server, free_port, DOMAIN
 from tlsutil import make_cert, client_context, peer_cn
@@ -91,17 +92,36 @@ class Tls(unittest.TestCase):
             self.assertIn(want, r.stdout, r.stderr)
 
     def test_old_tls_refused(self):
+        """A TLS 1.0/1.1-only client is refused with a protocol_version alert
+        (RFC 8996), and the server goes on serving TLS 1.2+ clients."""
         ctx = client_context()
-        ctx.minimum_version = ssl.TLSVersion.TLSv1
-        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_1
         try:
             ctx.set_ciphers("ALL:@SECLEVEL=0")
         except ssl.SSLError:
             pass
         with socket.create_connection(("127.0.0.1", self.srv.ports["smtps"]), 5) as raw:
-            with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+            with self.assertRaises(ssl.SSLError) as cm:
                 with ctx.wrap_socket(raw) as t:
                     t.recv(100)
+        if cm.exception.reason == "NO_PROTOCOLS_AVAILABLE":
+            self.skipTest("this OpenSSL cannot offer TLS 1.0/1.1 at all")
+        # the server's alert, or its TLS 1.2 ServerHello that the client
+        # cannot accept: either way the server said no to the version
+        self.assertIn(cm.exception.reason, ("TLSV1_ALERT_PROTOCOL_VERSION",
+                                            "UNSUPPORTED_PROTOCOL", "WRONG_SSL_VERSION"),
+                      cm.exception)
+        # survived: the same server greets a modern client on smtps
+        self.assertTrue(self.srv.running(), "the server died")
+        with socket.create_connection(("127.0.0.1", self.srv.ports["smtps"]), 5) as raw:
+            with self.ctx.wrap_socket(raw, server_hostname="mx." + DOMAIN) as t:
+                self.assertIn(t.version(), ("TLSv1.2", "TLSv1.3"))
+                self.assertTrue(read_reply(t).startswith(b"220 "))
+                t.sendall(b"QUIT\r\n")
+                self.assertTrue(read_reply(t).startswith(b"221 "))
 
     def test_starttls_injection_smtp(self):
         sock = socket.create_connection(("127.0.0.1", self.srv.port), 5)

@@ -170,21 +170,93 @@ test_local_name(void **state)
 	assert_int_equal(aliases_local_name("abcdefgh", 8, 0, b, sizeof(b)), -1);
 }
 
+/* The mailboxes name expands to, joined with ',' ("" if not an alias). */
+static void
+expansion(const struct aliases *a, const char *name, char *out, size_t len)
+{
+	struct aliases_target *t;
+	size_t n, i, used = 0;
+
+	out[0] = '\0';
+	if (aliases_expand(a, name, domains, 2, '\0', "mydomain.test", &t,
+	    &n) != ALIASES_OK)
+		return;
+	for (i = 0; i < n; i++)
+		used += (size_t)snprintf(out + used, len - used, "%s%s",
+		    i ? "," : "", t[i].mailbox);
+	free(t);
+}
+
+/* Every prefix of a file (a file cut anywhere: a partial write, a full
+ * disk) parses to exactly what its complete lines and the cut line say:
+ * a cut name or an empty target is an error and the alias is skipped, a
+ * cut target is a shorter, valid one, a continuation adds to the entry. */
 static void
 test_bytewise_prefixes(void **state)
 {
-	const char *text = "team: alice, bob\n  carol\npm: alice\n";
-	size_t k, nerr;
+	static const char text[] = "team: alice, bob,\n  carol\npm: alice\n";
+	/* For prefix lengths up to and including upto (since the row before). */
+	static const struct {
+		size_t	upto, nerr, naliases;
+		const char *team;	/* expansion; "" when not an alias */
+	} t[] = {
+		{ 0, 0, 0, "" },		/* empty file */
+		{ 4, 1, 0, "" },		/* "t" .. "team": no ':' */
+		{ 6, 1, 0, "" },		/* "team:", "team: ": empty target */
+		{ 7, 0, 1, "a" },
+		{ 8, 0, 1, "al" },
+		{ 9, 0, 1, "ali" },
+		{ 10, 0, 1, "alic" },
+		{ 11, 0, 1, "alice" },
+		{ 13, 1, 0, "" },		/* "alice," "alice, ": empty target */
+		{ 14, 0, 1, "alice,b" },
+		{ 15, 0, 1, "alice,bo" },
+		{ 16, 0, 1, "alice,bob" },
+		{ 20, 1, 0, "" },		/* "bob," then blank continuation */
+		{ 21, 0, 1, "alice,bob,c" },
+		{ 22, 0, 1, "alice,bob,ca" },
+		{ 23, 0, 1, "alice,bob,car" },
+		{ 24, 0, 1, "alice,bob,caro" },
+		{ 26, 0, 1, "alice,bob,carol" },
+		{ 28, 1, 1, "alice,bob,carol" },	/* "p", "pm": no ':' */
+		{ 30, 1, 1, "alice,bob,carol" },	/* "pm:", "pm: " */
+		{ 36, 0, 2, "alice,bob,carol" },	/* "pm: a" .. the end */
+	};
+	struct errlist errs = { NULL, 0 };
+	struct aliases *a;
+	char got[256];
+	size_t k, row = 0;
 
 	(void)state;
+	assert_int_equal(t[sizeof(t) / sizeof(t[0]) - 1].upto, strlen(text));
 	for (k = 0; k <= strlen(text); k++) {
-		struct errlist errs = { NULL, 0 };
-		struct aliases *a = aliases_parse("x", text, k, &errs);
-
-		(void)nerr;
+		while (k > t[row].upto)
+			row++;
+		a = aliases_parse("x", text, k, &errs);
+		expansion(a, "team", got, sizeof(got));
+		if (errs.n != t[row].nerr || aliases_count(a) != t[row].naliases ||
+		    strcmp(got, t[row].team) != 0)
+			fail_msg("prefix %zu: %zu errors, %zu aliases, team '%s'; "
+			    "want %zu, %zu, '%s'", k, errs.n, aliases_count(a),
+			    got, t[row].nerr, t[row].naliases, t[row].team);
+		assert_int_equal(aliases_has(a, "pm"), k >= 31);
 		errlist_free(&errs);
 		aliases_free(a);
 	}
+
+	/* A continuation is joined with a space, not a comma: "bob carol"
+	 * is one bad target, so the whole alias is skipped (and reported at
+	 * the line it starts on); the next one is kept. */
+	a = aliases_parse("x", "team: alice, bob\n  carol\npm: alice\n", 35,
+	    &errs);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msgs[0], "x:1: alias 'team': bad target"));
+	assert_int_equal(aliases_count(a), 1);
+	assert_false(aliases_has(a, "team"));
+	expansion(a, "pm", got, sizeof(got));
+	assert_string_equal(got, "alice");
+	errlist_free(&errs);
+	aliases_free(a);
 }
 
 int

@@ -127,8 +127,6 @@ run(struct fx *f, struct buf *out, const char *cmd, const char *id)
 	ssize_t r;
 
 	argv[argc++] = "queue";
-	argv[argc++] = "-c";
-	argv[argc++] = f->conf;
 	if (cmd)
 		argv[argc++] = (char *)cmd;
 	if (id)
@@ -139,7 +137,7 @@ run(struct fx *f, struct buf *out, const char *cmd, const char *id)
 	saved = dup(1);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	dup2(fd, 1);
-	rc = cmd_queue(argc, argv);
+	rc = cmd_queue(argc, argv, f->conf);
 	fflush(stdout);
 	dup2(saved, 1);
 	close(saved);
@@ -256,9 +254,9 @@ test_hold_release_delete(void **state)
 	assert_int_equal(run(f, &out, "delete", ".flush"), 1);
 	assert_int_equal(run(f, &out, "delete", ID1 "/"), 1);
 	assert_int_equal(run(f, &out, "delete", "0000019c7e3a1b2f4a1"), 1);
-	assert_int_equal(run(f, &out, "delete", NULL), 1);
-	assert_int_equal(run(f, &out, "frobnicate", NULL), 1);
-	assert_int_equal(run(f, &out, "list", ID1), 1);
+	assert_int_equal(run(f, &out, "delete", NULL), CMDS_EX_USAGE);
+	assert_int_equal(run(f, &out, "frobnicate", NULL), CMDS_EX_USAGE);
+	assert_int_equal(run(f, &out, "list", ID1), CMDS_EX_USAGE);
 	buf_free(&out);
 }
 

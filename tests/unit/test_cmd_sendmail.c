@@ -96,7 +96,7 @@ run(struct fx *f, const char *in, size_t inlen, char **argv)
 	null = open("/dev/null", O_WRONLY);
 	dup2(null, 2);
 	close(null);
-	rc = cmd_sendmail(argc, av);
+	rc = cmd_sendmail(argc, av, NULL);
 	fflush(stderr);
 	dup2(saved_err, 2);
 	close(saved_err);

@@ -346,6 +346,145 @@ test_throttle_bounded(void **state)
 	throttle_free(&t);
 }
 
+/* The failure-delay schedule at its edges: the penalty ends exactly at
+ * its answer time, a right password waits the next step (capped), a
+ * success starts the schedule again, and the count saturates. */
+static void
+test_throttle_delay_boundaries(void **state)
+{
+	struct throttle t = { 0 };
+	struct netaddr a = A("192.0.2.20");
+	time_t retry, now = 100;
+	unsigned n;
+	int i;
+
+	(void)state;
+	/* The penalty ends at the answer time, not a second later. */
+	now = failed_check(&t, &a, "bob", now);
+	now = failed_check(&t, &a, "bob", now);
+	assert_int_equal(now, 103);
+	assert_int_equal(throttle_admit(&t, &a, "bob", now - 1, &retry, NULL),
+	    THROTTLE_PENALTY);
+	assert_int_equal(retry, now);
+	assert_true(throttle_penalised(&t, &a, now - 1));
+	assert_false(throttle_penalised(&t, &a, now));
+	/* A right password after 2 failures waits as the 3rd failure would
+	 * (4 s), and clears the address: the next failure is 1 s again. */
+	assert_int_equal(throttle_admit(&t, &a, "bob", now, NULL, NULL),
+	    THROTTLE_RUN);
+	assert_int_equal(throttle_result(&t, &a, "bob", 1, now), now + 4);
+	throttle_sent(&t, &a);
+	assert_int_equal(throttle_addr_failures(&t, &a, now), 0);
+	now += 4;
+	assert_int_equal(failed_check(&t, &a, "carol", now), now + 1);
+	now += 1;
+	/* After 4 failures the next step is the cap: right or wrong, 15 s. */
+	for (i = 0; i < 3; i++)
+		now = failed_check(&t, &a, "carol", now);
+	assert_int_equal(throttle_addr_failures(&t, &a, now), 4);
+	assert_int_equal(throttle_admit(&t, &a, "carol", now, NULL, NULL),
+	    THROTTLE_RUN);
+	assert_int_equal(throttle_result(&t, &a, "carol", 1, now),
+	    now + THROTTLE_DELAY_MAX);
+	throttle_sent(&t, &a);
+	now += THROTTLE_DELAY_MAX;
+	/* The count saturates at 1000 and the delay stays at the cap. */
+	for (i = 0; i < 1005; i++)
+		now = failed_check(&t, &a, "dave", now);
+	n = throttle_addr_failures(&t, &a, now);
+	assert_int_equal(n, 1000);
+	assert_int_equal(failed_check(&t, &a, "dave", now),
+	    now + THROTTLE_DELAY_MAX);
+	throttle_free(&t);
+}
+
+/* The per-user count at its edges: the cap bites at the CAP-th failure,
+ * not before; the window is fixed (it starts at the first failure and
+ * lasts THROTTLE_USER_WINDOW seconds, its last second included); names
+ * are compared on their first THROTTLE_USER_MAX bytes; a full table
+ * forgets the user whose window is oldest. */
+static void
+test_throttle_user_boundaries(void **state)
+{
+	struct throttle t = { 0 };
+	struct netaddr a[THROTTLE_USER_CAP + 1], x;
+	char ip[32], longa[THROTTLE_USER_MAX + 2], longb[THROTTLE_USER_MAX + 2];
+	char shorter[THROTTLE_USER_MAX], user[32];
+	time_t retry, w = 2000, now;
+	size_t k;
+	int i;
+
+	(void)state;
+	for (i = 0; i <= THROTTLE_USER_CAP; i++) {
+		snprintf(ip, sizeof(ip), "10.1.0.%d", i + 1);
+		a[i] = A(ip);
+	}
+	/* CAP - 1 failures: a failed address may still try bob ... */
+	for (i = 0; i < THROTTLE_USER_CAP - 1; i++)
+		failed_check(&t, &a[i], "bob", w + i);
+	now = w + THROTTLE_USER_CAP + 1;	/* every penalty (1 s) over */
+	assert_int_equal(throttle_user_failures(&t, "bob", now),
+	    THROTTLE_USER_CAP - 1);
+	assert_int_equal(throttle_admit(&t, &a[0], "bob", now, NULL, NULL),
+	    THROTTLE_RUN);
+	/* ... and that check is the CAP-th failure: now the cap holds. */
+	throttle_result(&t, &a[0], "bob", 0, now);
+	throttle_sent(&t, &a[0]);
+	assert_int_equal(throttle_user_failures(&t, "bob", now),
+	    THROTTLE_USER_CAP);
+	assert_int_equal(throttle_admit(&t, &a[1], "bob", now, &retry, NULL),
+	    THROTTLE_USER_LIMIT);
+	assert_int_equal(retry, w + THROTTLE_USER_WINDOW);
+	/* The window's last second still counts; the next one does not. */
+	now = w + THROTTLE_USER_WINDOW - 1;
+	assert_int_equal(throttle_user_failures(&t, "bob", now),
+	    THROTTLE_USER_CAP);
+	assert_int_equal(throttle_admit(&t, &a[1], "bob", now, NULL, NULL),
+	    THROTTLE_USER_LIMIT);
+	now = w + THROTTLE_USER_WINDOW;
+	assert_int_equal(throttle_user_failures(&t, "bob", now), 0);
+	/* A failure then starts a new window, counted from 1. */
+	failed_check(&t, &a[1], "bob", now);
+	assert_int_equal(throttle_user_failures(&t, "bob", now), 1);
+	assert_int_equal(throttle_user_failures(&t, "bob",
+	    now + THROTTLE_USER_WINDOW - 1), 1);
+	assert_int_equal(throttle_user_failures(&t, "bob",
+	    now + THROTTLE_USER_WINDOW), 0);
+
+	/* Names longer than THROTTLE_USER_MAX share their prefix's count;
+	 * a shorter prefix is another user. */
+	memset(longa, 'x', THROTTLE_USER_MAX);
+	memcpy(longb, longa, THROTTLE_USER_MAX);
+	longa[THROTTLE_USER_MAX] = 'a';
+	longb[THROTTLE_USER_MAX] = 'b';
+	longa[THROTTLE_USER_MAX + 1] = longb[THROTTLE_USER_MAX + 1] = '\0';
+	memset(shorter, 'x', sizeof(shorter) - 1);
+	shorter[sizeof(shorter) - 1] = '\0';
+	now = 5000;
+	failed_check(&t, &a[2], longa, now);
+	failed_check(&t, &a[3], longb, now);
+	assert_int_equal(throttle_user_failures(&t, longa, now), 2);
+	assert_int_equal(throttle_user_failures(&t, shorter, now), 0);
+	throttle_free(&t);
+
+	/* A full user table forgets the oldest window first: fill it at one
+	 * moment, then one more user takes the first slot's place. */
+	now = 9000;
+	x = A("10.2.0.0");
+	for (k = 0; k <= THROTTLE_SLOTS; k++) {
+		x.a[2] = (uint8_t)(k >> 8);
+		x.a[3] = (uint8_t)k;
+		snprintf(user, sizeof(user), "u%zu", k);
+		failed_check(&t, &x, user, now);
+	}
+	assert_int_equal(t.nusers, THROTTLE_SLOTS);
+	assert_int_equal(throttle_user_failures(&t, "u0", now), 0);
+	assert_int_equal(throttle_user_failures(&t, "u1", now), 1);
+	snprintf(user, sizeof(user), "u%d", THROTTLE_SLOTS);
+	assert_int_equal(throttle_user_failures(&t, user, now), 1);
+	throttle_free(&t);
+}
+
 int
 main(void)
 {
@@ -361,6 +500,8 @@ main(void)
 		cmocka_unit_test(test_throttle_user_cap),
 		cmocka_unit_test(test_throttle_clean_address_unaffected),
 		cmocka_unit_test(test_throttle_bounded),
+		cmocka_unit_test(test_throttle_delay_boundaries),
+		cmocka_unit_test(test_throttle_user_boundaries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
