@@ -180,13 +180,17 @@ lint: $(B)/pure-link-check
 install: all
 	install -d $(DESTDIR)/usr/sbin
 	install -m 0755 postern $(DESTDIR)/usr/sbin/postern
-	@# A sendmail link for cron, PHP, mail(1): never over another MTA's.
-	@if [ -e $(DESTDIR)/usr/sbin/sendmail ] || [ -L $(DESTDIR)/usr/sbin/sendmail ]; then \
-		echo "install: $(DESTDIR)/usr/sbin/sendmail exists; left alone (use 'postern sendmail')"; \
-	else \
-		echo "ln -sf postern $(DESTDIR)/usr/sbin/sendmail"; \
-		ln -sf postern $(DESTDIR)/usr/sbin/sendmail; \
-	fi
+	@# sendmail, mailq, newaliases links for cron, PHP, mail(1): never over
+	@# another MTA's (postern sendmail|mailq|newaliases work regardless).
+	@install -d $(DESTDIR)/usr/bin; \
+	for l in sbin/sendmail bin/mailq bin/newaliases; do \
+		if [ -e $(DESTDIR)/usr/$$l ] || [ -L $(DESTDIR)/usr/$$l ]; then \
+			echo "install: $(DESTDIR)/usr/$$l exists; left alone (use 'postern $${l#*/}')"; \
+		else \
+			echo "ln -sf /usr/sbin/postern $(DESTDIR)/usr/$$l"; \
+			ln -sf /usr/sbin/postern $(DESTDIR)/usr/$$l; \
+		fi; \
+	done
 	@# Started as root, postern's children run as this system user.
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd postern >/dev/null; then \
 		echo "useradd --system postern"; \

@@ -771,7 +771,7 @@ scram_final(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	    r == POP3_OK ? out : NULL, r == POP3_OK ? outlen : 0);
 }
 
-/* ---- aliases (issue 4): RCPT to an alias is a known recipient ---- */
+/* ---- aliases: RCPT to an alias is a known recipient ---- */
 
 static struct aliases *auth_aliases;
 

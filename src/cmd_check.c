@@ -10,6 +10,7 @@
 
 #include "cmds.h"
 #include "config.h"
+#include "fileio.h"
 #include "users.h"
 
 /* Warnings only: a server starts without users (it then has no mailboxes),
@@ -20,12 +21,10 @@ check_users(const struct config *c)
 	struct errlist errs = { NULL, 0 };
 	struct users *u;
 	struct buf b;
-	char tmp[8192];
-	ssize_t n;
 	size_t i;
-	int fd;
 
-	if ((fd = open(c->users_path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	if (fileio_read_file(AT_FDCWD, c->users_path, FILEIO_FOLLOW,
+	    USERS_FILE_MAX, &b, NULL) == -1) {
 		if (errno == ENOENT)
 			fprintf(stderr, "postern: warning: users file %s does "
 			    "not exist yet (postern user add creates it)\n",
@@ -33,29 +32,9 @@ check_users(const struct config *c)
 		else
 			fprintf(stderr, "postern: warning: users file %s: "
 			    "%s\n", c->users_path, strerror(errno));
-		return;
-	}
-	buf_init(&b, USERS_FILE_MAX);
-	for (;;) {
-		n = read(fd, tmp, sizeof(tmp));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (buf_append(&b, tmp, (size_t)n) == -1) {
-			n = -1;
-			errno = EFBIG;
-			break;
-		}
-	}
-	if (n == -1) {
-		fprintf(stderr, "postern: warning: users file %s: %s\n",
-		    c->users_path, strerror(errno));
-		close(fd);
 		buf_free(&b);
 		return;
 	}
-	close(fd);
 	u = users_parse(c->users_path, b.data ? b.data : "", b.len, &errs);
 	for (i = 0; i < errs.n; i++)
 		fprintf(stderr, "postern: warning: %s\n", errs.msgs[i]);

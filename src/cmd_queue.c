@@ -533,7 +533,7 @@ cmd_queue(int argc, char **argv, const char *file)
 		errlist_free(&errs);
 		return CMDS_EX_CONFIG;
 	}
-	/* Every change an administrator makes is logged (issue 9), where
+	/* Every change an administrator makes is logged, where
 	 * the server logs: stderr by default, syslog with log = syslog. */
 	log_init("queue", cq.cfg->log_syslog);
 	cq.spool_fd = open(cq.cfg->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -78,11 +78,10 @@ sm_config(const char *path, int *ex_r)
 {
 	struct errlist errs = { NULL, 0 };
 	struct config *c;
-	char abs[PATH_MAX], cwd[PATH_MAX], chunk[8192];
+	char abs[PATH_MAX], cwd[PATH_MAX];
 	struct buf b;
 	ssize_t r;
 	size_t i;
-	int fd;
 
 	if (path[0] == '/')
 		r = xsnprintf(abs, sizeof(abs), "%s", path);
@@ -95,23 +94,13 @@ sm_config(const char *path, int *ex_r)
 		*ex_r = CMDS_EX_TEMPFAIL;
 		return NULL;
 	}
-	fd = open(abs, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		sm_err("cannot read the configuration %s: %s (set "
-		    "POSTERN_CONF or use -C FILE)", abs, strerror(errno));
-		*ex_r = CMDS_EX_TEMPFAIL;
-		return NULL;
-	}
-	buf_init(&b, SM_CONF_MAX);
-	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(&b, chunk, (size_t)r) == -1) {
-			r = -1;
-			errno = EFBIG;
-			break;
-		}
-	close(fd);
-	if (r == -1) {
-		sm_err("%s: %s", abs, strerror(errno));
+	if (fileio_read_file(AT_FDCWD, abs, FILEIO_FOLLOW, SM_CONF_MAX, &b,
+	    NULL) == -1) {
+		if (errno == ENOENT || errno == EACCES || errno == EPERM)
+			sm_err("cannot read the configuration %s: %s (set "
+			    "POSTERN_CONF or use -C FILE)", abs, strerror(errno));
+		else
+			sm_err("%s: %s", abs, strerror(errno));
 		buf_free(&b);
 		*ex_r = CMDS_EX_TEMPFAIL;
 		return NULL;

@@ -83,7 +83,7 @@ static const struct param config_params[] = {
 	{ "postmaster", PT_USERNAME, 0, NULL, 0, 0, OFF(postmaster), 0, NULL,
 	    NULL },
 	{ "user", PT_USERNAME, 0, "postern", 0, 0, OFF(user), 0, NULL, NULL },
-	/* POP3 and POP-before-SMTP (issue 3). */
+	/* POP3 and POP-before-SMTP. */
 	{ "listen_pop3", PT_LISTEN, 0, NULL, 0, 0,
 	    OFFN(listen_pop3, n_listen_pop3), NULL, NULL },
 	/* No table default: "tls-only" when TLS is configured, else "any". */
@@ -102,7 +102,7 @@ static const struct param config_params[] = {
 	    NULL, NULL },
 	{ "data_timeout", PT_UINT, 0, "180", 1, 86400, OFF(data_timeout), 0,
 	    NULL, NULL },
-	/* Outbound delivery, aliases (issue 4). */
+	/* Outbound delivery, aliases. */
 	{ "dns_servers", PT_SERVERS, 0, NULL, 0, 0, OFF(dns_servers), 0, NULL,
 	    NULL },
 	{ "remote_smtp_port", PT_UINT, 0, "25", 1, 65535,
@@ -120,7 +120,7 @@ static const struct param config_params[] = {
 	{ "remote_max_per_destination", PT_UINT, 0, "4", 1, 100,
 	    OFF(remote_max_per_destination), 0, NULL, NULL },
 	{ "aliases", PT_PATH, 0, NULL, 0, 0, OFF(aliases_path), 0, NULL, NULL },
-	/* TLS and SMTP AUTH (issue 5). */
+	/* TLS and SMTP AUTH. */
 	{ "tls_cert", PT_PATH, 0, NULL, 0, 0, OFF(tls_cert), 0, NULL, NULL },
 	{ "tls_key", PT_PATH, 0, NULL, 0, 0, OFF(tls_key), 0, NULL, NULL },
 	{ "listen_submission", PT_LISTEN, 0, NULL, 0, 0,
@@ -135,7 +135,7 @@ static const struct param config_params[] = {
 	    OFF(submission_sender_check), 0, "no,yes", NULL },
 	{ "recipient_delimiter", PT_DELIM, 0, NULL, 0, 0,
 	    OFF(recipient_delimiter), 0, NULL, NULL },
-	/* Resource limits (issue 6). */
+	/* Resource limits. */
 	{ "max_sessions", PT_UINT, 0, "1000", 1, 100000, OFF(max_sessions), 0,
 	    NULL, NULL },
 	{ "max_sessions_per_client", PT_UINT, 0, "50", 1, 100000,

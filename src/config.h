@@ -67,7 +67,7 @@ struct config {
 	unsigned	 max_errors;		/* per session, default 20 */
 	unsigned	 smtp_timeout;		/* seconds idle in a command state, default 300 */
 	unsigned	 data_timeout;		/* seconds without a byte in DATA, default 180 */
-	/* Outbound delivery and aliases (issue 4) */
+	/* Outbound delivery and aliases */
 	char		*dns_servers;		/* "IP[:port], ..."; NULL: system resolver */
 	unsigned	 remote_smtp_port;	/* MX delivery port, default 25 */
 	unsigned	 max_queue_lifetime;	/* seconds, default 5d; then bounce */
@@ -78,13 +78,13 @@ struct config {
 	unsigned	 remote_max_per_destination;	/* per destination, default 4 */
 	char		*aliases_path;		/* NULL if unset */
 	char		*recipient_delimiter;	/* "+" etc.; NULL if unset */
-	/* POP3 (issue 3) */
+	/* POP3 */
 	struct listen_addr *listen_pop3;	/* optional */
 	size_t		 n_listen_pop3;
 	int		 pop3_auth;		/* CONFIG_POP3_AUTH_* */
 	unsigned	 pop_before_smtp_ttl;	/* seconds, 0 disables; default 900 */
 	char		*secrets_path;		/* APOP secrets; default USERS.secrets */
-	/* TLS and SMTP AUTH (issue 5) */
+	/* TLS and SMTP AUTH */
 	char		*tls_cert;		/* PEM chain; NULL: no TLS */
 	char		*tls_key;
 	struct listen_addr *listen_submission;	/* port 587: AUTH required */
@@ -95,7 +95,7 @@ struct config {
 	size_t		 n_listen_pop3s;
 	int		 auth_over_plaintext;	/* 0 = no (default) */
 	int		 submission_sender_check; /* 1 = yes (default) */
-	/* Resource limits (issue 6); local_networks are exempt from the
+	/* Resource limits; local_networks are exempt from the
 	 * per-client limits, never from the totals. */
 	unsigned	 max_sessions;		/* SMTP sessions at once, default 1000 */
 	unsigned	 max_sessions_per_client; /* SMTP, per address, default 50 */

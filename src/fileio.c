@@ -33,21 +33,30 @@ fileio_read_all(int fd, struct buf *b)
 {
 	char chunk[8192];
 	ssize_t r;
+	int rc;
 
 	for (;;) {
 		r = read(fd, chunk, sizeof(chunk));
-		if (r == 0)
-			return 0;
+		if (r == 0) {
+			rc = 0;
+			break;
+		}
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			rc = -1;
+			break;
 		}
 		if (buf_append(b, chunk, (size_t)r) == -1) {
 			errno = EFBIG;
-			return -1;
+			rc = -1;
+			break;
 		}
 	}
+	/* The files read this way include secrets (the users file, the TLS
+	 * key): no copy stays behind on the stack. */
+	explicit_bzero(chunk, sizeof(chunk));
+	return rc;
 }
 
 int

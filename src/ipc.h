@@ -31,9 +31,9 @@ enum ipc_type {
 				 * client-ip */
 	IPC_POP3_AUTH_REPLY,	/* auth -> pop3d: one byte, enum pop3_result */
 	IPC_GRANTS,		/* auth -> smtpd: grants_format() text, the whole table */
-	/* Aliases (issue 4). */
+	/* Aliases. */
 	IPC_ALIASES_DB = 200,	/* master -> auth, master -> queue: the aliases file's bytes */
-	/* TLS and SMTP AUTH (issue 5). */
+	/* TLS and SMTP AUTH. */
 	IPC_TLS_CERT = 300,	/* master -> smtpd, pop3d: certificate chain (PEM) */
 	IPC_TLS_KEY,		/* master -> smtpd, pop3d: private key (PEM); build
 				 * a new context with the last certificate */

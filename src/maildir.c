@@ -26,7 +26,7 @@ mkdirat_ok(int dfd, const char *path)
 int
 maildir_name_ok(const char *user)
 {
-	/* Defence in depth (issue 9): the name becomes a path under mail_fd,
+	/* Defence in depth: the name becomes a path under mail_fd,
 	 * so whatever a caller (or a forged queue file) passes, no '/', no
 	 * leading '.', and the user-name rule of `postern user add`. */
 	if (user == NULL || user[0] == '\0' || user[0] == '.' ||

@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "cmds.h"
 #include "config.h"
+#include "fileio.h"
 #include "ipc.h"
 #include "log.h"
 #include "proc.h"
@@ -280,8 +281,7 @@ push_file(struct pushed_file *pf, int force)
 	const char *path = pushed_path(pf);
 	struct stat st;
 	struct buf b;
-	char chunk[8192];
-	ssize_t r = 0;
+	int r = 0;
 	int fd = -1, i, sent = 0;
 
 	if (path == NULL && pf->type >= IPC_TLS_CERT)
@@ -309,15 +309,12 @@ push_file(struct pushed_file *pf, int force)
 	}
 	buf_init(&b, pf->max);
 	if (fd != -1) {
-		while ((r = read(fd, chunk, sizeof(chunk))) > 0)
-			if (buf_append(&b, chunk, (size_t)r) == -1) {
-				log_warn("%s %s: larger than %zu bytes", pf->label,
-				    path, pf->max);
-				r = -1;
-				break;
-			}
+		if ((r = fileio_read_all(fd, &b)) == -1 && errno == EFBIG)
+			log_warn("%s %s: larger than %zu bytes", pf->label,
+			    path, pf->max);
+		else if (r == -1)
+			log_warn("%s %s: %s", pf->label, path, strerror(errno));
 		close(fd);
-		explicit_bzero(chunk, sizeof(chunk));
 	}
 	if (r == -1 && force)
 		buf_reset(&b);

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "ipc.h"
 #include "log.h"
+#include "decimal.h"
 #include "proc.h"
 
 /* gcc says __SANITIZE_ADDRESS__, clang __has_feature(address_sanitizer). */
@@ -63,8 +64,7 @@ close_from(unsigned lo, unsigned hi, const int *keep, size_t n)
 	struct dirent *de;
 	size_t i;
 	int fd, dfd, kept;
-	long l;
-	char *end;
+	uint64_t v;
 
 	if (lo > hi)
 		return;
@@ -76,11 +76,10 @@ close_from(unsigned lo, unsigned hi, const int *keep, size_t n)
 	while ((de = readdir(dir)) != NULL) {
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
-		errno = 0;
-		l = strtol(de->d_name, &end, 10);
-		if (errno != 0 || *end != '\0' || l < 0 || l > INT_MAX)
+		if (parse_decimal(de->d_name, strlen(de->d_name), INT_MAX,
+		    &v) == -1)
 			continue;
-		fd = (int)l;
+		fd = (int)v;
 		if (fd == dfd || fd < (int)lo || (unsigned)fd > hi)
 			continue;
 		for (kept = 0, i = 0; i < n; i++)

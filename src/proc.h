@@ -35,7 +35,7 @@ struct runtime {
 	gid_t		 gid;
 	int		*smtp_fds;	/* listening sockets */
 	size_t		 n_smtp_fds;
-	int		*pop3_fds;	/* POP3 listening sockets (issue 3) */
+	int		*pop3_fds;	/* POP3 listening sockets */
 	size_t		 n_pop3_fds;
 	int		*smtp_kinds;	/* enum listen_kind of each smtp_fds[i] */
 	int		*pop3_kinds;	/* ... of each pop3_fds[i] */

@@ -107,30 +107,15 @@ static int
 read_envelope(int fd, struct queue_envelope *e, const char **why_r)
 {
 	struct buf b;
-	char chunk[8192];
-	ssize_t r;
-	off_t off = 0;
-	int rc = -1;
+	int r, rc = -1;
 
-	*why_r = "envelope not terminated";
 	buf_init(&b, QUEUE_ENVELOPE_MAX);
-	for (;;) {
-		r = pread(fd, chunk, sizeof(chunk), off);
-		if (r <= 0) {
-			if (r == -1)
-				*why_r = "unreadable";
-			break;
-		}
-		if (buf_append(&b, chunk, (size_t)r) == -1) {
-			*why_r = "envelope too large";
-			break;
-		}
-		off += r;
-		if (memmem(b.data, b.len, "\n\n", 2) != NULL) {
-			rc = queue_envelope_check(b.data, b.len, e, why_r);
-			break;
-		}
-	}
+	r = fileio_read_prefix(fd, "\n\n", 2, &b);
+	if (r == 1)
+		rc = queue_envelope_check(b.data, b.len, e, why_r);
+	else
+		*why_r = r == 0 ? "envelope not terminated" :
+		    errno == EFBIG ? "envelope too large" : "unreadable";
 	buf_free(&b);
 	return rc;
 }

@@ -101,7 +101,7 @@ int	queue_id_valid(const char *s);
 int	queue_envelope_format(struct buf *out, const struct queue_envelope *e);
 /* Parse the envelope at the start of text. On success fills e (free with
  * queue_envelope_free) and returns 0; -1 on any malformation. Every field
- * is checked with the rule its writer used (issue 9): local mailboxes with
+ * is checked with the rule its writer used: local mailboxes with
  * users_name_valid, addresses with address_parse_path, the client as an
  * IP address (or "local", "bounce", "double-bounce"), the id, the status
  * and kind letters, the auth name (printable ASCII, no spaces). */

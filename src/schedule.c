@@ -118,7 +118,7 @@ schedule_parse(const char *text, size_t len, struct schedule *s)
 			goto bad;
 		n = (size_t)(nl - line);
 		if (n > 5 && memcmp(line, "next ", 5) == 0) {
-			/* Issue 9: held to what schedule_format writes. */
+			/* Held to what schedule_format writes. */
 			if (seen_next || parse_num(line + 5, n - 5, &v) == -1)
 				goto bad;
 			s->next = (time_t)v;

@@ -131,7 +131,7 @@ test_clean_tmp(void **state)
 	assert_int_equal(maildir_clean_tmp(mail_fd), 0);
 }
 
-/* Issue 9, defence in depth: names that are not mailboxes never become
+/* Defence in depth: names that are not mailboxes never become
  * paths, whatever the caller (a forged queue file) passes. */
 static void
 test_refuses_bad_names(void **state)

@@ -1012,7 +1012,7 @@ test_stls(void **state)
 }
 
 /* Where pop3_auth forbids plaintext logins, a USER/PASS guesser never
- * gets a password check: nothing is sent to auth (issue 9). */
+ * gets a password check: nothing is sent to auth. */
 static void
 test_plaintext_refused_before_check(void **state)
 {

@@ -136,7 +136,7 @@ test_parse_rejects_malformed(void **state)
 }
 
 
-/* Issue 9: a forged queue file (a compromised smtpd, a hand edit) is held
+/* A forged queue file (a compromised smtpd, a hand edit) is held
  * to the rules of the writer, field by field, with a reason for the log. */
 #define FORGE_HEAD "POSTERN-QUEUE 1\nid 0000000000000100001\ntime 1\n"
 static const struct {

@@ -300,7 +300,7 @@ test_large(void **state)
 	free(in);
 }
 
-/* The Received: count (hop limit, issue 9): the header section only,
+/* The Received: count (hop limit): the header section only,
  * any case, "Received :" too, never a folded line or the body; the same
  * count whole and byte by byte. */
 static unsigned

@@ -815,7 +815,7 @@ test_data_limits(void **state)
 	free(c);
 }
 
-/* Hop limit (issue 9): a message whose Received: fields, with ours, would
+/* Hop limit: a message whose Received: fields, with ours, would
  * be over 50 is a loop, refused at the end of DATA (554 5.4.6) and never
  * queued, so the queue process has nothing to bounce to a forged sender. */
 static void

@@ -434,7 +434,7 @@ test_edit_concurrent(void **state)
 	free(s);
 }
 
-/* --- SCRAM verifiers: the 4th field (issue 5) ------------------------- */
+/* --- SCRAM verifiers: the 4th field ---------------------------------- */
 
 #define VER	"SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$" \
 	"WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:" \
