@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "hex.h"
+#include "decimal.h"
 #include "mailbox_index.h"
 
 /* ---- UIDs and names ------------------------------------------------ */
@@ -69,8 +70,8 @@ int
 mailbox_name_size(const char *name, uint64_t *size_r)
 {
 	const char *b = base_name(name), *p, *colon;
-	uint64_t v = 0;
-	size_t digits = 0;
+	uint64_t v;
+	size_t digits;
 
 	/* ",S=" belongs to the base part, before any ":2," info. */
 	if ((p = strstr(b, ",S=")) == NULL)
@@ -79,13 +80,12 @@ mailbox_name_size(const char *name, uint64_t *size_r)
 	if (colon != NULL && p > colon)
 		return -1;
 	p += 3;
-	for (digits = 0; p[digits] >= '0' && p[digits] <= '9'; digits++) {
-		if (digits >= 19)
-			return -1;
-		v = v * 10 + (uint64_t)(p[digits] - '0');
-	}
-	if (digits == 0 || (p[digits] != '\0' && p[digits] != ',' &&
-	    p[digits] != ':'))
+	digits = strspn(p, "0123456789");
+	if (p[digits] != '\0' && p[digits] != ',' && p[digits] != ':')
+		return -1;
+	/* At most 19 digits: no message is that large, and a forged name
+	 * cannot make a size that overflows a sum. */
+	if (parse_decimal(p, digits, 9999999999999999999ULL, &v) == -1)
 		return -1;
 	*size_r = v;
 	return 0;
@@ -116,7 +116,9 @@ mailbox_add(struct mailbox *mb, const char *name, uint64_t size)
 	return 0;
 }
 
-/* Leading decimal number of a base name (delivery seconds), saturating. */
+/* Leading decimal number of a base name (delivery seconds), saturating:
+ * only an order for sorting, so a forged huge number sorts last rather
+ * than making the name unlistable (not parse_decimal's strict refusal). */
 static uint64_t
 lead_number(const char *b)
 {

@@ -15,6 +15,10 @@ from harness import POSTERN, PosternTestCase, split_delivered
 
 NOBODY = "nobody"
 SETPRIV = shutil.which("setpriv")
+# The system interpreter: a python3 earlier on PATH (pyenv under /root)
+# may be one that nobody cannot run.
+PYTHON_FOR_NOBODY = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) \
+    else "python3"
 
 
 def sendmail(args, data, conf=None, env=None, as_nobody=False, binary=POSTERN,
@@ -166,7 +170,7 @@ class Sendmail(PosternTestCase):
                   "os.rename(p + '/.tmp.forged', p + '/0000019C7E3A1B2F4AF')\n"
                   % (os.path.join(srv.spool, "maildrop"), forged.encode()))
         r = subprocess.run([SETPRIV, "--reuid=" + NOBODY, "--regid=nogroup",
-                            "--clear-groups", "python3", "-c", script],
+                            "--clear-groups", PYTHON_FOR_NOBODY, "-c", script],
                            capture_output=True, cwd="/")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(srv.wait_log(r"maildrop/0000019C7E3A1B2F4AF rejected \(uid line 0 "
