@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "aliases.h"
+#include "relay.h"
 
 struct alias {
 	char	*name;
@@ -253,30 +254,11 @@ aliases_has(const struct aliases *a, const char *name)
 	return find(a, name) != NULL;
 }
 
-int
-aliases_local_name(const char *local, size_t len, char delim, char *dst,
-    size_t dlen)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (delim != '\0' && local[i] == delim && i > 0)
-			break;
-		if (i + 1 >= dlen)
-			return -1;
-		dst[i] = (char)tolower((unsigned char)local[i]);
-	}
-	if (i == 0)
-		return -1;
-	dst[i] = '\0';
-	return 0;
-}
-
 struct expansion {
 	const struct aliases *a;
 	char *const	*ld;
 	size_t		nld;
-	char		delim;
+	struct relay_mailbox_rule rule;
 	const char	*domain;
 	const char	*path[ALIASES_DEPTH_MAX + 1];
 	size_t		depth;
@@ -321,7 +303,7 @@ is_local_domain(const struct expansion *x, const char *d)
 	size_t i;
 
 	for (i = 0; i < x->nld; i++)
-		if (strcasecmp(x->ld[i], d) == 0)
+		if (address_domain_equal(x->ld[i], d))
 			return 1;
 	return 0;
 }
@@ -346,8 +328,11 @@ expand(struct expansion *x, const struct alias *al)
 				return st;
 			continue;
 		}
-		if (aliases_local_name(t, at ? (size_t)(at - t) : strlen(t),
-		    x->delim, name, sizeof(name)) == -1)
+		/* The mailbox rule, without its postmaster case: a target
+		 * "postmaster" is the alias or user of that name. A name that
+		 * is not a user name stays a target (delivery says so). */
+		if (relay_local_mailbox(&x->rule, t, at ? (size_t)(at - t) :
+		    strlen(t), 0, name, sizeof(name)) == RELAY_MAILBOX_NONE)
 			return ALIASES_TOO_BIG;
 		if (strcmp(name, al->name) == 0 || (sub = find(x->a, name)) == NULL) {
 			/* Its own mailbox, or a plain user. */
@@ -382,7 +367,8 @@ aliases_expand(const struct aliases *a, const char *name,
 	x.a = a;
 	x.ld = local_domains;
 	x.nld = n_local_domains;
-	x.delim = delim;
+	x.rule.delimiter = delim;
+	x.rule.postmaster = NULL;
 	x.domain = domain;
 	st = expand(&x, al);
 	if (st != ALIASES_OK || x.n == 0) {

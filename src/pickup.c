@@ -67,11 +67,13 @@ pickup_envelope(const struct config *cfg, const struct maildrop_envelope *me,
     struct buf *why_r)
 {
 	struct relay_policy pol;
+	struct relay_mailbox_rule rule;
+	enum relay_mailbox mb;
 	struct relay_client client;
 	struct relay_decision d;
 	struct queue_rcpt r;
 	const struct address *a;
-	size_t i, k;
+	size_t i;
 
 	memset(qe, 0, sizeof(*qe));
 	(void)xsnprintf(qe->id, sizeof(qe->id), "%s", id);
@@ -83,9 +85,11 @@ pickup_envelope(const struct config *cfg, const struct maildrop_envelope *me,
 		why_add(why_r, "sender cannot be stored");
 	/* Local submission: the kernel authenticated the user. Networks and
 	 * relay rules are about TCP clients and play no part here. */
-	memset(&pol, 0, sizeof(pol));
-	pol.local_domains = cfg->local_domains;
-	pol.n_local_domains = cfg->n_local_domains;
+	relay_policy_from_config(&pol, cfg);
+	pol.local_networks = NULL;
+	pol.n_local_networks = 0;
+	pol.rules = NULL;
+	relay_mailbox_rule_from_config(&rule, cfg);
 	memset(&client, 0, sizeof(client));
 	client.auth_user = login;
 	qe->rcpts = xcalloc(me->nrcpts ? me->nrcpts : 1, sizeof(*qe->rcpts));
@@ -102,24 +106,11 @@ pickup_envelope(const struct config *cfg, const struct maildrop_envelope *me,
 			r.kind = QUEUE_REMOTE;
 		} else if (d.result == RELAY_ACCEPT_LOCAL) {
 			r.kind = QUEUE_LOCAL;
-			if (a->is_postmaster || strcasecmp(a->local, "postmaster") == 0)
-				(void)xsnprintf(r.mailbox, sizeof(r.mailbox), "%s",
-				    cfg->postmaster ? cfg->postmaster : "postmaster");
-			else if (!(a->flags & ADDRESS_F_QUOTED) &&
-			    strlen(a->local) < sizeof(r.mailbox)) {
-				for (k = 0; a->local[k] != '\0'; k++) {
-					/* alice+lists@ is alice's, as in
-					 * smtp_session.c */
-					if (k > 0 && cfg->recipient_delimiter &&
-					    a->local[k] ==
-					    cfg->recipient_delimiter[0])
-						break;
-					r.mailbox[k] = (char)tolower(
-					    (unsigned char)a->local[k]);
-				}
-				r.mailbox[k] = '\0';
-			}
-			if (!users_name_valid(r.mailbox)) {
+			/* The mailbox rule of the SMTP session. */
+			mb = relay_address_mailbox(&rule, a, r.mailbox,
+			    sizeof(r.mailbox));
+			if (mb != RELAY_MAILBOX_USER &&
+			    mb != RELAY_MAILBOX_POSTMASTER) {
 				why_add(why_r, "to=<%s> rejected: not a valid "
 				    "local mailbox name", r.addr);
 				continue;

@@ -42,6 +42,7 @@
 #include "pickup.h"
 #include "proc.h"
 #include "queue.h"
+#include "relay.h"
 #include "schedule.h"
 
 #define QMGR_RESCAN_SECONDS	60
@@ -372,7 +373,7 @@ is_local_domain(const char *d)
 	size_t i;
 
 	for (i = 0; i < q.rt->cfg->n_local_domains; i++)
-		if (strcasecmp(q.rt->cfg->local_domains[i], d) == 0)
+		if (address_domain_equal(q.rt->cfg->local_domains[i], d))
 			return 1;
 	return 0;
 }
@@ -382,20 +383,6 @@ delim(void)
 {
 	return q.rt->cfg->recipient_delimiter ?
 	    q.rt->cfg->recipient_delimiter[0] : '\0';
-}
-
-static int
-name_ok(const char *s)
-{
-	size_t i;
-
-	if (s[0] == '\0' || strlen(s) > 32)
-		return 0;
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return 0;
-	return s[0] != '.' && s[0] != '-' && s[0] != '_';
 }
 
 static const char *
@@ -410,15 +397,18 @@ static void
 rcpt_for(struct queue_rcpt *rc, const char *addr)
 {
 	const char *at = strrchr(addr, '@');
+	struct relay_mailbox_rule rule;
+	enum relay_mailbox mb;
 
 	memset(rc, 0, sizeof(*rc));
 	rc->status = QUEUE_PENDING;
 	(void)xsnprintf(rc->addr, sizeof(rc->addr), "%s", addr);
 	if (at == NULL || is_local_domain(at + 1)) {
 		rc->kind = QUEUE_LOCAL;
-		if (aliases_local_name(addr, at ? (size_t)(at - addr) :
-		    strlen(addr), delim(), rc->mailbox, sizeof(rc->mailbox)) == -1 ||
-		    !name_ok(rc->mailbox))
+		relay_mailbox_rule_from_config(&rule, q.rt->cfg);
+		mb = relay_local_mailbox(&rule, addr, at ? (size_t)(at - addr) :
+		    strlen(addr), 0, rc->mailbox, sizeof(rc->mailbox));
+		if (mb != RELAY_MAILBOX_USER && mb != RELAY_MAILBOX_POSTMASTER)
 			(void)xsnprintf(rc->mailbox, sizeof(rc->mailbox), "%s",
 			    postmaster_box());
 	} else
