@@ -201,10 +201,10 @@ login_name(uid_t uid, char *buf, size_t len)
 	return buf;
 }
 
-enum pickup_result
+enum outcome
 pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 {
-	enum pickup_result res = PICKUP_TEMPFAIL;
+	enum outcome res = OUTCOME_TEMP;
 	enum maildrop_status st;
 	struct maildrop_envelope me;
 	struct maildrop_content chk;
@@ -219,8 +219,10 @@ pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 	ssize_t r;
 	int fd, qfd = -1, tries, in_incoming = 0;
 
+	if (qid_r != NULL)
+		qid_r[0] = '\0';
 	if (!queue_id_valid(name))
-		return PICKUP_GONE;
+		return OUTCOME_OK;	/* nothing of ours to pick up */
 	memset(&me, 0, sizeof(me));
 	memset(&qe, 0, sizeof(qe));
 	buf_init(&env, MAILDROP_ENVELOPE_MAX);
@@ -239,7 +241,7 @@ pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 	    O_NONBLOCK | O_NOCTTY);
 	if (fd == -1) {
 		if (errno == ENOENT) {
-			res = PICKUP_GONE;
+			res = OUTCOME_OK;	/* picked up already */
 			goto out;
 		}
 		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
@@ -368,7 +370,7 @@ pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 		 * duplicate, never lose: leave both and say so. */
 		log_warn("maildrop/%s: fsync(queue/): %s; not removing the "
 		    "maildrop file yet", name, strerror(errno));
-		res = PICKUP_DONE;
+		res = OUTCOME_OK;
 		goto log;
 	}
 	if (unlinkat(c->maildrop_fd, name, 0) == -1)
@@ -376,7 +378,7 @@ pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 		    name, strerror(errno));
 	else
 		(void)fsync(c->maildrop_fd);
-	res = PICKUP_DONE;
+	res = OUTCOME_OK;
 log:
 	log_why(name, me.uid, &why);
 	log_info("maildrop/%s uid=%lu user=%s from=<%s> nrcpt=%zu size=%lld "
@@ -386,7 +388,7 @@ log:
 		memcpy(qid_r, qid, sizeof(qid));
 	goto out;
 reject:
-	res = PICKUP_REJECTED;
+	res = OUTCOME_PERM;
 	log_why(name, me.uid, &why);
 	move_to_corrupt(c, name, rej);
 out:
@@ -415,7 +417,7 @@ pickup_scan(struct pickup_ctx *c)
 {
 	struct dirent *de;
 	struct stat sb;
-	char **names = NULL, q[128];
+	char **names = NULL, q[128], qid[QUEUE_ID_LEN + 1];
 	size_t n = 0, i, done = 0;
 	time_t now = time(NULL);
 	DIR *dir;
@@ -452,7 +454,8 @@ pickup_scan(struct pickup_ctx *c)
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
-		if (pickup_file(c, names[i], NULL) == PICKUP_DONE)
+		if (pickup_file(c, names[i], qid) == OUTCOME_OK &&
+		    qid[0] != '\0')
 			done++;
 		free(names[i]);
 	}

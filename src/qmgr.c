@@ -718,18 +718,17 @@ job_done(struct dr_job *j, void *arg)
 		struct dr_rcpt *r = &j->rcpts[i];
 		const char *host = r->host[0] ? r->host : "none";
 
-		switch (r->result) {
-		case SMTPC_R_OK:
+		switch (r->done ? r->result : OUTCOME_TEMP) {
+		case OUTCOME_OK:
 			(void)mark(m, r->index, QUEUE_DONE);
 			break;
-		case SMTPC_R_PERM:
+		case OUTCOME_PERM:
 			log_info("id=%s to=<%s> relay=%s status=bounced (%s)",
 			    m->id, r->addr, host, r->reply);
 			add_fail(m, r->index, r->status[0] ? r->status : NULL,
 			    r->reply, r->host, r->from_remote);
 			break;
-		case SMTPC_R_TEMP:
-		case SMTPC_R_PENDING:
+		case OUTCOME_TEMP:
 			log_info("id=%s to=<%s> relay=%s status=deferred (%s)",
 			    m->id, r->addr, host, r->reply);
 			(void)schedule_set_error(&m->sched, r->index, r->reply);

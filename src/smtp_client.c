@@ -32,10 +32,10 @@ smtp_client_free(struct smtp_client *c)
 static void
 set_result(struct smtpc_rcpt *r, int code, const char *text)
 {
-	if (r->result != SMTPC_R_PENDING)
+	if (r->done)
 		return;
-	r->result = code >= 200 && code < 300 ? SMTPC_R_OK :
-	    code >= 500 && code < 600 ? SMTPC_R_PERM : SMTPC_R_TEMP;
+	r->done = 1;
+	r->result = outcome_of_smtp_code(code);
 	r->accepted = 0;
 	(void)xsnprintf(r->reply, sizeof(r->reply), "%s", text);
 }
@@ -243,7 +243,7 @@ on_reply(struct smtp_client *c)
 				return session_fail(c, 0, c->rtext);
 			if (c->mail_ok) {
 				if (code >= 200 && code < 300) {
-					if (r->result == SMTPC_R_PENDING) {
+					if (!r->done) {
 						r->accepted = 1;
 						c->naccepted++;
 					}
@@ -439,7 +439,8 @@ smtp_client_txn_start(struct smtp_client *c, struct smtpc_txn *t)
 	c->mail_ok = 0;
 	c->naccepted = 0;
 	for (i = 0; i < t->nrcpts; i++) {
-		t->rcpts[i].result = SMTPC_R_PENDING;
+		t->rcpts[i].done = 0;
+		t->rcpts[i].result = OUTCOME_TEMP;
 		t->rcpts[i].accepted = 0;
 		t->rcpts[i].reply[0] = '\0';
 	}
