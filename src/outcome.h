@@ -6,7 +6,11 @@
  * Gives:  enum outcome (OK / TEMP / PERM) and the class of an SMTP reply
  *         code, so that every module spells "temporary vs permanent" the
  *         same way: TEMP is retried (4xx, EX_TEMPFAIL, the file stays),
- *         PERM is not (5xx, a bounce, a refusal).
+ *         PERM is not (5xx, a bounce, a refusal). A module whose answers
+ *         need a finer refusal with its own reply (pop3's [AUTH] and
+ *         [IN-USE]) numbers those after OUTCOME_PERM, so one value (and one
+ *         IPC byte) carries either; the reply text travels beside the
+ *         outcome (smtpc_rcpt.reply, dr_rcpt.reply, dns_result.error).
  * Never:  does I/O; holds no state. Header only. */
 #ifndef POSTERN_OUTCOME_H
 #define POSTERN_OUTCOME_H
@@ -28,13 +32,5 @@ outcome_of_smtp_code(int code)
 	if (code >= 500 && code < 600)
 		return OUTCOME_PERM;
 	return OUTCOME_TEMP;
-}
-
-/* "ok", "temporary", "permanent": for logs. */
-static inline const char *
-outcome_name(enum outcome o)
-{
-	return o == OUTCOME_OK ? "ok" : o == OUTCOME_PERM ? "permanent" :
-	    "temporary";
 }
 #endif

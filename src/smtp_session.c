@@ -875,7 +875,7 @@ cmd_rcpt(struct smtp_session *s, const char *verb, char *args, size_t rest)
 }
 
 void
-smtp_session_user_result(struct smtp_session *s, enum smtp_user_result res)
+smtp_session_user_result(struct smtp_session *s, enum outcome res)
 {
 	struct smtp_rcpt r;
 	char addr[ADDRESS_PATH_MAX + 8], text[512];
@@ -888,12 +888,13 @@ smtp_session_user_result(struct smtp_session *s, enum smtp_user_result res)
 	if (s->close)
 		return;		/* timed out or shut down meanwhile */
 	switch (res) {
-	case SMTP_USER_FOUND:
+	case OUTCOME_OK:		/* a user or a deliverable alias */
 		rcpt_accept(s, &r, "accept-local");
 		break;
-	case SMTP_USER_UNKNOWN:
+	case OUTCOME_PERM:
 		rcpt_unknown(s, &r);
 		break;
+	case OUTCOME_TEMP:
 	default:
 		addr_text(&r.addr, addr, sizeof(addr));
 		(void)xsnprintf(text, sizeof(text),
