@@ -53,9 +53,9 @@ struct world {
 	size_t		nmsgs;
 	int		deferred;	/* answer on the next turn */
 	enum pending	pending;
-	enum pop3_result pending_r;
+	int pending_r;		/* enum outcome or enum pop3_result */
 	int		auth_force;	/* -1 or a pop3_result */
-	enum pop3_result mbox_r;
+	int mbox_r;
 	int		update_r;
 	int		updates;
 	char		deleted[256];	/* names removed by update */
@@ -71,7 +71,7 @@ struct world {
 };
 
 static void
-answer(struct world *w, enum pending kind, enum pop3_result r)
+answer(struct world *w, enum pending kind, int r)
 {
 	if (w->deferred) {
 		assert_int_equal(w->pending, P_NONE);
@@ -90,7 +90,7 @@ static void
 f_check_password(void *arg, const char *user, const char *pass)
 {
 	struct world *w = arg;
-	enum pop3_result r = POP3_BAD;
+	int r = POP3_BAD;
 	size_t i;
 
 	w->pass_checks++;
@@ -99,7 +99,7 @@ f_check_password(void *arg, const char *user, const char *pass)
 		    strcmp(pass, fakeusers[i].pass) == 0)
 			r = OUTCOME_OK;
 	if (w->auth_force >= 0)
-		r = (enum pop3_result)w->auth_force;
+		r = w->auth_force;
 	answer(w, P_AUTH, r);
 }
 
@@ -107,7 +107,7 @@ static void
 f_check_apop(void *arg, const char *user, const char *ts, const char *digest)
 {
 	struct world *w = arg;
-	enum pop3_result r = POP3_BAD;
+	int r = POP3_BAD;
 	size_t i;
 
 	assert_string_equal(ts, GREETING_TS);
@@ -118,7 +118,7 @@ f_check_apop(void *arg, const char *user, const char *ts, const char *digest)
 		    strlen(fakeusers[i].secret), digest, strlen(digest)) == 1)
 			r = OUTCOME_OK;
 	if (w->auth_force >= 0)
-		r = (enum pop3_result)w->auth_force;
+		r = w->auth_force;
 	answer(w, P_AUTH, r);
 }
 
@@ -308,7 +308,7 @@ struct dialogue {
 	const char	*name;
 	enum pop3_auth_policy policy;
 	int		 auth_force;	/* -1: check the fake users */
-	enum pop3_result mbox_r;
+	int mbox_r;
 	int		 update_r, open_fail, read_fail;
 	const char	*in;
 	size_t		 inlen;
