@@ -256,8 +256,7 @@ aliases_has(const struct aliases *a, const char *name)
 
 struct expansion {
 	const struct aliases *a;
-	char *const	*ld;
-	size_t		nld;
+	struct relay_policy domains;	/* local_domains only */
 	struct relay_mailbox_rule rule;
 	const char	*domain;
 	const char	*path[ALIASES_DEPTH_MAX + 1];
@@ -297,17 +296,6 @@ add_target(struct expansion *x, int local, const char *mailbox,
 	return ALIASES_OK;
 }
 
-static int
-is_local_domain(const struct expansion *x, const char *d)
-{
-	size_t i;
-
-	for (i = 0; i < x->nld; i++)
-		if (address_domain_equal(x->ld[i], d))
-			return 1;
-	return 0;
-}
-
 static enum aliases_status
 expand(struct expansion *x, const struct alias *al)
 {
@@ -323,7 +311,7 @@ expand(struct expansion *x, const struct alias *al)
 	for (i = 0; i < al->ntargets; i++) {
 		t = al->targets[i];
 		at = strchr(t, '@');
-		if (at != NULL && !is_local_domain(x, at + 1)) {
+		if (at != NULL && !relay_domain_is_local(&x->domains, at + 1)) {
 			if ((st = add_target(x, 0, NULL, t)) != ALIASES_OK)
 				return st;
 			continue;
@@ -365,8 +353,8 @@ aliases_expand(const struct aliases *a, const char *name,
 		return ALIASES_NOT_ALIAS;
 	memset(&x, 0, sizeof(x));
 	x.a = a;
-	x.ld = local_domains;
-	x.nld = n_local_domains;
+	x.domains.local_domains = local_domains;
+	x.domains.n_local_domains = n_local_domains;
 	x.rule.delimiter = delim;
 	x.rule.postmaster = NULL;
 	x.domain = domain;

@@ -1,6 +1,5 @@
 /* pickup - maildrop files into queue files, in the queue process; see
  *          pickup.h (and maildrop.h for the format and its invariants). */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -24,7 +22,6 @@
 #include "proc.h"
 #include "queue.h"
 #include "relay.h"
-#include "users.h"
 
 #define PICKUP_CHUNK	65536
 

@@ -367,15 +367,14 @@ out:
 	return rc;
 }
 
+/* One of local_domains, matched as relay_decide matches a recipient. */
 static int
 is_local_domain(const char *d)
 {
-	size_t i;
+	struct relay_policy pol;
 
-	for (i = 0; i < q.rt->cfg->n_local_domains; i++)
-		if (address_domain_equal(q.rt->cfg->local_domains[i], d))
-			return 1;
-	return 0;
+	relay_policy_from_config(&pol, q.rt->cfg);
+	return relay_domain_is_local(&pol, d);
 }
 
 static char

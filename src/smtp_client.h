@@ -125,7 +125,7 @@ struct smtp_client {
 	int		ready_told;	/* READY reported for this IDLE */
 	unsigned	transactions;
 	/* failure */
-	int		fail_perm;
+	enum outcome	fail;		/* PERM only when the server said 5xx */
 	char		fail_text[SMTPC_TEXT_MAX];
 };
 

@@ -10,7 +10,6 @@
  *
  * Dispatch is the same for every line: line -> verb (500) -> state (503)
  * -> handler checks its arguments (501/553/555) -> act. */
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,7 +20,6 @@
 #include "dsn.h"
 #include "log.h"
 #include "smtp_session.h"
-#include "users.h"
 
 #define SMTP_OUT_MAX		(256 * 1024)	/* replies never fail to fit */
 #define SMTP_DATA_CHUNK		(64 * 1024)	/* content fed per step */

@@ -269,7 +269,8 @@ test_greeting_and_errors(void **state)
 		}
 		if (r.nev == 0 || r.events[r.nev - 1] != SMTPC_EV_FAILED)
 			fail_msg("case %zu: no failure", i);
-		assert_int_equal(r.c.fail_perm, t[i].perm);
+		assert_int_equal(r.c.fail, t[i].perm ? OUTCOME_PERM :
+		    OUTCOME_TEMP);
 		smtp_client_free(&r.c);
 	}
 }
@@ -519,7 +520,7 @@ test_starttls_policy(void **state)
 				    r.nev ? r.events[r.nev - 1] : -1,
 				    r.c.fail_text, r.c.fail_tls);
 			if (t[i].event == SMTPC_EV_FAILED) {
-				assert_int_equal(r.c.fail_perm, 0);
+				assert_int_equal(r.c.fail, OUTCOME_TEMP);
 				assert_int_equal(r.c.state, SMTPC_CLOSED);
 				assert_null(strstr(r.sent, "MAIL"));
 			}
