@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "aliases.h"
+#include "relay.h"
 
 struct alias {
 	char	*name;
@@ -253,30 +254,10 @@ aliases_has(const struct aliases *a, const char *name)
 	return find(a, name) != NULL;
 }
 
-int
-aliases_local_name(const char *local, size_t len, char delim, char *dst,
-    size_t dlen)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (delim != '\0' && local[i] == delim && i > 0)
-			break;
-		if (i + 1 >= dlen)
-			return -1;
-		dst[i] = (char)tolower((unsigned char)local[i]);
-	}
-	if (i == 0)
-		return -1;
-	dst[i] = '\0';
-	return 0;
-}
-
 struct expansion {
 	const struct aliases *a;
-	char *const	*ld;
-	size_t		nld;
-	char		delim;
+	struct relay_policy domains;	/* local_domains only */
+	struct relay_mailbox_rule rule;
 	const char	*domain;
 	const char	*path[ALIASES_DEPTH_MAX + 1];
 	size_t		depth;
@@ -315,17 +296,6 @@ add_target(struct expansion *x, int local, const char *mailbox,
 	return ALIASES_OK;
 }
 
-static int
-is_local_domain(const struct expansion *x, const char *d)
-{
-	size_t i;
-
-	for (i = 0; i < x->nld; i++)
-		if (strcasecmp(x->ld[i], d) == 0)
-			return 1;
-	return 0;
-}
-
 static enum aliases_status
 expand(struct expansion *x, const struct alias *al)
 {
@@ -341,13 +311,16 @@ expand(struct expansion *x, const struct alias *al)
 	for (i = 0; i < al->ntargets; i++) {
 		t = al->targets[i];
 		at = strchr(t, '@');
-		if (at != NULL && !is_local_domain(x, at + 1)) {
+		if (at != NULL && !relay_domain_is_local(&x->domains, at + 1)) {
 			if ((st = add_target(x, 0, NULL, t)) != ALIASES_OK)
 				return st;
 			continue;
 		}
-		if (aliases_local_name(t, at ? (size_t)(at - t) : strlen(t),
-		    x->delim, name, sizeof(name)) == -1)
+		/* The mailbox rule, without its postmaster case: a target
+		 * "postmaster" is the alias or user of that name. A name that
+		 * is not a user name stays a target (delivery says so). */
+		if (relay_local_mailbox(&x->rule, t, at ? (size_t)(at - t) :
+		    strlen(t), 0, name, sizeof(name)) == RELAY_MAILBOX_NONE)
 			return ALIASES_TOO_BIG;
 		if (strcmp(name, al->name) == 0 || (sub = find(x->a, name)) == NULL) {
 			/* Its own mailbox, or a plain user. */
@@ -380,9 +353,10 @@ aliases_expand(const struct aliases *a, const char *name,
 		return ALIASES_NOT_ALIAS;
 	memset(&x, 0, sizeof(x));
 	x.a = a;
-	x.ld = local_domains;
-	x.nld = n_local_domains;
-	x.delim = delim;
+	x.domains.local_domains = local_domains;
+	x.domains.n_local_domains = n_local_domains;
+	x.rule.delimiter = delim;
+	x.rule.postmaster = NULL;
 	x.domain = domain;
 	st = expand(&x, al);
 	if (st != ALIASES_OK || x.n == 0) {

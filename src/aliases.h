@@ -48,14 +48,11 @@ size_t	aliases_count(const struct aliases *a);
 /* 1 if name (lower case, delimiter already stripped) is an alias. */
 int	aliases_has(const struct aliases *a, const char *name);
 /* Expand name into *out_r / *n_r (caller frees *out_r). Local names are
- * lower-cased and cut at delim (when delim != '\0': "alice+x" -> alice).
+ * lower-cased and cut at delim (when delim != '\0': "alice+x" -> alice),
+ * by relay_local_mailbox() (relay.h), the rule of every other process.
  * domain is used to build addr for local targets. On anything but
  * ALIASES_OK, *out_r is NULL and *n_r 0. */
 enum aliases_status aliases_expand(const struct aliases *a, const char *name,
 	    char **const local_domains, size_t n_local_domains, char delim,
 	    const char *domain, struct aliases_target **out_r, size_t *n_r);
-/* Lower-case a local part and cut it at delim into dst (size dlen).
- * -1 if it does not fit or is empty. */
-int	aliases_local_name(const char *local, size_t len, char delim, char *dst,
-	    size_t dlen);
 #endif

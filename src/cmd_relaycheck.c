@@ -1,8 +1,12 @@
-/* cmd_relaycheck - `postern relay-check`: ask relay_decide, with the
- * policy built from the config exactly as the server builds it, whether a
- * client may send to a recipient, and print the decision and the rule that
- * made it. The sender is parsed (so typos show) but never consulted:
- * relay_decide has no sender argument, by design. */
+/* cmd_relaycheck - `postern relay-check`: ask relay.c, with the policy
+ * built from the config exactly as the server builds it
+ * (relay_policy_from_config), what the server would do with a client and a
+ * recipient: first the connect decision (relay_connect: a relay_rules
+ * `deny` line refuses the client before the greeting), then the recipient
+ * decision (relay_decide). Prints both, with the rules that made them.
+ * A client refused at connect never reaches RCPT, so the overall
+ * `decision:` is then `reject`. The sender is parsed (so typos show) but
+ * never consulted: relay_decide has no sender argument, by design. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -57,7 +61,7 @@ cmd_relaycheck(int argc, char **argv, const char *file)
 	struct address from_a, rcpt_a;
 	struct relay_policy pol;
 	struct relay_client rc;
-	struct relay_decision d;
+	struct relay_decision d, conn;
 	struct config *c;
 	const char *what;
 	size_t i;
@@ -125,16 +129,11 @@ cmd_relaycheck(int argc, char **argv, const char *file)
 		errlist_free(&errs);
 		return CMDS_EX_CONFIG;
 	}
-	memset(&pol, 0, sizeof(pol));
-	pol.local_domains = c->local_domains;
-	pol.n_local_domains = c->n_local_domains;
-	pol.local_networks = c->local_networks;
-	pol.n_local_networks = c->n_local_networks;
-	pol.rules = c->rules;
+	relay_policy_from_config(&pol, c);
 
-	memset(&d, 0, sizeof(d));
+	relay_connect(&pol, &rc.addr, &conn);
 	relay_decide(&pol, &rc, NULL, time(NULL), &rcpt_a, &d);
-	switch (d.result) {
+	switch (conn.result == RELAY_REJECT ? RELAY_REJECT : d.result) {
 	case RELAY_ACCEPT_LOCAL:
 		what = "accept-local";
 		ret = 0;
@@ -152,7 +151,12 @@ cmd_relaycheck(int argc, char **argv, const char *file)
 	printf("reply: %d %s %s\n", d.code, d.status ? d.status : "",
 	    d.text ? d.text : "");
 	printf("rule: %s\n", d.rule);
-	if (ret == 1 && !from_a.is_null &&
+	printf("connect: %s\n", conn.result == RELAY_REJECT ? "reject" :
+	    "accept");
+	printf("connect-reply: %d %s %s\n", conn.code,
+	    conn.status ? conn.status : "", conn.text ? conn.text : "");
+	printf("connect-rule: %s\n", conn.rule);
+	if (ret == 1 && conn.result != RELAY_REJECT && !from_a.is_null &&
 	    relay_domain_is_local(&pol, from_a.domain))
 		printf("note: the envelope sender never influences relaying\n");
 	config_free(c);

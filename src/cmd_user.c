@@ -172,20 +172,20 @@ secret_hex(const char *pw, char *out, size_t outlen)
 /* Set (hex != NULL) or remove the user's secret. 0 or -1 with err. */
 static int
 secrets_update(const char *path, const char *name, const char *hex,
-    int *tempfail_r, char *err, size_t errlen)
+    enum outcome *outcome_r, char *err, size_t errlen)
 {
 	if (hex == NULL) {
 		if (users_file_edit_flags(path, USERS_DEL, name, NULL, 0,
-		    tempfail_r, err, errlen) == -1 && *tempfail_r)
+		    outcome_r, err, errlen) == -1 && *outcome_r == OUTCOME_TEMP)
 			return -1;
 		return 0;	/* "no such user" is fine: nothing to remove */
 	}
-	if (users_file_edit_flags(path, USERS_PASSWD, name, hex, 0, tempfail_r,
+	if (users_file_edit_flags(path, USERS_PASSWD, name, hex, 0, outcome_r,
 	    err, errlen) == 0)
 		return 0;
-	if (*tempfail_r)
+	if (*outcome_r == OUTCOME_TEMP)
 		return -1;
-	return users_file_edit_flags(path, USERS_ADD, name, hex, 0, tempfail_r,
+	return users_file_edit_flags(path, USERS_ADD, name, hex, 0, outcome_r,
 	    err, errlen);
 }
 
@@ -225,7 +225,8 @@ cmd_user(int argc, char **argv, const char *file)
 	char pw[PW_READ_MAX + 2], err[512], *hash = NULL;
 	enum users_op op;
 	struct config *c = NULL;
-	int k, apop = 0, tempfail = 0, ret;
+	enum outcome outcome = OUTCOME_OK;
+	int k, apop = 0, ret;
 	char secret[2 * 1024 + 1] = "";
 	char scram[SCRAM_VERIFIER_MAX] = "";
 	size_t i;
@@ -302,18 +303,18 @@ cmd_user(int argc, char **argv, const char *file)
 		}
 	}
 	if (users_file_edit_scram(c->users_path, op, name, hash,
-	    apop ? USERS_F_APOP : 0, op != USERS_DEL ? scram : NULL, &tempfail,
+	    apop ? USERS_F_APOP : 0, op != USERS_DEL ? scram : NULL, &outcome,
 	    err, sizeof(err)) == -1) {
 		fprintf(stderr, "postern: %s\n", err);
-		ret = tempfail ? CMDS_EX_TEMPFAIL : 1;
+		ret = outcome == OUTCOME_TEMP ? CMDS_EX_TEMPFAIL : 1;
 		goto done;
 	}
 	/* The APOP secret follows the users file: set with --apop, removed
 	 * otherwise (a stale secret would be a second, forgotten password). */
 	if (secrets_update(c->secrets_path, name, apop && op != USERS_DEL ?
-	    secret : NULL, &tempfail, err, sizeof(err)) == -1) {
+	    secret : NULL, &outcome, err, sizeof(err)) == -1) {
 		fprintf(stderr, "postern: %s: %s\n", c->secrets_path, err);
-		ret = tempfail ? CMDS_EX_TEMPFAIL : 1;
+		ret = outcome == OUTCOME_TEMP ? CMDS_EX_TEMPFAIL : 1;
 		goto done;
 	}
 	printf("postern: user %s %s\n", name, op == USERS_ADD ? "added" :

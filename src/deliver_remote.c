@@ -143,17 +143,18 @@ job_finish(struct dr_job *j)
 
 /* Fail every recipient of j still pending. */
 static void
-job_fail(struct dr_job *j, int perm, const char *status, const char *text,
-    const char *host)
+job_fail(struct dr_job *j, enum outcome result, const char *status,
+    const char *text, const char *host)
 {
 	size_t i;
 
 	for (i = 0; i < j->nrcpts; i++) {
 		struct dr_rcpt *r = &j->rcpts[i];
 
-		if (r->result != SMTPC_R_PENDING)
+		if (r->done)
 			continue;
-		r->result = perm ? SMTPC_R_PERM : SMTPC_R_TEMP;
+		r->done = 1;
+		r->result = result;
 		(void)xsnprintf(r->reply, sizeof(r->reply), "%s", text);
 		(void)xsnprintf(r->status, sizeof(r->status), "%s",
 		    status ? status : "");
@@ -165,7 +166,7 @@ job_fail(struct dr_job *j, int perm, const char *status, const char *text,
 }
 
 static void
-dest_fail_waiting(struct dest *d, int perm, const char *status,
+dest_fail_waiting(struct dest *d, enum outcome result, const char *status,
     const char *text, const char *host)
 {
 	struct dr_job *j;
@@ -173,7 +174,7 @@ dest_fail_waiting(struct dest *d, int perm, const char *status,
 	while ((j = d->head) != NULL) {
 		d->head = j->next;
 		d->nwaiting--;
-		job_fail(j, perm, status, text, host);
+		job_fail(j, result, status, text, host);
 	}
 	d->tail = NULL;
 }
@@ -248,12 +249,11 @@ resolved(const struct dns_result *r, void *arg)
 	size_t i, k;
 
 	d->resolving = 0;
-	if (r->status != DNS_OK) {
-		int perm = r->status != DNS_TEMP;
-
+	if (r->status != OUTCOME_OK) {
 		log_info("destination %s: %s", d->name, r->error);
-		dest_fail_waiting(d, perm, r->status == DNS_NULL_MX ? "5.1.10" :
-		    perm ? "5.1.2" : "4.4.3", r->error, NULL);
+		dest_fail_waiting(d, r->status, r->null_mx ? "5.1.10" :
+		    r->status == OUTCOME_PERM ? "5.1.2" : "4.4.3", r->error,
+		    NULL);
 		dest_maybe_free(d);
 		return;
 	}
@@ -291,7 +291,7 @@ resolved(const struct dns_result *r, void *arg)
 		(void)xsnprintf(text, sizeof(text), "mail for %s loops back "
 		    "to myself", d->name);
 		log_info("destination %s: %s", d->name, text);
-		dest_fail_waiting(d, 1, "5.4.6", text, NULL);
+		dest_fail_waiting(d, OUTCOME_PERM, "5.4.6", text, NULL);
 		dest_maybe_free(d);
 		return;
 	}
@@ -331,8 +331,8 @@ conn_job_done(struct conn *k)
 		struct dr_rcpt *r = &j->rcpts[i];
 		struct smtpc_rcpt *s = &k->srcpts[i];
 
-		r->result = s->result == SMTPC_R_PENDING ? SMTPC_R_TEMP :
-		    s->result;
+		r->done = 1;
+		r->result = s->done ? s->result : OUTCOME_TEMP;
 		(void)xsnprintf(r->reply, sizeof(r->reply), "%s",
 		    s->reply[0] ? s->reply : k->last_error);
 		(void)xsnprintf(r->host, sizeof(r->host), "%s", k->host);
@@ -342,7 +342,7 @@ conn_job_done(struct conn *k)
 		r->from_remote = s->reply[0] >= '2' && s->reply[0] <= '5' &&
 		    s->reply[1] >= '0' && s->reply[1] <= '9' &&
 		    s->reply[2] >= '0' && s->reply[2] <= '9';
-		if (r->result == SMTPC_R_OK)
+		if (r->result == OUTCOME_OK)
 			log_info("id=%s to=<%s> relay=%s status=sent (%s) "
 			    "tls=%s", j->id, r->addr, k->host, r->reply,
 			    k->tls_desc);
@@ -458,7 +458,8 @@ conn_failed_early(struct conn *k, const char *status, const char *why)
 		return conn_try(k);
 	/* Every address failed. Nobody else serving: defer what waits. */
 	if (k->d->nconn == 1)
-		dest_fail_waiting(k->d, 0, status, k->last_error, NULL);
+		dest_fail_waiting(k->d, OUTCOME_TEMP, status, k->last_error,
+		    NULL);
 	conn_close(k);
 	return 1;
 }
@@ -853,7 +854,8 @@ dest_kick(struct dest *d)
 		if (d->resolving)
 			return;
 		if (dr.dns == NULL && !d->is_route) {
-			dest_fail_waiting(d, 0, "4.4.3", "no DNS resolver", NULL);
+			dest_fail_waiting(d, OUTCOME_TEMP, "4.4.3",
+			    "no DNS resolver", NULL);
 			return;
 		}
 		d->resolving = 1;
@@ -872,7 +874,7 @@ dest_kick(struct dest *d)
 			}
 			if (dr.dns == NULL) {
 				d->resolving = 0;
-				dest_fail_waiting(d, 0, "4.4.3",
+				dest_fail_waiting(d, OUTCOME_TEMP, "4.4.3",
 				    "no DNS resolver", NULL);
 				return;
 			}

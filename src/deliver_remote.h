@@ -27,7 +27,8 @@ struct event_base;
 struct dr_rcpt {
 	size_t		index;		/* recipient number in the queue file */
 	char		addr[260];
-	enum smtpc_result result;
+	int		done;		/* result and reply are set (else pending) */
+	enum outcome	result;
 	char		reply[SMTPC_TEXT_MAX];	/* reply or our own reason */
 	char		status[16];	/* "5.4.6" when we decided; "" = from reply */
 	char		host[300];	/* "mx.example.net[127.0.0.5]" or "" */

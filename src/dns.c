@@ -182,14 +182,14 @@ req_finish(struct dns_req *q)
 		if (r->hosts[i].naddrs > 0)
 			r->hosts[o++] = r->hosts[i];
 	r->nhosts = o;
-	if (o == 0 && r->status == DNS_OK) {
+	if (o == 0 && r->status == OUTCOME_OK) {
 		if (q->any_temp) {
-			r->status = DNS_TEMP;
+			r->status = OUTCOME_TEMP;
 			snprintf(r->error, sizeof(r->error), "temporary DNS "
 			    "failure looking up the addresses of %s%s",
 			    r->implicit ? "" : "the MX hosts of ", q->domain);
 		} else {
-			r->status = DNS_PERM;
+			r->status = OUTCOME_PERM;
 			snprintf(r->error, sizeof(r->error), "%s%s has no "
 			    "address (A/AAAA)", r->implicit ? "" :
 			    "no MX host of ", q->domain);
@@ -305,9 +305,10 @@ mx_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		return;
 	}
 	if (status != ARES_SUCCESS) {
-		q->res.status = status_temp(status) ? DNS_TEMP : DNS_PERM;
+		q->res.status = status_temp(status) ? OUTCOME_TEMP :
+		    OUTCOME_PERM;
 		snprintf(q->res.error, sizeof(q->res.error), "%s looking up "
-		    "MX of %s: %s", q->res.status == DNS_TEMP ?
+		    "MX of %s: %s", q->res.status == OUTCOME_TEMP ?
 		    "temporary DNS failure" : "domain not found", q->domain,
 		    ares_strerror(status));
 		req_finish(q);
@@ -326,7 +327,8 @@ mx_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	ares_free_data(mx);
 	n = dns_mx_order(v, n, &isnull, dns_random, NULL);
 	if (isnull) {
-		q->res.status = DNS_NULL_MX;
+		q->res.status = OUTCOME_PERM;
+		q->res.null_mx = 1;
 		snprintf(q->res.error, sizeof(q->res.error), "domain %s "
 		    "accepts no mail (null MX, RFC 7505)", q->domain);
 		req_finish(q);

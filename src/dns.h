@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include "netaddr.h"
+#include "outcome.h"
 
 #define DNS_HOSTS_MAX	16
 #define DNS_ADDRS_MAX	8
@@ -34,15 +35,12 @@ struct dns_host {
 	size_t		naddrs;
 };
 
-enum dns_status {
-	DNS_OK = 0,
-	DNS_TEMP,	/* try later: SERVFAIL, timeout, no answer */
-	DNS_PERM,	/* NXDOMAIN, or no host has an address */
-	DNS_NULL_MX,	/* RFC 7505: bounce at once (5.1.10) */
-};
-
+/* status: OK; TEMP, try later (SERVFAIL, timeout, no answer); PERM,
+ * NXDOMAIN, no host has an address, or a null MX (null_mx: RFC 7505,
+ * bounce at once with 5.1.10). */
 struct dns_result {
-	enum dns_status	status;
+	enum outcome	status;
+	int		null_mx;	/* with PERM: the domain has a null MX */
 	char		error[600];	/* for logs and bounces */
 	struct dns_host	hosts[DNS_HOSTS_MAX];
 	size_t		nhosts;

@@ -1,6 +1,5 @@
 /* pickup - maildrop files into queue files, in the queue process; see
  *          pickup.h (and maildrop.h for the format and its invariants). */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -24,7 +22,6 @@
 #include "proc.h"
 #include "queue.h"
 #include "relay.h"
-#include "users.h"
 
 #define PICKUP_CHUNK	65536
 
@@ -67,11 +64,13 @@ pickup_envelope(const struct config *cfg, const struct maildrop_envelope *me,
     struct buf *why_r)
 {
 	struct relay_policy pol;
+	struct relay_mailbox_rule rule;
+	enum relay_mailbox mb;
 	struct relay_client client;
 	struct relay_decision d;
 	struct queue_rcpt r;
 	const struct address *a;
-	size_t i, k;
+	size_t i;
 
 	memset(qe, 0, sizeof(*qe));
 	(void)xsnprintf(qe->id, sizeof(qe->id), "%s", id);
@@ -83,9 +82,11 @@ pickup_envelope(const struct config *cfg, const struct maildrop_envelope *me,
 		why_add(why_r, "sender cannot be stored");
 	/* Local submission: the kernel authenticated the user. Networks and
 	 * relay rules are about TCP clients and play no part here. */
-	memset(&pol, 0, sizeof(pol));
-	pol.local_domains = cfg->local_domains;
-	pol.n_local_domains = cfg->n_local_domains;
+	relay_policy_from_config(&pol, cfg);
+	pol.local_networks = NULL;
+	pol.n_local_networks = 0;
+	pol.rules = NULL;
+	relay_mailbox_rule_from_config(&rule, cfg);
 	memset(&client, 0, sizeof(client));
 	client.auth_user = login;
 	qe->rcpts = xcalloc(me->nrcpts ? me->nrcpts : 1, sizeof(*qe->rcpts));
@@ -102,24 +103,11 @@ pickup_envelope(const struct config *cfg, const struct maildrop_envelope *me,
 			r.kind = QUEUE_REMOTE;
 		} else if (d.result == RELAY_ACCEPT_LOCAL) {
 			r.kind = QUEUE_LOCAL;
-			if (a->is_postmaster || strcasecmp(a->local, "postmaster") == 0)
-				(void)xsnprintf(r.mailbox, sizeof(r.mailbox), "%s",
-				    cfg->postmaster ? cfg->postmaster : "postmaster");
-			else if (!(a->flags & ADDRESS_F_QUOTED) &&
-			    strlen(a->local) < sizeof(r.mailbox)) {
-				for (k = 0; a->local[k] != '\0'; k++) {
-					/* alice+lists@ is alice's, as in
-					 * smtp_session.c */
-					if (k > 0 && cfg->recipient_delimiter &&
-					    a->local[k] ==
-					    cfg->recipient_delimiter[0])
-						break;
-					r.mailbox[k] = (char)tolower(
-					    (unsigned char)a->local[k]);
-				}
-				r.mailbox[k] = '\0';
-			}
-			if (!users_name_valid(r.mailbox)) {
+			/* The mailbox rule of the SMTP session. */
+			mb = relay_address_mailbox(&rule, a, r.mailbox,
+			    sizeof(r.mailbox));
+			if (mb != RELAY_MAILBOX_USER &&
+			    mb != RELAY_MAILBOX_POSTMASTER) {
 				why_add(why_r, "to=<%s> rejected: not a valid "
 				    "local mailbox name", r.addr);
 				continue;
@@ -210,10 +198,10 @@ login_name(uid_t uid, char *buf, size_t len)
 	return buf;
 }
 
-enum pickup_result
+enum outcome
 pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 {
-	enum pickup_result res = PICKUP_TEMPFAIL;
+	enum outcome res = OUTCOME_TEMP;
 	enum maildrop_status st;
 	struct maildrop_envelope me;
 	struct maildrop_content chk;
@@ -228,8 +216,10 @@ pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 	ssize_t r;
 	int fd, qfd = -1, tries, in_incoming = 0;
 
+	if (qid_r != NULL)
+		qid_r[0] = '\0';
 	if (!queue_id_valid(name))
-		return PICKUP_GONE;
+		return OUTCOME_OK;	/* nothing of ours to pick up */
 	memset(&me, 0, sizeof(me));
 	memset(&qe, 0, sizeof(qe));
 	buf_init(&env, MAILDROP_ENVELOPE_MAX);
@@ -248,7 +238,7 @@ pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 	    O_NONBLOCK | O_NOCTTY);
 	if (fd == -1) {
 		if (errno == ENOENT) {
-			res = PICKUP_GONE;
+			res = OUTCOME_OK;	/* picked up already */
 			goto out;
 		}
 		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
@@ -377,7 +367,7 @@ pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 		 * duplicate, never lose: leave both and say so. */
 		log_warn("maildrop/%s: fsync(queue/): %s; not removing the "
 		    "maildrop file yet", name, strerror(errno));
-		res = PICKUP_DONE;
+		res = OUTCOME_OK;
 		goto log;
 	}
 	if (unlinkat(c->maildrop_fd, name, 0) == -1)
@@ -385,7 +375,7 @@ pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 		    name, strerror(errno));
 	else
 		(void)fsync(c->maildrop_fd);
-	res = PICKUP_DONE;
+	res = OUTCOME_OK;
 log:
 	log_why(name, me.uid, &why);
 	log_info("maildrop/%s uid=%lu user=%s from=<%s> nrcpt=%zu size=%lld "
@@ -395,7 +385,7 @@ log:
 		memcpy(qid_r, qid, sizeof(qid));
 	goto out;
 reject:
-	res = PICKUP_REJECTED;
+	res = OUTCOME_PERM;
 	log_why(name, me.uid, &why);
 	move_to_corrupt(c, name, rej);
 out:
@@ -424,7 +414,7 @@ pickup_scan(struct pickup_ctx *c)
 {
 	struct dirent *de;
 	struct stat sb;
-	char **names = NULL, q[128];
+	char **names = NULL, q[128], qid[QUEUE_ID_LEN + 1];
 	size_t n = 0, i, done = 0;
 	time_t now = time(NULL);
 	DIR *dir;
@@ -461,7 +451,8 @@ pickup_scan(struct pickup_ctx *c)
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
-		if (pickup_file(c, names[i], NULL) == PICKUP_DONE)
+		if (pickup_file(c, names[i], qid) == OUTCOME_OK &&
+		    qid[0] != '\0')
 			done++;
 		free(names[i]);
 	}

@@ -32,6 +32,7 @@
 #include <time.h>
 #include "config.h"
 #include "maildrop.h"
+#include "outcome.h"
 #include "queue.h"
 
 #define PICKUP_STALE_SECONDS	86400
@@ -39,13 +40,6 @@
 
 struct runtime;
 struct event_base;
-
-enum pickup_result {
-	PICKUP_DONE = 0,	/* now queue/QID; the maildrop file is gone */
-	PICKUP_TEMPFAIL,	/* I/O trouble: the file stays, retried later */
-	PICKUP_REJECTED,	/* invalid: moved to corrupt/ (or could not be) */
-	PICKUP_GONE,		/* no such file (picked up already) */
-};
 
 /* What pickup works with; the queue process fills it from its runtime,
  * a unit test from temporary directories. */
@@ -68,9 +62,14 @@ size_t	pickup_envelope(const struct config *cfg,
 	    const char *id, time_t now, struct queue_envelope *qe,
 	    struct buf *why_r);
 
-/* Pick up maildrop/name (a queue id). qid_r (QUEUE_ID_LEN + 1 bytes, may
- * be NULL) receives the new queue id on PICKUP_DONE. Logs what it did. */
-enum pickup_result pickup_file(struct pickup_ctx *c, const char *name,
+/* Pick up maildrop/name (a queue id). Logs what it did. qid_r
+ * (QUEUE_ID_LEN + 1 bytes, may be NULL) receives the new queue id, or ""
+ * when there was nothing to pick up. Returns
+ *   OUTCOME_OK    now queue/QID and the maildrop file is gone; or no such
+ *                 file (picked up already, or not a queue id): qid_r "";
+ *   OUTCOME_TEMP  I/O trouble: the file stays, retried later;
+ *   OUTCOME_PERM  invalid: moved to corrupt/ (or could not be). */
+enum outcome pickup_file(struct pickup_ctx *c, const char *name,
 	    char *qid_r);
 /* Pick up every file in maildrop/ (sorted by name) and remove stale
  * leftovers. Returns how many were picked up. */

@@ -374,11 +374,11 @@ method(const struct pop3_session *s)
 }
 
 void
-pop3_session_auth_result(struct pop3_session *s, enum pop3_result r)
+pop3_session_auth_result(struct pop3_session *s, int r)
 {
 	if (s->state != POP3_STATE_AUTH_WAIT)
 		return;		/* late answer for a session that moved on */
-	if (r == POP3_OK) {
+	if (r == OUTCOME_OK) {
 		s->state = POP3_STATE_MAILBOX_WAIT;
 		s->ops->open_mailbox(s->arg, s->user);
 		return;
@@ -397,13 +397,13 @@ pop3_session_auth_result(struct pop3_session *s, enum pop3_result r)
 		s->user[0] = '\0';
 		reply(s, "-ERR [IN-USE] Mailbox is locked by another session");
 		break;
-	case POP3_PERMFAIL:
+	case OUTCOME_PERM:
 		slog(s, "auth refused client=%s user=\"%s\" method=%s",
 		    s->client_text, s->user, method(s));
 		s->user[0] = '\0';
 		err(s, "-ERR [SYS/PERM] Login refused");
 		break;
-	case POP3_TEMPFAIL:
+	case OUTCOME_TEMP:
 	default:
 		slog(s, "auth tempfail client=%s user=\"%s\" method=%s",
 		    s->client_text, s->user, method(s));
@@ -415,7 +415,7 @@ pop3_session_auth_result(struct pop3_session *s, enum pop3_result r)
 }
 
 void
-pop3_session_mailbox_result(struct pop3_session *s, enum pop3_result r,
+pop3_session_mailbox_result(struct pop3_session *s, int r,
     struct mailbox *mb)
 {
 	size_t count;
@@ -423,7 +423,7 @@ pop3_session_mailbox_result(struct pop3_session *s, enum pop3_result r,
 
 	if (s->state != POP3_STATE_MAILBOX_WAIT)
 		return;
-	if (r == POP3_OK && mb != NULL) {
+	if (r == OUTCOME_OK && mb != NULL) {
 		s->mb = mb;
 		s->state = POP3_STATE_TRANSACTION;
 		mailbox_stat(mb, &count, &octets);
@@ -441,14 +441,14 @@ pop3_session_mailbox_result(struct pop3_session *s, enum pop3_result r,
 		    s->user);
 		reply(s, "-ERR [IN-USE] Mailbox is locked by another session");
 		break;
-	case POP3_PERMFAIL:
+	case OUTCOME_PERM:
 	case POP3_BAD:
 		slog(s, "mailbox unavailable client=%s user=\"%s\"",
 		    s->client_text, s->user);
 		reply(s, "-ERR [SYS/PERM] Mailbox unavailable");
 		break;
-	case POP3_OK:		/* without a mailbox: a bug in the caller */
-	case POP3_TEMPFAIL:
+	case OUTCOME_OK:	/* without a mailbox: a bug in the caller */
+	case OUTCOME_TEMP:
 	default:
 		slog(s, "mailbox tempfail client=%s user=\"%s\"", s->client_text,
 		    s->user);

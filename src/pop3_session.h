@@ -35,6 +35,7 @@
 #include "buf.h"
 #include "linebuf.h"
 #include "mailbox.h"
+#include "outcome.h"
 
 #define POP3_CMD_LIMIT		255	/* octets with CRLF (RFC 2449: 255) */
 #define POP3_USER_MAX		64
@@ -56,14 +57,23 @@ enum pop3_state {
 	POP3_STATE_CLOSED,		/* QUIT, too many errors, timeout... */
 };
 
-/* The answer to check_password, check_apop and open_mailbox. */
+/* The answer to check_password, check_apop and open_mailbox: an outcome
+ * (outcome.h: OUTCOME_OK; OUTCOME_TEMP, auth or disk trouble: -ERR
+ * [SYS/TEMP]; OUTCOME_PERM, e.g. no mailbox for this user: -ERR [SYS/PERM])
+ * or one of the two refusals that have a reply of their own, numbered
+ * after the outcomes so that one byte carries either. */
 enum pop3_result {
-	POP3_OK = 0,
-	POP3_BAD,	/* wrong user, password or digest: -ERR [AUTH] */
-	POP3_TEMPFAIL,	/* auth or disk trouble: -ERR [SYS/TEMP] */
-	POP3_PERMFAIL,	/* e.g. no mailbox for this user: -ERR [SYS/PERM] */
-	POP3_IN_USE,	/* another session holds the mailbox: -ERR [IN-USE] */
+	POP3_BAD = OUTCOME_PERM + 1,	/* wrong user, password or digest:
+					 * -ERR [AUTH] (permanent) */
+	POP3_IN_USE,	/* another session holds the mailbox: -ERR [IN-USE]
+			 * (temporary); the largest value */
 };
+
+/* Old names still used by pop3d.c and auth.c until they are converted
+ * (remove this block then): */
+#define POP3_OK		OUTCOME_OK
+#define POP3_TEMPFAIL	OUTCOME_TEMP
+#define POP3_PERMFAIL	OUTCOME_PERM
 
 enum pop3_auth_policy {
 	POP3_AUTH_ANY = 0,	/* USER/PASS and APOP */
@@ -162,13 +172,14 @@ size_t	pop3_session_feed(struct pop3_session *s, const char *in, size_t len);
  * reaches POP3_OUT_HIGHWATER; call it when the socket has drained. Returns
  * 1 if more remains, 0 if none. */
 int	pop3_session_pump(struct pop3_session *s);
-/* The answer to check_password/check_apop. POP3_OK goes on to
+/* The answer to check_password/check_apop: an enum outcome or an enum
+ * pop3_result (POP3_BAD, POP3_IN_USE). OUTCOME_OK goes on to
  * open_mailbox; anything else is a -ERR and back to AUTHORIZATION. */
-void	pop3_session_auth_result(struct pop3_session *s, enum pop3_result r);
-/* The answer to open_mailbox: POP3_OK with the snapshot (borrowed until
+void	pop3_session_auth_result(struct pop3_session *s, int r);
+/* The answer to open_mailbox: OUTCOME_OK with the snapshot (borrowed until
  * the session is freed) enters TRANSACTION; otherwise mb is NULL and the
  * session answers -ERR [IN-USE] / [SYS/TEMP] / [SYS/PERM]. */
-void	pop3_session_mailbox_result(struct pop3_session *s, enum pop3_result r,
+void	pop3_session_mailbox_result(struct pop3_session *s, int r,
 	    struct mailbox *mb);
 /* The handshake after STLS succeeded: back to AUTHORIZATION, with any
  * USER forgotten (RFC 2595 4). */

@@ -43,6 +43,7 @@
 #include "pickup.h"
 #include "proc.h"
 #include "queue.h"
+#include "relay.h"
 #include "schedule.h"
 
 #define QMGR_RESCAN_SECONDS	60
@@ -339,15 +340,14 @@ out:
 	return rc;
 }
 
+/* One of local_domains, matched as relay_decide matches a recipient. */
 static int
 is_local_domain(const char *d)
 {
-	size_t i;
+	struct relay_policy pol;
 
-	for (i = 0; i < q.rt->cfg->n_local_domains; i++)
-		if (strcasecmp(q.rt->cfg->local_domains[i], d) == 0)
-			return 1;
-	return 0;
+	relay_policy_from_config(&pol, q.rt->cfg);
+	return relay_domain_is_local(&pol, d);
 }
 
 static char
@@ -355,20 +355,6 @@ delim(void)
 {
 	return q.rt->cfg->recipient_delimiter ?
 	    q.rt->cfg->recipient_delimiter[0] : '\0';
-}
-
-static int
-name_ok(const char *s)
-{
-	size_t i;
-
-	if (s[0] == '\0' || strlen(s) > 32)
-		return 0;
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return 0;
-	return s[0] != '.' && s[0] != '-' && s[0] != '_';
 }
 
 static const char *
@@ -383,15 +369,18 @@ static void
 rcpt_for(struct queue_rcpt *rc, const char *addr)
 {
 	const char *at = strrchr(addr, '@');
+	struct relay_mailbox_rule rule;
+	enum relay_mailbox mb;
 
 	memset(rc, 0, sizeof(*rc));
 	rc->status = QUEUE_PENDING;
 	(void)xsnprintf(rc->addr, sizeof(rc->addr), "%s", addr);
 	if (at == NULL || is_local_domain(at + 1)) {
 		rc->kind = QUEUE_LOCAL;
-		if (aliases_local_name(addr, at ? (size_t)(at - addr) :
-		    strlen(addr), delim(), rc->mailbox, sizeof(rc->mailbox)) == -1 ||
-		    !name_ok(rc->mailbox))
+		relay_mailbox_rule_from_config(&rule, q.rt->cfg);
+		mb = relay_local_mailbox(&rule, addr, at ? (size_t)(at - addr) :
+		    strlen(addr), 0, rc->mailbox, sizeof(rc->mailbox));
+		if (mb != RELAY_MAILBOX_USER && mb != RELAY_MAILBOX_POSTMASTER)
 			(void)xsnprintf(rc->mailbox, sizeof(rc->mailbox), "%s",
 			    postmaster_box());
 	} else
@@ -701,18 +690,17 @@ job_done(struct dr_job *j, void *arg)
 		struct dr_rcpt *r = &j->rcpts[i];
 		const char *host = r->host[0] ? r->host : "none";
 
-		switch (r->result) {
-		case SMTPC_R_OK:
+		switch (r->done ? r->result : OUTCOME_TEMP) {
+		case OUTCOME_OK:
 			(void)mark(m, r->index, QUEUE_DONE);
 			break;
-		case SMTPC_R_PERM:
+		case OUTCOME_PERM:
 			log_info("id=%s to=<%s> relay=%s status=bounced (%s)",
 			    m->id, r->addr, host, r->reply);
 			add_fail(m, r->index, r->status[0] ? r->status : NULL,
 			    r->reply, r->host, r->from_remote);
 			break;
-		case SMTPC_R_TEMP:
-		case SMTPC_R_PENDING:
+		case OUTCOME_TEMP:
 			log_info("id=%s to=<%s> relay=%s status=deferred (%s)",
 			    m->id, r->addr, host, r->reply);
 			(void)schedule_set_error(&m->sched, r->index, r->reply);

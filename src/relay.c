@@ -6,14 +6,18 @@
  *   4. a client allowed to relay              -> relay;
  *   5. anything else                          -> reject (closed default).
  * The envelope sender is not an argument, so it cannot matter. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "buf.h"
 #include "config.h"
 #include "relay.h"
+#include "users.h"
 
 static const uint8_t v4mapped[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
@@ -72,6 +76,62 @@ relay_policy_from_config(struct relay_policy *p, const struct config *cfg)
 	p->local_networks = cfg->local_networks;
 	p->n_local_networks = cfg->n_local_networks;
 	p->rules = cfg->rules;
+}
+
+void
+relay_mailbox_rule_from_config(struct relay_mailbox_rule *r,
+    const struct config *cfg)
+{
+	memset(r, 0, sizeof(*r));
+	r->delimiter = cfg->recipient_delimiter != NULL ?
+	    cfg->recipient_delimiter[0] : '\0';
+	r->postmaster = cfg->postmaster != NULL ? cfg->postmaster :
+	    "postmaster";
+}
+
+enum relay_mailbox
+relay_local_mailbox(const struct relay_mailbox_rule *r, const char *local,
+    size_t len, int quoted, char *mailbox, size_t mlen)
+{
+	size_t i;
+
+	if (mlen == 0)
+		return RELAY_MAILBOX_NONE;
+	mailbox[0] = '\0';
+	if (r->postmaster != NULL && len == 10 &&
+	    strncasecmp(local, "postmaster", len) == 0) {
+		/* A postmaster name that does not fit is still postmaster. */
+		if (xsnprintf(mailbox, mlen, "%s", r->postmaster) == -1)
+			(void)xsnprintf(mailbox, mlen, "postmaster");
+		return RELAY_MAILBOX_POSTMASTER;
+	}
+	if (quoted)
+		return RELAY_MAILBOX_NONE;
+	for (i = 0; i < len; i++) {
+		if (i > 0 && r->delimiter != '\0' && local[i] == r->delimiter)
+			break;
+		if (i + 1 >= mlen) {
+			mailbox[0] = '\0';
+			return RELAY_MAILBOX_NONE;
+		}
+		mailbox[i] = (char)tolower((unsigned char)local[i]);
+	}
+	mailbox[i] = '\0';
+	if (i == 0)
+		return RELAY_MAILBOX_NONE;
+	return users_name_valid(mailbox) ? RELAY_MAILBOX_USER :
+	    RELAY_MAILBOX_BAD_NAME;
+}
+
+enum relay_mailbox
+relay_address_mailbox(const struct relay_mailbox_rule *r,
+    const struct address *a, char *mailbox, size_t mlen)
+{
+	if (a->is_postmaster)
+		return relay_local_mailbox(r, "postmaster", 10, 0, mailbox,
+		    mlen);
+	return relay_local_mailbox(r, a->local, strlen(a->local),
+	    (a->flags & ADDRESS_F_QUOTED) != 0, mailbox, mlen);
 }
 
 int

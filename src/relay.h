@@ -4,7 +4,8 @@
  *         sender, which is deliberately not an argument.
  * Gives:  ACCEPT_LOCAL / ACCEPT_RELAY / REJECT with the SMTP reply and the
  *         name of the rule that decided, so that the log, the reply and
- *         `postern relay-check` tell the same story.
+ *         `postern relay-check` tell the same story; the connect-time
+ *         decision (relay_rules deny); the local address -> mailbox rule.
  * Never:  does I/O. Unknown local users are not its business (the SMTP
  *         session asks the auth process after ACCEPT_LOCAL). */
 #ifndef POSTERN_RELAY_H
@@ -62,6 +63,39 @@ void	relay_connect(const struct relay_policy *p, const struct netaddr *client,
  * per-port session limits (the room reserved for our own users). */
 int	relay_client_is_local(const struct relay_policy *p,
 	    const struct netaddr *client);
+
+/* The local address -> mailbox rule, the one every process applies to an
+ * address relay_decide() called local (the SMTP session at RCPT, pickup,
+ * the queue process for bounces and alias targets, the alias expansion):
+ *   - the local part "postmaster" (any case) is the configured postmaster
+ *     mailbox, when the rule has one;
+ *   - a quoted local part names no mailbox;
+ *   - otherwise the local part lower-cased and cut at the recipient
+ *     delimiter when that is not its first character (alice+lists -> alice),
+ *     which must be a valid user name (users_name_valid). */
+struct relay_mailbox_rule {
+	char		 delimiter;	/* recipient_delimiter, '\0' for none */
+	const char	*postmaster;	/* postmaster's mailbox; NULL: no special case */
+};
+
+enum relay_mailbox {
+	RELAY_MAILBOX_USER = 1,	/* mailbox is a valid user name */
+	RELAY_MAILBOX_POSTMASTER, /* mailbox is the postmaster's: always ours */
+	RELAY_MAILBOX_BAD_NAME,	/* mailbox is set but is not a valid user name */
+	RELAY_MAILBOX_NONE,	/* quoted, empty, or too long for mailbox: "" */
+};
+
+/* The rule of a config (recipient_delimiter, postmaster). Points into cfg. */
+void	relay_mailbox_rule_from_config(struct relay_mailbox_rule *r,
+	    const struct config *cfg);
+/* The mailbox local[0..len) names, into mailbox (size mlen, always
+ * terminated). quoted: the local part was a quoted string. */
+enum relay_mailbox relay_local_mailbox(const struct relay_mailbox_rule *r,
+	    const char *local, size_t len, int quoted, char *mailbox,
+	    size_t mlen);
+/* The same for a parsed address (<postmaster> included). */
+enum relay_mailbox relay_address_mailbox(const struct relay_mailbox_rule *r,
+	    const struct address *a, char *mailbox, size_t mlen);
 
 /* Decide for one recipient. grants may be NULL. */
 void	relay_decide(const struct relay_policy *p, const struct relay_client *c,

@@ -92,7 +92,10 @@ enum sasl_result {
 	SASL_FAIL,
 };
 
-/* The auth process's answer to a NEED_* request. */
+/* The auth process's answer to a NEED_* request (one IPC byte). Not yet
+ * numbered as outcome.h's (OK, TEMP, PERM, then finer refusals): the SMTP
+ * server clamps the byte with "<= SASL_V_TEMPFAIL", so TEMPFAIL must stay
+ * the largest value until that check changes. */
 enum sasl_verdict {
 	SASL_V_OK,		/* for SCRAM: with the server message */
 	SASL_V_BAD,		/* -> 535 5.7.8 */

@@ -32,10 +32,10 @@ smtp_client_free(struct smtp_client *c)
 static void
 set_result(struct smtpc_rcpt *r, int code, const char *text)
 {
-	if (r->result != SMTPC_R_PENDING)
+	if (r->done)
 		return;
-	r->result = code >= 200 && code < 300 ? SMTPC_R_OK :
-	    code >= 500 && code < 600 ? SMTPC_R_PERM : SMTPC_R_TEMP;
+	r->done = 1;
+	r->result = outcome_of_smtp_code(code);
 	r->accepted = 0;
 	(void)xsnprintf(r->reply, sizeof(r->reply), "%s", text);
 }
@@ -53,13 +53,13 @@ fail_all(struct smtp_client *c, int code, const char *text)
 }
 
 static enum smtpc_event
-session_fail(struct smtp_client *c, int perm, const char *text)
+session_fail(struct smtp_client *c, enum outcome fail, const char *text)
 {
-	c->fail_perm = perm;
+	c->fail = fail;
 	(void)xsnprintf(c->fail_text, sizeof(c->fail_text), "%s", text);
 	/* A session-level failure never makes a recipient permanent unless the
 	 * server said 5xx: connection trouble is always temporary. */
-	fail_all(c, perm ? 550 : 450, c->fail_text);
+	fail_all(c, fail == OUTCOME_PERM ? 550 : 450, c->fail_text);
 	c->txn = NULL;
 	c->state = SMTPC_CLOSED;
 	return SMTPC_EV_FAILED;
@@ -69,7 +69,7 @@ session_fail(struct smtp_client *c, int perm, const char *text)
 static enum smtpc_event
 tls_fail(struct smtp_client *c, const char *text)
 {
-	enum smtpc_event ev = session_fail(c, 0, text);
+	enum smtpc_event ev = session_fail(c, OUTCOME_TEMP, text);
 
 	c->fail_tls = 1;
 	return ev;
@@ -80,7 +80,7 @@ smtp_client_abort(struct smtp_client *c, const char *text)
 {
 	if (c->state == SMTPC_CLOSED)
 		return;
-	(void)session_fail(c, 0, text);
+	(void)session_fail(c, OUTCOME_TEMP, text);
 }
 
 static void
@@ -164,7 +164,8 @@ on_reply(struct smtp_client *c)
 	switch (c->state) {
 	case SMTPC_GREETING:
 		if (code != 220)
-			return session_fail(c, code >= 500, c->rtext);
+			return session_fail(c, code >= 500 ? OUTCOME_PERM :
+			    OUTCOME_TEMP, c->rtext);
 		cmd(c, "EHLO %s", c->helo_name);
 		c->state = SMTPC_EHLO;
 		return SMTPC_EV_NONE;
@@ -179,7 +180,8 @@ on_reply(struct smtp_client *c)
 		/* fall through */
 	case SMTPC_HELO:
 		if (code != 250)
-			return session_fail(c, code >= 500, c->rtext);
+			return session_fail(c, code >= 500 ? OUTCOME_PERM :
+			    OUTCOME_TEMP, c->rtext);
 		c->esmtp = c->state == SMTPC_EHLO;
 		if (!c->tls && c->tls_policy != SMTPC_TLS_NONE &&
 		    (c->ext & SMTPC_EXT_STARTTLS)) {
@@ -210,7 +212,7 @@ on_reply(struct smtp_client *c)
 			return tls_fail(c, text);
 		}
 		if (code == 421)
-			return session_fail(c, 0, c->rtext);
+			return session_fail(c, OUTCOME_TEMP, c->rtext);
 		/* MAY: the server is still in its post-EHLO state (RFC 3207
 		 * 4): go on in plaintext with what the EHLO said. */
 		c->state = SMTPC_IDLE;
@@ -220,7 +222,7 @@ on_reply(struct smtp_client *c)
 		if (c->expect_mail) {
 			c->expect_mail = 0;
 			if (code == 421)
-				return session_fail(c, 0, c->rtext);
+				return session_fail(c, OUTCOME_TEMP, c->rtext);
 			if (code >= 200 && code < 300)
 				c->mail_ok = 1;
 			else
@@ -240,10 +242,10 @@ on_reply(struct smtp_client *c)
 			struct smtpc_rcpt *r = &t->rcpts[c->expect_rcpt++];
 
 			if (code == 421)
-				return session_fail(c, 0, c->rtext);
+				return session_fail(c, OUTCOME_TEMP, c->rtext);
 			if (c->mail_ok) {
 				if (code >= 200 && code < 300) {
-					if (r->result == SMTPC_R_PENDING) {
+					if (!r->done) {
 						r->accepted = 1;
 						c->naccepted++;
 					}
@@ -275,7 +277,7 @@ on_reply(struct smtp_client *c)
 			return SMTPC_EV_BODY;
 		}
 		if (code == 421)
-			return session_fail(c, 0, c->rtext);
+			return session_fail(c, OUTCOME_TEMP, c->rtext);
 		if (c->naccepted > 0)
 			fail_all(c, code, c->rtext);
 		txn_end(c, 1);
@@ -288,14 +290,14 @@ on_reply(struct smtp_client *c)
 		if (code == 421 && c->txn) {
 			/* The results stand; the session is over. */
 			fail_all(c, code, c->rtext);
-			return session_fail(c, 0, c->rtext);
+			return session_fail(c, OUTCOME_TEMP, c->rtext);
 		}
 		fail_all(c, code >= 200 && code < 300 ? 250 : code, c->rtext);
 		txn_end(c, 0);
 		return SMTPC_EV_TXN_DONE;
 	case SMTPC_RSET:
 		if (code != 250)
-			return session_fail(c, 0, c->rtext);
+			return session_fail(c, OUTCOME_TEMP, c->rtext);
 		c->state = SMTPC_IDLE;
 		c->ready_told = 0;
 		return SMTPC_EV_NONE;
@@ -305,7 +307,8 @@ on_reply(struct smtp_client *c)
 	case SMTPC_IDLE:
 	case SMTPC_BODY:
 	case SMTPC_TLS:
-		return session_fail(c, 0, "protocol error: unexpected reply");
+		return session_fail(c, OUTCOME_TEMP,
+		    "protocol error: unexpected reply");
 	case SMTPC_CLOSED:
 		break;
 	}
@@ -323,14 +326,16 @@ on_line(struct smtp_client *c, const char *l, size_t n)
 	    l[0] > '5' || !isdigit((unsigned char)l[1]) ||
 	    !isdigit((unsigned char)l[2]) || (n > 3 && l[3] != ' ' &&
 	    l[3] != '-'))
-		return session_fail(c, 0, "protocol error: malformed reply");
+		return session_fail(c, OUTCOME_TEMP,
+		    "protocol error: malformed reply");
 	code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
 	more = n > 3 && l[3] == '-';
 	if (c->rlines > 0 && code != c->rcode)
-		return session_fail(c, 0,
+		return session_fail(c, OUTCOME_TEMP,
 		    "protocol error: reply code changed inside a reply");
 	if (++c->rlines > SMTPC_LINES_MAX)
-		return session_fail(c, 0, "protocol error: reply too long");
+		return session_fail(c, OUTCOME_TEMP,
+		    "protocol error: reply too long");
 	if (c->rlines == 1) {
 		c->rcode = code;
 		(void)xsnprintf(c->rtext, sizeof(c->rtext), "%d", code);
@@ -386,7 +391,7 @@ smtp_client_feed(struct smtp_client *c, const char *in, size_t len,
 			/* In TLS, the driver discards input: any is a bug
 			 * or a plaintext injection; never read it. */
 			*used_r = len;
-			return session_fail(c, 0,
+			return session_fail(c, OUTCOME_TEMP,
 			    "protocol error: unexpected data from server");
 		}
 		st = linebuf_next(&c->lb, in + total, len - total, &used,
@@ -397,12 +402,12 @@ smtp_client_feed(struct smtp_client *c, const char *in, size_t len,
 			continue;
 		case LINEBUF_TOO_LONG:
 			*used_r = len;
-			return session_fail(c, 0,
+			return session_fail(c, OUTCOME_TEMP,
 			    "protocol error: reply line too long");
 		case LINEBUF_NUL:
 		case LINEBUF_BARE_CR:
 			*used_r = len;
-			return session_fail(c, 0,
+			return session_fail(c, OUTCOME_TEMP,
 			    "protocol error: NUL or bare CR in reply");
 		case LINEBUF_LINE:
 		case LINEBUF_BARE_LF:	/* tolerated from servers */
@@ -439,7 +444,8 @@ smtp_client_txn_start(struct smtp_client *c, struct smtpc_txn *t)
 	c->mail_ok = 0;
 	c->naccepted = 0;
 	for (i = 0; i < t->nrcpts; i++) {
-		t->rcpts[i].result = SMTPC_R_PENDING;
+		t->rcpts[i].done = 0;
+		t->rcpts[i].result = OUTCOME_TEMP;
 		t->rcpts[i].accepted = 0;
 		t->rcpts[i].reply[0] = '\0';
 	}

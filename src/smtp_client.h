@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include "buf.h"
 #include "linebuf.h"
+#include "outcome.h"
 
 #define SMTPC_LINE_MAX		2048
 #define SMTPC_LINES_MAX		100
@@ -77,11 +78,10 @@ enum smtpc_event {
 				 * TLS, then call smtp_client_tls_started */
 };
 
-enum smtpc_result { SMTPC_R_PENDING = 0, SMTPC_R_OK, SMTPC_R_TEMP, SMTPC_R_PERM };
-
 struct smtpc_rcpt {
 	const char	*addr;		/* without <> */
-	enum smtpc_result result;
+	int		done;		/* result and reply are set (else pending) */
+	enum outcome	result;		/* the class of the reply code */
 	int		accepted;	/* RCPT got 2xx: waiting for the data */
 	char		reply[SMTPC_TEXT_MAX];	/* "550 5.1.1 ..." */
 };
@@ -125,7 +125,7 @@ struct smtp_client {
 	int		ready_told;	/* READY reported for this IDLE */
 	unsigned	transactions;
 	/* failure */
-	int		fail_perm;
+	enum outcome	fail;		/* PERM only when the server said 5xx */
 	char		fail_text[SMTPC_TEXT_MAX];
 };
 

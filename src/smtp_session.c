@@ -10,7 +10,6 @@
  *
  * Dispatch is the same for every line: line -> verb (500) -> state (503)
  * -> handler checks its arguments (501/553/555) -> act. */
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,7 +20,6 @@
 #include "dsn.h"
 #include "log.h"
 #include "smtp_session.h"
-#include "users.h"
 
 #define SMTP_OUT_MAX		(256 * 1024)	/* replies never fail to fit */
 #define SMTP_DATA_CHUNK		(64 * 1024)	/* content fed per step */
@@ -56,8 +54,6 @@ static void	cmd_help(struct smtp_session *, const char *, char *, size_t);
 static void	cmd_notimpl(struct smtp_session *, const char *, char *, size_t);
 static void	cmd_starttls(struct smtp_session *, const char *, char *, size_t);
 static void	cmd_auth(struct smtp_session *, const char *, char *, size_t);
-static void	mailbox_of(const struct smtp_session *, const struct address *,
-		    char *);
 
 static const struct smtp_cmd smtp_cmds[] = {
 	{ "EHLO",	cmd_ehlo,	ST_CMD, 0, NULL },
@@ -597,6 +593,7 @@ sender_allowed(struct smtp_session *s, const struct address *a)
 {
 	char mailbox[sizeof(s->pending_rcpt.mailbox)], text[ADDRESS_PATH_MAX + 8];
 	char qfrom[ADDR_LOG_MAX], qu[USER_LOG_MAX];
+	struct relay_mailbox_rule rule;
 
 	if (s->client.auth_user == NULL) {
 		slog(s, "sender rejected client=%s from=<%s> reply=\"530 5.7.0\" "
@@ -607,8 +604,12 @@ sender_allowed(struct smtp_session *s, const struct address *a)
 	}
 	if (!s->cfg->submission_sender_check || a->is_null)
 		return 1;
-	mailbox_of(s, a, mailbox);
-	if (!(a->flags & ADDRESS_F_QUOTED) &&
+	/* The mailbox rule without its postmaster case: postmaster@ is
+	 * nobody's own address. */
+	relay_mailbox_rule_from_config(&rule, s->cfg);
+	rule.postmaster = NULL;
+	if (relay_address_mailbox(&rule, a, mailbox, sizeof(mailbox)) ==
+	    RELAY_MAILBOX_USER &&
 	    relay_domain_is_local(s->policy, a->domain) &&
 	    strcmp(mailbox, s->client.auth_user) == 0)
 		return 1;
@@ -703,24 +704,6 @@ cmd_mail(struct smtp_session *s, const char *verb, char *args, size_t rest)
 
 /* ---- RCPT ---------------------------------------------------------- */
 
-/* The local mailbox an address names: the local part lower-cased, cut at
- * recipient_delimiter (alice+lists@ is alice's). mailbox has room for
- * sizeof(struct smtp_rcpt.mailbox); the caller checked the length. */
-static void
-mailbox_of(const struct smtp_session *s, const struct address *a, char *mailbox)
-{
-	size_t i;
-
-	for (i = 0; a->local[i] != '\0' && i + 1 < sizeof(s->pending_rcpt.mailbox);
-	    i++) {
-		if (i > 0 && s->cfg->recipient_delimiter != NULL &&
-		    a->local[i] == s->cfg->recipient_delimiter[0])
-			break;
-		mailbox[i] = (char)tolower((unsigned char)a->local[i]);
-	}
-	mailbox[i] = '\0';
-}
-
 static int
 rcpt_same(const struct address *a, const struct address *b)
 {
@@ -807,6 +790,7 @@ rcpt_unknown(struct smtp_session *s, const struct smtp_rcpt *r)
 static void
 cmd_rcpt(struct smtp_session *s, const char *verb, char *args, size_t rest)
 {
+	struct relay_mailbox_rule rule;
 	struct relay_decision d;
 	struct smtp_rcpt r;
 	enum address_status st;
@@ -867,24 +851,17 @@ cmd_rcpt(struct smtp_session *s, const char *verb, char *args, size_t rest)
 		return;
 	}
 
-	/* Local: which mailbox? */
-	if (r.addr.is_postmaster || strcasecmp(r.addr.local, "postmaster") == 0) {
-		const char *pm = s->cfg->postmaster ? s->cfg->postmaster :
-		    "postmaster";
-
-		if (xsnprintf(r.mailbox, sizeof(r.mailbox), "%s", pm) == -1)
-			(void)xsnprintf(r.mailbox, sizeof(r.mailbox),
-			    "postmaster");
+	/* Local: which mailbox? Postmaster is always ours; a user name is
+	 * ours if the auth process knows it. */
+	relay_mailbox_rule_from_config(&rule, s->cfg);
+	switch (relay_address_mailbox(&rule, &r.addr, r.mailbox,
+	    sizeof(r.mailbox))) {
+	case RELAY_MAILBOX_POSTMASTER:
 		rcpt_accept(s, &r, "accept-local");
 		return;
-	}
-	if ((r.addr.flags & ADDRESS_F_QUOTED) ||
-	    strlen(r.addr.local) >= sizeof(r.mailbox)) {
-		rcpt_unknown(s, &r);
-		return;
-	}
-	mailbox_of(s, &r.addr, r.mailbox);
-	if (!users_name_valid(r.mailbox)) {
+	case RELAY_MAILBOX_USER:
+		break;
+	default:
 		rcpt_unknown(s, &r);
 		return;
 	}
@@ -896,7 +873,7 @@ cmd_rcpt(struct smtp_session *s, const char *verb, char *args, size_t rest)
 }
 
 void
-smtp_session_user_result(struct smtp_session *s, enum smtp_user_result res)
+smtp_session_user_result(struct smtp_session *s, enum outcome res)
 {
 	struct smtp_rcpt r;
 	char addr[ADDRESS_PATH_MAX + 8], text[512];
@@ -909,12 +886,13 @@ smtp_session_user_result(struct smtp_session *s, enum smtp_user_result res)
 	if (s->close)
 		return;		/* timed out or shut down meanwhile */
 	switch (res) {
-	case SMTP_USER_FOUND:
+	case OUTCOME_OK:		/* a user or a deliverable alias */
 		rcpt_accept(s, &r, "accept-local");
 		break;
-	case SMTP_USER_UNKNOWN:
+	case OUTCOME_PERM:
 		rcpt_unknown(s, &r);
 		break;
+	case OUTCOME_TEMP:
 	default:
 		addr_text(&r.addr, addr, sizeof(addr));
 		(void)xsnprintf(text, sizeof(text),

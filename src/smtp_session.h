@@ -24,6 +24,7 @@
 #include "config.h"
 #include "grants.h"
 #include "linebuf.h"
+#include "outcome.h"
 #include "relay.h"
 #include "sasl.h"
 #include "smtp_data.h"
@@ -53,7 +54,11 @@ enum smtp_wait {
 	SMTP_WAIT_AUTH,		/* auth_request() is pending */
 };
 
-enum smtp_user_result { SMTP_USER_FOUND, SMTP_USER_UNKNOWN, SMTP_USER_TEMPFAIL };
+/* Old names still used by smtpd.c and auth.c until they are converted
+ * (remove this block then): the answer to user_lookup is an outcome. */
+#define SMTP_USER_FOUND		OUTCOME_OK
+#define SMTP_USER_UNKNOWN	OUTCOME_PERM
+#define SMTP_USER_TEMPFAIL	OUTCOME_TEMP
 
 struct smtp_rcpt {
 	struct address	addr;
@@ -148,7 +153,7 @@ void	smtp_session_start(struct smtp_session *s, const char *reject_text);
  * the rest and feeds it again after the answer. Replies are in s->out. */
 size_t	smtp_session_feed(struct smtp_session *s, const char *in, size_t len);
 /* Answers to the asynchronous requests. */
-void	smtp_session_user_result(struct smtp_session *s, enum smtp_user_result r);
+void	smtp_session_user_result(struct smtp_session *s, enum outcome r);
 /* ok: the message is durable under queue id `id` -> 250 2.0.0 Ok: queued as ID;
  * !ok -> 451 4.3.0. */
 void	smtp_session_commit_result(struct smtp_session *s, int ok, const char *id);

@@ -364,17 +364,17 @@ users_file_edit(const char *path, enum users_op op, const char *name,
 
 int
 users_file_edit_flags(const char *path, enum users_op op, const char *name,
-    const char *hash, unsigned flags, int *tempfail_r, char *err,
+    const char *hash, unsigned flags, enum outcome *outcome_r, char *err,
     size_t errlen)
 {
 	return users_file_edit_scram(path, op, name, hash, flags, NULL,
-	    tempfail_r, err, errlen);
+	    outcome_r, err, errlen);
 }
 
 int
 users_file_edit_scram(const char *path, enum users_op op, const char *name,
-    const char *hash, unsigned flags, const char *scram, int *tempfail_r,
-    char *err, size_t errlen)
+    const char *hash, unsigned flags, const char *scram,
+    enum outcome *outcome_r, char *err, size_t errlen)
 {
 	struct buf cur, out;
 	struct stat st;
@@ -491,7 +491,8 @@ done:
 		close(lockfd);	/* releases the lock */
 	buf_free(&cur);
 	buf_free(&out);
-	if (tempfail_r != NULL)
-		*tempfail_r = ret == 0 ? 0 : tempfail;
+	if (outcome_r != NULL)
+		*outcome_r = ret == 0 ? OUTCOME_OK : tempfail ? OUTCOME_TEMP :
+		    OUTCOME_PERM;
 	return ret;
 }

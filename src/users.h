@@ -10,6 +10,7 @@
 #define POSTERN_USERS_H
 #include <stddef.h>
 #include "buf.h"
+#include "outcome.h"
 
 #define USERS_NAME_MAX	32
 /* Added: largest users file read or written (same value as master.c's). */
@@ -57,12 +58,13 @@ int	users_file_edit(const char *path, enum users_op op, const char *name,
 /* Added: flags for the line's third field, and the kind of failure. */
 #define USERS_F_APOP	0x01	/* write "name:hash:apop" */
 /* As users_file_edit, with flags (USERS_F_*; PASSWD rewrites the line with
- * exactly these flags). On -1, *tempfail_r (may be NULL) is 1 for I/O
- * trouble (lock, read, write, fsync, rename: retrying may help) and 0 for a
- * refused request (bad name, user exists, no such user). */
+ * exactly these flags). *outcome_r (may be NULL) is OUTCOME_OK on 0; on
+ * -1, OUTCOME_TEMP for I/O trouble (lock, read, write, fsync, rename:
+ * retrying may help) and OUTCOME_PERM for a refused request (bad name,
+ * user exists, no such user). */
 int	users_file_edit_flags(const char *path, enum users_op op,
 	    const char *name, const char *hash, unsigned flags,
-	    int *tempfail_r, char *err, size_t errlen);
+	    enum outcome *outcome_r, char *err, size_t errlen);
 
 /* Added (issue 5): as users_file_edit_flags, and with scram non-NULL the
  * line gets a 4th field: "name:hash:FLAGS:SCRAM-SHA-256$..." (FLAGS may be
@@ -72,5 +74,6 @@ int	users_file_edit_flags(const char *path, enum users_op op,
  * Old "name:hash" and "name:hash:flags" lines stay valid. */
 int	users_file_edit_scram(const char *path, enum users_op op,
 	    const char *name, const char *hash, unsigned flags,
-	    const char *scram, int *tempfail_r, char *err, size_t errlen);
+	    const char *scram, enum outcome *outcome_r, char *err,
+	    size_t errlen);
 #endif

@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import POSTERN, PosternTestCase, Server, run_postern
+from harness import POSTERN, PosternTestCase, RawClient, Server, run_postern
 
 EX_USAGE, EX_CONFIG = 64, 78
 
@@ -223,6 +223,51 @@ class RelayCheck(PosternTestCase):
                          "-c", self.srv.conf, "--from", "a@b.c", "--rcpt", "alice@mydomain.test"])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("decision: accept-local", r.stdout)
+
+
+class RelayCheckAgreesWithServer(PosternTestCase):
+    """relay-check and the running server give a relay_rules `deny` client
+    the same answer: 554 at connect, before any RCPT."""
+
+    def setUp(self):
+        self.srv = self.server(relay_rules=RULES)
+
+    def check(self, client):
+        r = run_postern(["relay-check", "-c", self.srv.conf, "--client", client,
+                         "--from", "a@example.org", "--rcpt", "alice@mydomain.test"])
+        fields = dict(re.findall(r"(?m)^([a-z-]+): (.*)$", r.stdout))
+        return r.returncode, fields, r
+
+    def greeting(self, client):
+        c = RawClient(self.srv.host, self.srv.port, source=client)
+        try:
+            code, text = c.reply()
+            closed = c.wait_closed(3) if code == 554 else None
+        finally:
+            c.close()
+        return code, text, closed
+
+    def test_deny_client_refused_at_connect_by_both(self):
+        rc, f, r = self.check("127.0.0.66")
+        self.assertEqual(rc, 1, r.stdout + r.stderr)
+        self.assertEqual(f.get("decision"), "reject", r.stdout)
+        self.assertEqual(f.get("connect"), "reject", r.stdout)
+        self.assertEqual(f.get("connect-reply"), "554 5.7.1 Access denied", r.stdout)
+        self.assertIn("relay_rules line 2 (127.0.0.66)", f.get("connect-rule", ""), r.stdout)
+        # the recipient lines keep their meaning: the address is ours
+        self.assertTrue(f.get("reply", "").startswith("250"), r.stdout)
+        code, text, closed = self.greeting("127.0.0.66")
+        self.assertEqual(code, 554, text)
+        self.assertIn("5.7.1 Access denied", text)
+        self.assertTrue(closed, "connection not closed after the 554 greeting")
+
+    def test_other_client_accepted_at_connect_by_both(self):
+        rc, f, r = self.check("127.0.0.2")
+        self.assertEqual(rc, 0, r.stdout + r.stderr)
+        self.assertEqual(f.get("decision"), "accept-local", r.stdout)
+        self.assertEqual(f.get("connect"), "accept", r.stdout)
+        code, text, _ = self.greeting("127.0.0.2")
+        self.assertEqual(code, 220, text)
 
 
 class Users(PosternTestCase):

@@ -153,23 +153,6 @@ test_depth_limit(void **state)
 	aliases_free(a);
 }
 
-static void
-test_local_name(void **state)
-{
-	char b[8];
-
-	(void)state;
-	assert_int_equal(aliases_local_name("Alice+x", 7, '+', b, sizeof(b)), 0);
-	assert_string_equal(b, "alice");
-	assert_int_equal(aliases_local_name("alice+x", 7, 0, b, sizeof(b)), 0);
-	assert_string_equal(b, "alice+x");
-	assert_int_equal(aliases_local_name("+x", 2, '+', b, sizeof(b)), 0);
-	assert_string_equal(b, "+x");		/* a leading delimiter is kept */
-	assert_int_equal(aliases_local_name("", 0, '+', b, sizeof(b)), -1);
-	assert_int_equal(aliases_local_name("abcdefg", 7, 0, b, sizeof(b)), 0);
-	assert_int_equal(aliases_local_name("abcdefgh", 8, 0, b, sizeof(b)), -1);
-}
-
 /* The mailboxes name expands to, joined with ',' ("" if not an alias). */
 static void
 expansion(const struct aliases *a, const char *name, char *out, size_t len)
@@ -259,6 +242,38 @@ test_bytewise_prefixes(void **state)
 	aliases_free(a);
 }
 
+/* A local domain is matched as relay.c matches it: any case, with or
+ * without the trailing dot; the mailbox rule is relay_local_mailbox's. */
+static void
+test_local_domain_and_mailbox_rule(void **state)
+{
+	struct aliases_target *t;
+	size_t n, nerr;
+	struct aliases *a = parse(
+	    "dot: Bob+x@MyDomain.Test., carol@other.test., dave@example.net\n"
+	    "pm: postmaster\n"
+	    "postmaster: root\n", &nerr);
+
+	(void)state;
+	assert_int_equal(nerr, 0);
+	assert_int_equal(aliases_expand(a, "dot", domains, 2, '+',
+	    "mydomain.test", &t, &n), ALIASES_OK);
+	assert_int_equal(n, 3);
+	assert_true(t[0].local);
+	assert_string_equal(t[0].mailbox, "bob");
+	assert_true(t[1].local);
+	assert_string_equal(t[1].mailbox, "carol");
+	assert_false(t[2].local);
+	free(t);
+	/* a target "postmaster" is the alias of that name, not a shortcut */
+	assert_int_equal(aliases_expand(a, "pm", domains, 2, '+',
+	    "mydomain.test", &t, &n), ALIASES_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(t[0].mailbox, "root");
+	free(t);
+	aliases_free(a);
+}
+
 int
 main(void)
 {
@@ -268,8 +283,8 @@ main(void)
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_loops),
 		cmocka_unit_test(test_depth_limit),
-		cmocka_unit_test(test_local_name),
 		cmocka_unit_test(test_bytewise_prefixes),
+		cmocka_unit_test(test_local_domain_and_mailbox_rule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -263,7 +263,7 @@ test_pickup_ok(void **state)
 	drop(f, ID1, (unsigned long)geteuid(),
 	    "rcpt <alice@mydomain.test>\nrcpt <bob@example.net>\n",
 	    BODY, sizeof(BODY) - 1);
-	assert_int_equal(pickup_file(&f->ctx, ID1, qid), PICKUP_DONE);
+	assert_int_equal(pickup_file(&f->ctx, ID1, qid), OUTCOME_OK);
 	assert_true(queue_id_valid(qid));
 	assert_false(exists_at(f->ctx.maildrop_fd, ID1));
 	assert_int_equal(count(f->ctx.incoming_fd), 0);
@@ -291,11 +291,14 @@ test_pickup_ok(void **state)
 	assert_memory_equal(content + 2, BODY, sizeof(BODY) - 1);
 	queue_envelope_free(&qe);
 	buf_free(&b);
-	/* Gone now. */
-	assert_int_equal(pickup_file(&f->ctx, ID1, NULL), PICKUP_GONE);
-	assert_int_equal(pickup_file(&f->ctx, "../queue/x", NULL), PICKUP_GONE);
+	/* Gone now: nothing to do, no new queue file. */
+	assert_int_equal(pickup_file(&f->ctx, ID1, qid), OUTCOME_OK);
+	assert_string_equal(qid, "");
+	assert_int_equal(pickup_file(&f->ctx, "../queue/x", qid), OUTCOME_OK);
+	assert_string_equal(qid, "");
 	assert_int_equal(pickup_file(&f->ctx, ".tmp.0123456789abcdef", NULL),
-	    PICKUP_GONE);
+	    OUTCOME_OK);
+	assert_int_equal(count(f->ctx.queue_fd), 1);
 }
 
 static void
@@ -303,7 +306,7 @@ assert_rejected(struct fixture *f, const char *name)
 {
 	char dst[64];
 
-	assert_int_equal(pickup_file(&f->ctx, name, NULL), PICKUP_REJECTED);
+	assert_int_equal(pickup_file(&f->ctx, name, NULL), OUTCOME_PERM);
 	assert_false(exists_at(f->ctx.maildrop_fd, name));
 	snprintf(dst, sizeof(dst), "corrupt/maildrop-%s", name);
 	assert_true(exists_at(f->ctx.spool_fd, dst));
@@ -386,7 +389,7 @@ test_pickup_rejects(void **state)
 		if (n <= 2048) {
 			char qid[QUEUE_ID_LEN + 1];
 
-			assert_int_equal(pickup_file(&f->ctx, ID2, qid), PICKUP_DONE);
+			assert_int_equal(pickup_file(&f->ctx, ID2, qid), OUTCOME_OK);
 			assert_int_equal(unlinkat(f->ctx.queue_fd, qid, 0), 0);
 		} else
 			assert_rejected(f, ID2);

@@ -53,9 +53,9 @@ struct world {
 	size_t		nmsgs;
 	int		deferred;	/* answer on the next turn */
 	enum pending	pending;
-	enum pop3_result pending_r;
+	int pending_r;		/* enum outcome or enum pop3_result */
 	int		auth_force;	/* -1 or a pop3_result */
-	enum pop3_result mbox_r;
+	int mbox_r;
 	int		update_r;
 	int		updates;
 	char		deleted[256];	/* names removed by update */
@@ -71,7 +71,7 @@ struct world {
 };
 
 static void
-answer(struct world *w, enum pending kind, enum pop3_result r)
+answer(struct world *w, enum pending kind, int r)
 {
 	if (w->deferred) {
 		assert_int_equal(w->pending, P_NONE);
@@ -82,7 +82,7 @@ answer(struct world *w, enum pending kind, enum pop3_result r)
 	if (kind == P_AUTH)
 		pop3_session_auth_result(&w->s, r);
 	else
-		pop3_session_mailbox_result(&w->s, r, r == POP3_OK ? &w->mb :
+		pop3_session_mailbox_result(&w->s, r, r == OUTCOME_OK ? &w->mb :
 		    NULL);
 }
 
@@ -90,16 +90,16 @@ static void
 f_check_password(void *arg, const char *user, const char *pass)
 {
 	struct world *w = arg;
-	enum pop3_result r = POP3_BAD;
+	int r = POP3_BAD;
 	size_t i;
 
 	w->pass_checks++;
 	for (i = 0; i < sizeof(fakeusers) / sizeof(fakeusers[0]); i++)
 		if (strcmp(user, fakeusers[i].user) == 0 &&
 		    strcmp(pass, fakeusers[i].pass) == 0)
-			r = POP3_OK;
+			r = OUTCOME_OK;
 	if (w->auth_force >= 0)
-		r = (enum pop3_result)w->auth_force;
+		r = w->auth_force;
 	answer(w, P_AUTH, r);
 }
 
@@ -107,7 +107,7 @@ static void
 f_check_apop(void *arg, const char *user, const char *ts, const char *digest)
 {
 	struct world *w = arg;
-	enum pop3_result r = POP3_BAD;
+	int r = POP3_BAD;
 	size_t i;
 
 	assert_string_equal(ts, GREETING_TS);
@@ -116,9 +116,9 @@ f_check_apop(void *arg, const char *user, const char *ts, const char *digest)
 		    fakeusers[i].secret != NULL &&
 		    apop_check(ts, strlen(ts), fakeusers[i].secret,
 		    strlen(fakeusers[i].secret), digest, strlen(digest)) == 1)
-			r = POP3_OK;
+			r = OUTCOME_OK;
 	if (w->auth_force >= 0)
-		r = (enum pop3_result)w->auth_force;
+		r = w->auth_force;
 	answer(w, P_AUTH, r);
 }
 
@@ -227,7 +227,7 @@ world_init(struct world *w, enum pop3_auth_policy policy,
 
 	memset(w, 0, sizeof(*w));
 	w->auth_force = -1;
-	w->mbox_r = POP3_OK;
+	w->mbox_r = OUTCOME_OK;
 	w->msgs = msgs;
 	w->nmsgs = n;
 	mailbox_init(&w->mb);
@@ -284,7 +284,7 @@ run(struct world *w, const char *in, size_t len, size_t step)
 				pop3_session_auth_result(&w->s, w->pending_r);
 			else
 				pop3_session_mailbox_result(&w->s, w->pending_r,
-				    w->pending_r == POP3_OK ? &w->mb : NULL);
+				    w->pending_r == OUTCOME_OK ? &w->mb : NULL);
 			continue;
 		}
 		if (pop3_session_pump(&w->s))
@@ -308,7 +308,7 @@ struct dialogue {
 	const char	*name;
 	enum pop3_auth_policy policy;
 	int		 auth_force;	/* -1: check the fake users */
-	enum pop3_result mbox_r;
+	int mbox_r;
 	int		 update_r, open_fail, read_fail;
 	const char	*in;
 	size_t		 inlen;
@@ -522,7 +522,7 @@ static const struct dialogue dialogues[] = {
 	    IN("USER alice\r\nPA\0SS\r\nPASS wonderland\r\n"),
 	    "+OK send PASS\r\n-ERR NUL character received\r\n" BADSTATE, 0,
 	    "", -1 },
-	{ "auth tempfail", 0, POP3_TEMPFAIL, 0, 0, 0, 0,
+	{ "auth tempfail", 0, OUTCOME_TEMP, 0, 0, 0, 0,
 	    IN(LOGIN "STAT\r\nQUIT\r\n"),
 	    "+OK send PASS\r\n"
 	    "-ERR [SYS/TEMP] Authentication temporarily unavailable\r\n"
@@ -531,18 +531,18 @@ static const struct dialogue dialogues[] = {
 	    "+OK send PASS\r\n"
 	    "-ERR [IN-USE] Mailbox is locked by another session\r\n", 0, "",
 	    -1 },
-	{ "auth permfail", 0, POP3_PERMFAIL, 0, 0, 0, 0, IN(LOGIN),
+	{ "auth permfail", 0, OUTCOME_PERM, 0, 0, 0, 0, IN(LOGIN),
 	    "+OK send PASS\r\n-ERR [SYS/PERM] Login refused\r\n", 0, "", -1 },
 	{ "mailbox in use", 0, -1, POP3_IN_USE, 0, 0, 0,
 	    IN(LOGIN "STAT\r\nQUIT\r\n"),
 	    "+OK send PASS\r\n"
 	    "-ERR [IN-USE] Mailbox is locked by another session\r\n"
 	    BADSTATE BYE_AUTH, 0, "", -1 },
-	{ "mailbox tempfail", 0, -1, POP3_TEMPFAIL, 0, 0, 0, IN(LOGIN),
+	{ "mailbox tempfail", 0, -1, OUTCOME_TEMP, 0, 0, 0, IN(LOGIN),
 	    "+OK send PASS\r\n"
 	    "-ERR [SYS/TEMP] Cannot open mailbox, try again later\r\n", 0, "",
 	    -1 },
-	{ "mailbox permfail", 0, -1, POP3_PERMFAIL, 0, 0, 0, IN(LOGIN),
+	{ "mailbox permfail", 0, -1, OUTCOME_PERM, 0, 0, 0, IN(LOGIN),
 	    "+OK send PASS\r\n-ERR [SYS/PERM] Mailbox unavailable\r\n", 0, "",
 	    -1 },
 	{ "retr cannot open", 0, -1, 0, 0, 1, 0,
@@ -858,8 +858,8 @@ test_late_answers(void **state)
 	    sizeof(LOGIN) - 1);
 	assert_int_equal(w.s.state, POP3_STATE_AUTH_WAIT);
 	pop3_session_timeout(&w.s);
-	pop3_session_auth_result(&w.s, POP3_OK);
-	pop3_session_mailbox_result(&w.s, POP3_OK, &w.mb);
+	pop3_session_auth_result(&w.s, OUTCOME_OK);
+	pop3_session_mailbox_result(&w.s, OUTCOME_OK, &w.mb);
 	assert_int_equal(w.s.state, POP3_STATE_CLOSED);
 	assert_null(w.s.mb);
 	world_free(&w);
@@ -867,16 +867,16 @@ test_late_answers(void **state)
 	/* an auth answer while waiting for the mailbox, and vice versa */
 	world_init(&w, 0, fixture, 3);
 	w.deferred = 1;
-	pop3_session_mailbox_result(&w.s, POP3_OK, &w.mb);
+	pop3_session_mailbox_result(&w.s, OUTCOME_OK, &w.mb);
 	assert_int_equal(w.s.state, POP3_STATE_AUTHORIZATION);
 	(void)pop3_session_feed(&w.s, IN(LOGIN));
 	w.pending = P_NONE;
-	pop3_session_auth_result(&w.s, POP3_OK);
+	pop3_session_auth_result(&w.s, OUTCOME_OK);
 	assert_int_equal(w.s.state, POP3_STATE_MAILBOX_WAIT);
 	pop3_session_auth_result(&w.s, POP3_BAD);
 	assert_int_equal(w.s.state, POP3_STATE_MAILBOX_WAIT);
 	/* OK without a snapshot is treated as a temporary failure */
-	pop3_session_mailbox_result(&w.s, POP3_OK, NULL);
+	pop3_session_mailbox_result(&w.s, OUTCOME_OK, NULL);
 	assert_int_equal(w.s.state, POP3_STATE_AUTHORIZATION);
 	w.pending = P_NONE;
 	world_free(&w);

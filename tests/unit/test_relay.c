@@ -396,6 +396,84 @@ test_relay_connect(void **state)
 	assert_false(relay_client_is_local(&policy, &a));
 }
 
+static void
+test_local_mailbox(void **state)
+{
+	struct relay_mailbox_rule r = { '+', "root" }, plain = { '\0', NULL };
+	struct address a;
+	char b[8], big[64], name33[33];
+	size_t end;
+
+	(void)state;
+	/* lower-cased, cut at the delimiter, but never at its first byte */
+	assert_int_equal(relay_local_mailbox(&r, "Alice+x", 7, 0, b, sizeof(b)),
+	    RELAY_MAILBOX_USER);
+	assert_string_equal(b, "alice");
+	assert_int_equal(relay_local_mailbox(&plain, "alice+x", 7, 0, b,
+	    sizeof(b)), RELAY_MAILBOX_BAD_NAME);
+	assert_string_equal(b, "alice+x");
+	assert_int_equal(relay_local_mailbox(&r, "+x", 2, 0, b, sizeof(b)),
+	    RELAY_MAILBOX_BAD_NAME);
+	assert_string_equal(b, "+x");
+	/* empty, too long for the buffer, quoted: no mailbox */
+	assert_int_equal(relay_local_mailbox(&r, "", 0, 0, b, sizeof(b)),
+	    RELAY_MAILBOX_NONE);
+	assert_string_equal(b, "");
+	assert_int_equal(relay_local_mailbox(&r, "abcdefg", 7, 0, b, sizeof(b)),
+	    RELAY_MAILBOX_USER);
+	assert_int_equal(relay_local_mailbox(&r, "abcdefgh", 8, 0, b, sizeof(b)),
+	    RELAY_MAILBOX_NONE);
+	assert_string_equal(b, "");
+	/* the cut part is what must fit: a long detail is still alice's */
+	assert_int_equal(relay_local_mailbox(&r, "alice+averylongdetail", 21, 0,
+	    b, sizeof(b)), RELAY_MAILBOX_USER);
+	assert_string_equal(b, "alice");
+	assert_int_equal(relay_local_mailbox(&r, "alice", 5, 1, b, sizeof(b)),
+	    RELAY_MAILBOX_NONE);
+	/* only len bytes count */
+	assert_int_equal(relay_local_mailbox(&r, "bob@x", 3, 0, b, sizeof(b)),
+	    RELAY_MAILBOX_USER);
+	assert_string_equal(b, "bob");
+	/* valid user names only: no leading dot, no odd bytes, 32 at most */
+	assert_int_equal(relay_local_mailbox(&r, ".bob", 4, 0, b, sizeof(b)),
+	    RELAY_MAILBOX_BAD_NAME);
+	assert_int_equal(relay_local_mailbox(&r, "b=b", 3, 0, b, sizeof(b)),
+	    RELAY_MAILBOX_BAD_NAME);
+	memset(name33, 'a', sizeof(name33));
+	assert_int_equal(relay_local_mailbox(&r, name33, 32, 0, big,
+	    sizeof(big)), RELAY_MAILBOX_USER);
+	assert_int_equal(relay_local_mailbox(&r, name33, 33, 0, big,
+	    sizeof(big)), RELAY_MAILBOX_BAD_NAME);
+	/* postmaster, any case, whole local part, even quoted */
+	assert_int_equal(relay_local_mailbox(&r, "PostMaster", 10, 0, b,
+	    sizeof(b)), RELAY_MAILBOX_POSTMASTER);
+	assert_string_equal(b, "root");
+	assert_int_equal(relay_local_mailbox(&r, "postmaster", 10, 1, b,
+	    sizeof(b)), RELAY_MAILBOX_POSTMASTER);
+	assert_int_equal(relay_local_mailbox(&r, "postmaster+x", 12, 0, big,
+	    sizeof(big)), RELAY_MAILBOX_USER);
+	assert_string_equal(big, "postmaster");
+	assert_int_equal(relay_local_mailbox(&plain, "Postmaster", 10, 0, big,
+	    sizeof(big)), RELAY_MAILBOX_USER);
+	assert_string_equal(big, "postmaster");
+	/* parsed addresses: <postmaster>, quoted local parts */
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(address_parse_path("<postmaster>", 12, 0, 1, &a, &end),
+	    ADDRESS_OK);
+	assert_int_equal(relay_address_mailbox(&r, &a, b, sizeof(b)),
+	    RELAY_MAILBOX_POSTMASTER);
+	assert_string_equal(b, "root");
+	assert_int_equal(address_parse_path("<Bob+Lists@MyDomain.test>", 25, 0,
+	    1, &a, &end), ADDRESS_OK);
+	assert_int_equal(relay_address_mailbox(&r, &a, b, sizeof(b)),
+	    RELAY_MAILBOX_USER);
+	assert_string_equal(b, "bob");
+	assert_int_equal(address_parse_path("<\"a..b\"@mydomain.test>", 22, 0,
+	    1, &a, &end), ADDRESS_OK);
+	assert_int_equal(relay_address_mailbox(&r, &a, b, sizeof(b)),
+	    RELAY_MAILBOX_NONE);
+}
+
 int
 main(void)
 {
@@ -404,6 +482,7 @@ main(void)
 		cmocka_unit_test(test_relay_matrix),
 		cmocka_unit_test(test_relay_helpers),
 		cmocka_unit_test(test_relay_connect),
+		cmocka_unit_test(test_local_mailbox),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -128,15 +128,15 @@ dialogue(int bytewise, int pipelining)
 		    "DATA\r\n"));
 	}
 	assert_non_null(strstr(r.sent, "Subject: x\r\n..dot\r\n.\r\n"));
-	assert_int_equal(rc[0].result, SMTPC_R_PENDING);	/* until the dot */
-	assert_int_equal(rc[1].result, SMTPC_R_PERM);
+	assert_false(rc[0].done);	/* until the dot */
+	assert_int_equal(rc[1].result, OUTCOME_PERM);
 	assert_string_equal(rc[1].reply, "550 5.1.1 no such user");
-	assert_int_equal(rc[2].result, SMTPC_R_TEMP);
+	assert_int_equal(rc[2].result, OUTCOME_TEMP);
 	r.nsent = 0;
 	feed(&r, "250 2.0.0 queued\r\n", bytewise, t, &started);
-	assert_int_equal(rc[0].result, SMTPC_R_OK);
+	assert_int_equal(rc[0].result, OUTCOME_OK);
 	assert_string_equal(rc[0].reply, "250 2.0.0 queued");
-	assert_int_equal(rc[1].result, SMTPC_R_PERM);	/* unchanged */
+	assert_int_equal(rc[1].result, OUTCOME_PERM);	/* unchanged */
 	assert_string_equal(r.sent, "QUIT\r\n");
 	feed(&r, "221 bye\r\n", bytewise, t, &started);
 	assert_int_equal(r.events[r.nev - 1], SMTPC_EV_CLOSED);
@@ -190,7 +190,7 @@ test_all_rejected_rset_and_reuse(void **state)
 	    0, t, &started);
 	assert_string_equal(r.sent, "RSET\r\n");
 	assert_int_equal(r.events[r.nev - 1], SMTPC_EV_TXN_DONE);
-	assert_int_equal(rc[0].result, SMTPC_R_PERM);
+	assert_int_equal(rc[0].result, OUTCOME_PERM);
 	/* after RSET: ready again (the driver may start the next message) */
 	r.nsent = 0;
 	started = 0;
@@ -215,8 +215,8 @@ test_mail_rejected(void **state)
 	r.nsent = 0;
 	feed(&r, "452 4.3.1 full\r\n", 0, t, &started);
 	assert_string_equal(r.sent, "RSET\r\n");
-	assert_int_equal(rc[0].result, SMTPC_R_TEMP);
-	assert_int_equal(rc[2].result, SMTPC_R_TEMP);
+	assert_int_equal(rc[0].result, OUTCOME_TEMP);
+	assert_int_equal(rc[2].result, OUTCOME_TEMP);
 	assert_string_equal(rc[2].reply, "452 4.3.1 full");
 	smtp_client_free(&r.c);
 }
@@ -234,7 +234,7 @@ test_size_refused_before_sending(void **state)
 	smtp_client_init(&r.c, "me.test");
 	feed(&r, "220 x\r\n250-x\r\n250 SIZE 1000\r\n", 0, t, &started);
 	assert_null(strstr(r.sent, "MAIL"));
-	assert_int_equal(rc[1].result, SMTPC_R_PERM);
+	assert_int_equal(rc[1].result, OUTCOME_PERM);
 	assert_non_null(strstr(rc[1].reply, "5.3.4"));
 	smtp_client_free(&r.c);
 }
@@ -269,7 +269,8 @@ test_greeting_and_errors(void **state)
 		}
 		if (r.nev == 0 || r.events[r.nev - 1] != SMTPC_EV_FAILED)
 			fail_msg("case %zu: no failure", i);
-		assert_int_equal(r.c.fail_perm, t[i].perm);
+		assert_int_equal(r.c.fail, t[i].perm ? OUTCOME_PERM :
+		    OUTCOME_TEMP);
 		smtp_client_free(&r.c);
 	}
 }
@@ -331,7 +332,7 @@ test_abort_fails_pending_temp(void **state)
 	smtp_client_init(&r.c, "me.test");
 	feed(&r, "220 x\r\n250 x\r\n250 ok\r\n250 ok\r\n", 0, t, &started);
 	smtp_client_abort(&r.c, "lost connection");
-	assert_int_equal(rc[0].result, SMTPC_R_TEMP);
+	assert_int_equal(rc[0].result, OUTCOME_TEMP);
 	assert_string_equal(rc[0].reply, "lost connection");
 	assert_int_equal(r.c.state, SMTPC_CLOSED);
 	smtp_client_free(&r.c);
@@ -519,7 +520,7 @@ test_starttls_policy(void **state)
 				    r.nev ? r.events[r.nev - 1] : -1,
 				    r.c.fail_text, r.c.fail_tls);
 			if (t[i].event == SMTPC_EV_FAILED) {
-				assert_int_equal(r.c.fail_perm, 0);
+				assert_int_equal(r.c.fail, OUTCOME_TEMP);
 				assert_int_equal(r.c.state, SMTPC_CLOSED);
 				assert_null(strstr(r.sent, "MAIL"));
 			}

@@ -44,14 +44,14 @@ struct fake {
 
 static struct fake F;
 
-static enum smtp_user_result
+static enum outcome
 user_answer(const char *mailbox)
 {
 	if (strcmp(mailbox, "alice") == 0 || strcmp(mailbox, "bob") == 0)
-		return SMTP_USER_FOUND;
+		return OUTCOME_OK;
 	if (strcmp(mailbox, "temp") == 0)
-		return SMTP_USER_TEMPFAIL;
-	return SMTP_USER_UNKNOWN;
+		return OUTCOME_TEMP;
+	return OUTCOME_PERM;
 }
 
 static void
@@ -894,18 +894,18 @@ test_async_user(void **state)
 	drain(r);
 	expect_out(r, GREET EHLO_OUT MAIL_OK, "waiting");
 	pos = n;
-	smtp_session_user_result(&r->s, SMTP_USER_FOUND);
+	smtp_session_user_result(&r->s, OUTCOME_OK);
 	assert_int_equal(r->s.wait, SMTP_WAIT_NONE);
 	n = smtp_session_feed(&r->s, in + pos, sizeof(in) - 1 - pos);
 	pos += n;
 	assert_string_equal(F.looked_up, "bob");
-	smtp_session_user_result(&r->s, SMTP_USER_FOUND);
+	smtp_session_user_result(&r->s, OUTCOME_OK);
 	/* a late duplicate answer is ignored */
-	smtp_session_user_result(&r->s, SMTP_USER_UNKNOWN);
+	smtp_session_user_result(&r->s, OUTCOME_PERM);
 	n = smtp_session_feed(&r->s, in + pos, sizeof(in) - 1 - pos);
 	pos += n;
 	assert_string_equal(F.looked_up, "carol");
-	smtp_session_user_result(&r->s, SMTP_USER_UNKNOWN);
+	smtp_session_user_result(&r->s, OUTCOME_PERM);
 	n = smtp_session_feed(&r->s, in + pos, sizeof(in) - 1 - pos);
 	pos += n;
 	assert_int_equal(pos, sizeof(in) - 1);

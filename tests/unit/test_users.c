@@ -241,7 +241,7 @@ test_edit_missing_file(void **state)
 {
 	char path[PATH_MAX], err[256], *s;
 	struct stat st;
-	int tf = -1;
+	enum outcome tf = OUTCOME_OK;
 
 	(void)state;
 	path_in(path, sizeof(path), "users.new");
@@ -258,7 +258,7 @@ test_edit_missing_file(void **state)
 	assert_int_equal(users_file_edit_flags(path, USERS_PASSWD, "alice",
 	    "$6$a$b", 0, &tf, err, sizeof(err)), -1);
 	assert_string_equal(err, "no such user alice");
-	assert_int_equal(tf, 0);
+	assert_int_equal(tf, OUTCOME_PERM);
 	assert_int_equal(users_file_edit(path, USERS_DEL, "alice", NULL, err,
 	    sizeof(err)), -1);
 	assert_int_equal(access(path, F_OK), -1);	/* not created */
@@ -286,7 +286,7 @@ test_edit_ops(void **state)
 	    "carol:$6$c$c";		/* no final newline */
 	char path[PATH_MAX], err[256], tmpname[PATH_MAX + 32], *s;
 	struct stat st;
-	int tf = -1;
+	enum outcome tf = OUTCOME_OK;
 
 	(void)state;
 	path_in(path, sizeof(path), "users.ops");
@@ -297,7 +297,7 @@ test_edit_ops(void **state)
 	assert_int_equal(users_file_edit_flags(path, USERS_ADD, "alice",
 	    "$6$n$n", 0, &tf, err, sizeof(err)), -1);
 	assert_string_equal(err, "user alice already exists");
-	assert_int_equal(tf, 0);
+	assert_int_equal(tf, OUTCOME_PERM);
 	s = slurp(path);
 	assert_string_equal(s, orig);
 	free(s);
@@ -344,7 +344,7 @@ test_edit_ops(void **state)
 	/* Refused requests. */
 	assert_int_equal(users_file_edit_flags(path, USERS_ADD, "Eve",
 	    "$6$e$e", 0, &tf, err, sizeof(err)), -1);
-	assert_int_equal(tf, 0);
+	assert_int_equal(tf, OUTCOME_PERM);
 	assert_int_equal(users_file_edit(path, USERS_ADD, "eve", "a:b", err,
 	    sizeof(err)), -1);
 	assert_int_equal(users_file_edit(path, USERS_ADD, "eve", "a\nb", err,
@@ -376,14 +376,14 @@ static void
 test_edit_io_error(void **state)
 {
 	char path[PATH_MAX], err[256];
-	int tf = -1;
+	enum outcome tf = OUTCOME_OK;
 
 	(void)state;
 	/* The directory does not exist: I/O trouble, tempfail. */
 	path_in(path, sizeof(path), "nodir/users");
 	assert_int_equal(users_file_edit_flags(path, USERS_ADD, "alice",
 	    "$6$a$b", 0, &tf, err, sizeof(err)), -1);
-	assert_int_equal(tf, 1);
+	assert_int_equal(tf, OUTCOME_TEMP);
 }
 
 /* Two processes adding users at the same time lose nothing. */
@@ -513,7 +513,7 @@ test_edit_scram(void **state)
 	char path[PATH_MAX], err[256], *s;
 	struct errlist errs = { NULL, 0 };
 	struct users *u;
-	int tf = -1;
+	enum outcome tf = OUTCOME_OK;
 
 	(void)state;
 	path_in(path, sizeof(path), "users.scram");
@@ -551,7 +551,7 @@ test_edit_scram(void **state)
 	/* A bad verifier is refused before the file is touched. */
 	assert_int_equal(users_file_edit_scram(path, USERS_ADD, "carol",
 	    "$6$c$c", 0, "SCRAM-SHA-256$1:x$y:z", &tf, err, sizeof(err)), -1);
-	assert_int_equal(tf, 0);
+	assert_int_equal(tf, OUTCOME_PERM);
 	assert_string_equal(err, "bad SCRAM-SHA-256 verifier");
 	assert_int_equal(users_file_edit_scram(path, USERS_ADD, "carol",
 	    "$6$c$c", 0, VER "\n", &tf, err, sizeof(err)), -1);
