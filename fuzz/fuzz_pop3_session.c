@@ -70,17 +70,17 @@ answer(int kind, enum pop3_result r)
 	if (kind == 1)
 		pop3_session_auth_result(&s, r);
 	else
-		pop3_session_mailbox_result(&s, r, r == POP3_OK ? &mb : NULL);
+		pop3_session_mailbox_result(&s, r, r == OUTCOME_OK ? &mb : NULL);
 }
 
 static enum pop3_result
 auth_mode(int ok)
 {
 	switch ((flags >> 2) & 3) {
-	case 1:		return POP3_TEMPFAIL;
+	case 1:		return OUTCOME_TEMP;
 	case 2:		return POP3_IN_USE;
-	case 3:		return POP3_PERMFAIL;
-	default:	return ok ? POP3_OK : POP3_BAD;
+	case 3:		return OUTCOME_PERM;
+	default:	return ok ? OUTCOME_OK : POP3_BAD;
 	}
 }
 
@@ -110,8 +110,8 @@ f_check_apop(void *arg, const char *user, const char *ts, const char *digest)
 static void
 f_open_mailbox(void *arg, const char *user)
 {
-	static const enum pop3_result m[] = { POP3_OK, POP3_IN_USE,
-	    POP3_TEMPFAIL, POP3_OK };
+	static const enum pop3_result m[] = { OUTCOME_OK, POP3_IN_USE,
+	    OUTCOME_TEMP, OUTCOME_OK };
 
 	(void)arg;
 	if (s.state != POP3_STATE_MAILBOX_WAIT || user[0] == '\0')
@@ -327,7 +327,7 @@ settle(const uint8_t *rest, size_t restlen)
 				pop3_session_auth_result(&s, pending_r);
 			else
 				pop3_session_mailbox_result(&s, pending_r,
-				    pending_r == POP3_OK ? &mb : NULL);
+				    pending_r == OUTCOME_OK ? &mb : NULL);
 			continue;
 		}
 		if (!pop3_session_pump(&s))

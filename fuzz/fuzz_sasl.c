@@ -77,7 +77,7 @@ answer(struct sasl_server *s, struct scram_server *ss,
 	char out[SCRAM_SERVER_FIRST_MAX];
 	size_t n = 0;
 	enum scram_status st;
-	enum sasl_verdict vd;
+	int vd;
 
 	if (need == SASL_NEED_SCRAM_FIRST || need == SASL_NEED_SCRAM_FINAL) {
 		if (need == SASL_NEED_SCRAM_FIRST)
@@ -87,15 +87,15 @@ answer(struct sasl_server *s, struct scram_server *ss,
 		else
 			st = scram_server_final(ss, s->msg, s->msglen, out,
 			    sizeof(out), &n);
-		vd = st == SCRAM_OK ? SASL_V_OK : st == SCRAM_BAD_PROOF ?
-		    SASL_V_BAD : st == SCRAM_INTERNAL ? SASL_V_TEMPFAIL :
-		    SASL_V_MALFORMED;
-		if (vd == SASL_V_OK)
+		vd = st == SCRAM_OK ? OUTCOME_OK : st == SCRAM_BAD_PROOF ?
+		    OUTCOME_DENIED : st == SCRAM_INTERNAL ? OUTCOME_TEMP :
+		    OUTCOME_PERM;
+		if (vd == OUTCOME_OK)
 			*ok_given = 1;
 		return sasl_verdict(s, vd, out, n);
 	}
-	vd = (enum sasl_verdict)(pick & 3);
-	if (vd == SASL_V_OK)
+	vd = (int)(pick & 3);
+	if (vd == OUTCOME_OK)
 		*ok_given = 1;
 	return sasl_verdict(s, vd, NULL, 0);
 }

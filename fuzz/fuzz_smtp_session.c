@@ -25,11 +25,11 @@ f_user_lookup(void *arg, const char *mailbox)
 	if (cur->wait != SMTP_WAIT_USER)
 		abort();
 	if (strcmp(mailbox, "alice") == 0 || strcmp(mailbox, "bob") == 0)
-		smtp_session_user_result(cur, SMTP_USER_FOUND);
+		smtp_session_user_result(cur, OUTCOME_OK);
 	else if (mailbox[0] == 't')
-		smtp_session_user_result(cur, SMTP_USER_TEMPFAIL);
+		smtp_session_user_result(cur, OUTCOME_TEMP);
 	else
-		smtp_session_user_result(cur, SMTP_USER_UNKNOWN);
+		smtp_session_user_result(cur, OUTCOME_PERM);
 }
 
 static int

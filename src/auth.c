@@ -37,11 +37,10 @@
 #include "hasher.h"
 #include "ipc.h"
 #include "log.h"
-#include "pop3_session.h"
+#include "outcome.h"
 #include "sasl.h"
 #include "scram.h"
 #include "proc.h"
-#include "smtp_session.h"
 #include "throttle.h"
 #include "users.h"
 
@@ -257,7 +256,7 @@ delayed_cb(evutil_socket_t fd, short what, void *arg)
 			"(no SCRAM verifier)"
 
 /* Answer a credential check. result is a POP3_* code; for SMTP AUTH it
- * becomes the matching enum sasl_verdict, followed by data (a SCRAM
+ * becomes the matching int, followed by data (a SCRAM
  * server message). admitted: the check went through throttle_admit(),
  * so its answer time comes from throttle_result() (failures wait 1, 2, 4,
  * 8, then 15 s per address, and so does a correct answer at an address
@@ -277,13 +276,13 @@ auth_answer_data(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 
 	netaddr_format(addr, ip, sizeof(ip));
 	log_quote(qu, sizeof(qu), user, strnlen(user, USERS_NAME_MAX + 1));
-	if (admitted && (result == POP3_OK || result == POP3_BAD))
-		at = throttle_result(&a.thr, addr, user, result == POP3_OK, now);
+	if (admitted && (result == OUTCOME_OK || result == OUTCOME_DENIED))
+		at = throttle_result(&a.thr, addr, user, result == OUTCOME_OK, now);
 	tv.tv_sec = at - now;
-	if (result == POP3_OK) {
+	if (result == OUTCOME_OK) {
 		log_info("login ok: client=[%s] user=\"%s\" mechanism=%s "
 		    "delay=%lds", ip, qu, mech, (long)tv.tv_sec);
-	} else if (result == POP3_BAD) {
+	} else if (result == OUTCOME_DENIED) {
 		log_info("login failed: client=[%s] user=\"%s\" mechanism=%s "
 		    "reason=\"%s\" failures=%u user_failures=%u delay=%lds", ip,
 		    qu, mech, why ? why : WHY_PASSWORD,
@@ -295,10 +294,9 @@ auth_answer_data(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 		log_info("login error: client=[%s] user=\"%s\" mechanism=%s "
 		    "reason=\"%s\"", ip, qu, mech, why);
 	}
-	if (reply_type == IPC_SMTP_AUTH_REPLY)
-		code = result == POP3_OK ? SASL_V_OK : result == POP3_BAD ?
-		    SASL_V_BAD : result == POP3_PERMFAIL ? SASL_V_MALFORMED :
-		    SASL_V_TEMPFAIL;
+	/* One vocabulary for both servers (outcome.h): a credential verdict. */
+	if (code > OUTCOME_DENIED)
+		code = OUTCOME_TEMP;
 	dl = xcalloc(1, sizeof(*dl));
 	buf_init(&dl->msg, 1 + SASL_REPLY_MAX);
 	buf_append(&dl->msg, &code, 1);
@@ -409,8 +407,8 @@ parked_cb(evutil_socket_t fd, short what, void *arg)
 		    pk->data.len);
 	} else {
 		/* Waited too long: a temporary failure, nothing checked. */
-		code = pk->reply_type == IPC_SMTP_AUTH_REPLY ? SASL_V_TEMPFAIL :
-		    POP3_TEMPFAIL;
+		code = pk->reply_type == IPC_SMTP_AUTH_REPLY ? OUTCOME_TEMP :
+		    OUTCOME_TEMP;
 		ipc_send(pk->ipc, pk->reply_type, pk->id, &code, 1);
 	}
 	parked_free(pk);
@@ -498,7 +496,7 @@ auth_admit(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 		    v == THROTTLE_PENALTY ? "penalty running" :
 		    "user's failure cap reached", (long)(retry - now), refused);
 	}
-	auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL, NULL,
+	auth_answer(ipc, reply_type, id, addr, user, mech, OUTCOME_TEMP, NULL,
 	    0);
 	return 0;
 }
@@ -518,14 +516,14 @@ static void
 password_checked(int result, void *arg)
 {
 	struct pending_check *pc = arg;
-	unsigned char r = result == -1 ? POP3_TEMPFAIL :
-	    result == 1 && pc->known ? POP3_OK : POP3_BAD;
+	unsigned char r = result == -1 ? OUTCOME_TEMP :
+	    result == 1 && pc->known ? OUTCOME_OK : OUTCOME_DENIED;
 
 	auth_answer(pc->ipc, pc->reply_type, pc->id, &pc->addr, pc->user,
-	    pc->mech, r, r == POP3_TEMPFAIL ? "temporary failure" :
+	    pc->mech, r, r == OUTCOME_TEMP ? "temporary failure" :
 	    pc->known ? WHY_PASSWORD : WHY_UNKNOWN, 1);
 	/* Only a POP3 login grants POP-before-SMTP; SMTP AUTH relays by itself. */
-	if (r == POP3_OK && pc->reply_type == IPC_POP3_AUTH_REPLY)
+	if (r == OUTCOME_OK && pc->reply_type == IPC_POP3_AUTH_REPLY)
 		grant(pc->user, &pc->addr);
 	free(pc);
 }
@@ -541,7 +539,7 @@ check_password(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 	struct pending_check *pc;
 
 	if (a.users == NULL) {
-		auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL,
+		auth_answer(ipc, reply_type, id, addr, user, mech, OUTCOME_TEMP,
 		    "temporary failure", 0);
 		return;
 	}
@@ -582,12 +580,12 @@ check_secret(struct ipc *ipc, uint32_t reply_type, uint64_t id,
     const struct netaddr *addr, int cram)
 {
 	const char *mech = cram ? "CRAM-MD5" : "APOP", *why = WHY_PASSWORD;
-	unsigned char r = POP3_BAD;
+	unsigned char r = OUTCOME_DENIED;
 	char secret[512];
 	ssize_t n;
 
 	if (a.users == NULL || a.secrets == NULL) {
-		auth_answer(ipc, reply_type, id, addr, user, mech, POP3_TEMPFAIL,
+		auth_answer(ipc, reply_type, id, addr, user, mech, OUTCOME_TEMP,
 		    "temporary failure", 0);
 		return;
 	}
@@ -601,10 +599,10 @@ check_secret(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 	    sasl_cram_check(challenge, strlen(challenge), secret, (size_t)n,
 	    digest, strlen(digest)) : apop_check(challenge, strlen(challenge),
 	    secret, (size_t)n, digest, strlen(digest))) == 1)
-		r = POP3_OK;
+		r = OUTCOME_OK;
 	explicit_bzero(secret, sizeof(secret));
 	auth_answer(ipc, reply_type, id, addr, user, mech, r, why, 1);
-	if (r == POP3_OK && reply_type == IPC_POP3_AUTH_REPLY)
+	if (r == OUTCOME_OK && reply_type == IPC_POP3_AUTH_REPLY)
 		grant(user, addr);
 }
 
@@ -684,17 +682,17 @@ scram_first(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 		    "reason=\"penalty running\" (not checked)",
 		    netaddr_format(addr, ip, sizeof(ip)), SCRAM_MECH);
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
-		    POP3_TEMPFAIL, NULL, 0);
+		    OUTCOME_TEMP, NULL, 0);
 		return;
 	}
 	if (a.users == NULL) {
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
-		    POP3_TEMPFAIL, "temporary failure", 0);
+		    OUTCOME_TEMP, "temporary failure", 0);
 		return;
 	}
 	if (scram_client_first_parse(&cf, msg, len) != SCRAM_OK) {
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
-		    POP3_PERMFAIL, "malformed", 0);
+		    OUTCOME_PERM, "malformed", 0);
 		return;
 	}
 	if (users_name_valid(cf.user))
@@ -707,7 +705,7 @@ scram_first(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	if (!have && scram_verifier_fake(&v, scram_fake_key,
 	    sizeof(scram_fake_key), cf.user, strlen(cf.user)) == -1) {
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, cf.user,
-		    SCRAM_MECH, POP3_TEMPFAIL, "temporary failure", 0);
+		    SCRAM_MECH, OUTCOME_TEMP, "temporary failure", 0);
 		return;
 	}
 	sl = scram_slot(id, 1);
@@ -717,13 +715,13 @@ scram_first(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	    sizeof(out), &outlen) != SCRAM_OK) {
 		scram_slot_free(sl);
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, cf.user,
-		    SCRAM_MECH, POP3_PERMFAIL, "malformed", 0);
+		    SCRAM_MECH, OUTCOME_PERM, "malformed", 0);
 		return;
 	}
 	explicit_bzero(&v, sizeof(v));
 	/* Not a login yet: no log line, no failure count. */
 	{
-		unsigned char ok = SASL_V_OK;
+		unsigned char ok = OUTCOME_OK;
 		struct buf b;
 
 		buf_init(&b, sizeof(out) + 1);
@@ -747,7 +745,7 @@ scram_final(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 
 	if (sl == NULL) {
 		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
-		    POP3_PERMFAIL, "malformed", 0);
+		    OUTCOME_PERM, "malformed", 0);
 		return;
 	}
 	snprintf(user, sizeof(user), "%s", sl->ss.user);
@@ -762,13 +760,13 @@ scram_final(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	    WHY_UNKNOWN : sl->have ? WHY_PASSWORD : WHY_NO_SCRAM;
 	st = scram_server_final(&sl->ss, msg, len, out, sizeof(out), &outlen);
 	scram_slot_free(sl);
-	r = st == SCRAM_OK ? POP3_OK : st == SCRAM_BAD_PROOF ? POP3_BAD :
-	    st == SCRAM_INTERNAL ? POP3_TEMPFAIL : POP3_PERMFAIL;
-	if (r == POP3_TEMPFAIL || r == POP3_PERMFAIL)
-		why = r == POP3_TEMPFAIL ? "temporary failure" : "malformed";
+	r = st == SCRAM_OK ? OUTCOME_OK : st == SCRAM_BAD_PROOF ? OUTCOME_DENIED :
+	    st == SCRAM_INTERNAL ? OUTCOME_TEMP : OUTCOME_PERM;
+	if (r == OUTCOME_TEMP || r == OUTCOME_PERM)
+		why = r == OUTCOME_TEMP ? "temporary failure" : "malformed";
 	auth_answer_data(ipc, IPC_SMTP_AUTH_REPLY, id, addr,
 	    users_name_valid(user) ? user : "?", SCRAM_MECH, r, why, 1,
-	    r == POP3_OK ? out : NULL, r == POP3_OK ? outlen : 0);
+	    r == OUTCOME_OK ? out : NULL, r == OUTCOME_OK ? outlen : 0);
 }
 
 /* ---- aliases: RCPT to an alias is a known recipient ---- */
@@ -878,15 +876,15 @@ smtpd_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 		return;
 	}
 	if (a.users == NULL) {
-		r = SMTP_USER_TEMPFAIL;
+		r = OUTCOME_TEMP;
 	} else if (len == 0 || len > USERS_NAME_MAX) {
-		r = SMTP_USER_UNKNOWN;
+		r = OUTCOME_PERM;
 	} else {
 		memcpy(name, data, len);
 		name[len] = '\0';
 		r = users_name_valid(name) && (users_find(a.users, name) != NULL ||
 		    alias_deliverable(name)) ?
-		    SMTP_USER_FOUND : SMTP_USER_UNKNOWN;
+		    OUTCOME_OK : OUTCOME_PERM;
 	}
 	ipc_send(ipc, IPC_USER_LOOKUP_REPLY, id, &r, 1);
 }

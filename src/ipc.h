@@ -46,7 +46,7 @@ enum ipc_type {
 	IPC_SMTP_SCRAM_FINAL,	/* smtpd -> auth: field client-ip, then the
 				 * client-final-message as the tail */
 	IPC_SMTP_SCRAM_ABORT,	/* smtpd -> auth: the session ended mid-exchange */
-	IPC_SMTP_AUTH_REPLY,	/* auth -> smtpd: one byte enum sasl_verdict, then
+	IPC_SMTP_AUTH_REPLY,	/* auth -> smtpd: one byte int, then
 				 * the SCRAM server message if any */
 	/* Password hashing (hasher.c: auth <-> its workers, one message per
 	 * SOCK_SEQPACKET datagram, no ipc header). */

@@ -21,6 +21,13 @@ enum outcome {
 	OUTCOME_PERM,		/* never again: 5xx, refused, invalid */
 };
 
+/* A credential check's verdict (the auth process's one-byte answer to
+ * smtpd and pop3d, and what sasl.c and pop3_session.c take): an outcome,
+ * PERM meaning the request itself was malformed, or this one more: the
+ * request was well formed and the credentials are wrong. Not in the enum,
+ * so a switch over outcomes elsewhere need not name it. */
+#define OUTCOME_DENIED	(OUTCOME_PERM + 1)
+
 /* The outcome of an SMTP reply code: 2xx ok, 5xx permanent, anything
  * else (4xx, and nonsense) temporary: a reply we cannot read is never a
  * reason to bounce. */

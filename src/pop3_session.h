@@ -63,17 +63,11 @@ enum pop3_state {
  * or one of the two refusals that have a reply of their own, numbered
  * after the outcomes so that one byte carries either. */
 enum pop3_result {
-	POP3_BAD = OUTCOME_PERM + 1,	/* wrong user, password or digest:
+	POP3_BAD = OUTCOME_DENIED,	/* wrong user, password or digest:
 					 * -ERR [AUTH] (permanent) */
 	POP3_IN_USE,	/* another session holds the mailbox: -ERR [IN-USE]
 			 * (temporary); the largest value */
 };
-
-/* Old names still used by pop3d.c and auth.c until they are converted
- * (remove this block then): */
-#define POP3_OK		OUTCOME_OK
-#define POP3_TEMPFAIL	OUTCOME_TEMP
-#define POP3_PERMFAIL	OUTCOME_PERM
 
 enum pop3_auth_policy {
 	POP3_AUTH_ANY = 0,	/* USER/PASS and APOP */

@@ -87,7 +87,7 @@ op_check_password(void *arg, const char *user, const char *pass)
 	const struct ipc_fields f = { { user, pass, c->ip }, 3, NULL, 0 };
 
 	if (ipc_send_fields(p.auth, IPC_POP3_PASS, c->id, &f) == -1)
-		pop3_session_auth_result(&c->s, POP3_TEMPFAIL);
+		pop3_session_auth_result(&c->s, OUTCOME_TEMP);
 }
 
 static void
@@ -97,7 +97,7 @@ op_check_apop(void *arg, const char *user, const char *ts, const char *digest)
 	const struct ipc_fields f = { { user, ts, digest, c->ip }, 4, NULL, 0 };
 
 	if (ipc_send_fields(p.auth, IPC_POP3_APOP, c->id, &f) == -1)
-		pop3_session_auth_result(&c->s, POP3_TEMPFAIL);
+		pop3_session_auth_result(&c->s, OUTCOME_TEMP);
 }
 
 static void
@@ -112,7 +112,7 @@ op_open_mailbox(void *arg, const char *user)
 		return;
 	}
 	if (xsnprintf(path, sizeof(path), "%s/Maildir", user) == -1) {
-		pop3_session_mailbox_result(&c->s, POP3_PERMFAIL, NULL);
+		pop3_session_mailbox_result(&c->s, OUTCOME_PERM, NULL);
 		return;
 	}
 	/* A user who never got mail has an empty mailbox, not an error. */
@@ -123,12 +123,12 @@ op_open_mailbox(void *arg, const char *user)
 		    O_CLOEXEC | O_NOFOLLOW);
 	if (fd == -1 || mailbox_open(&c->mb, fd, POP3D_MAX_MESSAGES) == -1) {
 		log_warn("session=%s mailbox %s: %s", c->sid, user, strerror(errno));
-		pop3_session_mailbox_result(&c->s, POP3_TEMPFAIL, NULL);
+		pop3_session_mailbox_result(&c->s, OUTCOME_TEMP, NULL);
 		return;
 	}
 	c->mb_open = 1;
 	snprintf(c->locked, sizeof(c->locked), "%s", user);
-	pop3_session_mailbox_result(&c->s, POP3_OK, &c->mb);
+	pop3_session_mailbox_result(&c->s, OUTCOME_OK, &c->mb);
 }
 
 static int
@@ -403,7 +403,7 @@ auth_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 		return;
 	r = *(const unsigned char *)data;
 	pop3_session_auth_result(&c->s, r <= POP3_IN_USE ? (enum pop3_result)r :
-	    POP3_TEMPFAIL);
+	    OUTCOME_TEMP);
 	conn_process(conn);
 }
 

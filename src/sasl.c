@@ -469,7 +469,7 @@ server_msg_ok(const char *d, size_t n, size_t max)
 }
 
 enum sasl_result
-sasl_verdict(struct sasl_server *s, enum sasl_verdict v, const char *data,
+sasl_verdict(struct sasl_server *s, int v, const char *data,
     size_t len)
 {
 	enum sasl_result what = s->waiting;
@@ -479,11 +479,11 @@ sasl_verdict(struct sasl_server *s, enum sasl_verdict v, const char *data,
 	s->waiting = SASL_CONTINUE;
 	wipe_secrets(s);
 	switch (v) {
-	case SASL_V_OK:
+	case OUTCOME_OK:
 		break;
-	case SASL_V_BAD:
+	case OUTCOME_DENIED:
 		return fail(s, R_BAD);
-	case SASL_V_MALFORMED:
+	case OUTCOME_PERM:
 		return fail(s, R_MALFORMED);
 	default:
 		return fail(s, R_TEMPFAIL);

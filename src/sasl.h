@@ -58,6 +58,7 @@
 #define POSTERN_SASL_H
 #include <stddef.h>
 #include "apop.h"
+#include "outcome.h"
 #include "scram.h"
 
 #define SASL_USER_MAX	255
@@ -92,16 +93,10 @@ enum sasl_result {
 	SASL_FAIL,
 };
 
-/* The auth process's answer to a NEED_* request (one IPC byte). Not yet
- * numbered as outcome.h's (OK, TEMP, PERM, then finer refusals): the SMTP
- * server clamps the byte with "<= SASL_V_TEMPFAIL", so TEMPFAIL must stay
- * the largest value until that check changes. */
-enum sasl_verdict {
-	SASL_V_OK,		/* for SCRAM: with the server message */
-	SASL_V_BAD,		/* -> 535 5.7.8 */
-	SASL_V_MALFORMED,	/* auth found the message malformed -> 501 5.5.2 */
-	SASL_V_TEMPFAIL,	/* -> 454 4.7.0 */
-};
+/* The auth process's answer to a NEED_* request (one IPC byte) is a
+ * credential verdict (outcome.h): OUTCOME_OK (for SCRAM: with the server
+ * message), OUTCOME_DENIED -> 535 5.7.8, OUTCOME_PERM (auth found the
+ * message malformed) -> 501 5.5.2, OUTCOME_TEMP -> 454 4.7.0. */
 
 /* What the session knows when AUTH arrives. */
 struct sasl_params {
@@ -172,10 +167,10 @@ enum sasl_result sasl_start(struct sasl_server *s, const struct sasl_params *p,
 enum sasl_result sasl_step(struct sasl_server *s, const char *line,
 	    size_t len);
 /* The auth process's answer to the outstanding NEED_*. For
- * NEED_SCRAM_FIRST/FINAL with SASL_V_OK, data/len is the server-first /
+ * NEED_SCRAM_FIRST/FINAL with OUTCOME_OK, data/len is the server-first /
  * server-final message (printable, no NUL); else ignored (may be NULL).
  * Returns CONTINUE (SCRAM: 334 with the server message), SUCCESS or FAIL. */
-enum sasl_result sasl_verdict(struct sasl_server *s, enum sasl_verdict v,
+enum sasl_result sasl_verdict(struct sasl_server *s, int v,
 	    const char *data, size_t len);
 
 /* For the auth process: 1 if digest (32 hex digits, either case) is

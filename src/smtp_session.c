@@ -434,7 +434,7 @@ auth_line(struct smtp_session *s, const char *line, size_t len)
 }
 
 void
-smtp_session_auth_result(struct smtp_session *s, enum sasl_verdict v,
+smtp_session_auth_result(struct smtp_session *s, int v,
     const char *data, size_t len)
 {
 	if (s->wait != SMTP_WAIT_AUTH)

@@ -54,12 +54,6 @@ enum smtp_wait {
 	SMTP_WAIT_AUTH,		/* auth_request() is pending */
 };
 
-/* Old names still used by smtpd.c and auth.c until they are converted
- * (remove this block then): the answer to user_lookup is an outcome. */
-#define SMTP_USER_FOUND		OUTCOME_OK
-#define SMTP_USER_UNKNOWN	OUTCOME_PERM
-#define SMTP_USER_TEMPFAIL	OUTCOME_TEMP
-
 struct smtp_rcpt {
 	struct address	addr;
 	enum relay_result kind;		/* RELAY_ACCEPT_LOCAL or RELAY_ACCEPT_RELAY */
@@ -162,8 +156,8 @@ void	smtp_session_commit_result(struct smtp_session *s, int ok, const char *id);
  * desc ("TLSv1.3 TLS_AES_256_GCM_SHA384") goes into logs and Received:. */
 void	smtp_session_tls_started(struct smtp_session *s, const char *desc);
 /* The auth process's answer to auth_request(); data is the SCRAM server
- * message for SASL_V_OK on a SCRAM step. */
-void	smtp_session_auth_result(struct smtp_session *s, enum sasl_verdict v,
+ * message for OUTCOME_OK on a SCRAM step. */
+void	smtp_session_auth_result(struct smtp_session *s, int v,
 	    const char *data, size_t len);
 /* Idle timeout: queue "421 4.4.2 HOST Error: timeout exceeded" and close. */
 void	smtp_session_timeout(struct smtp_session *s);

@@ -93,7 +93,7 @@ op_user_lookup(void *arg, const char *mailbox)
 
 	c->own_since = time(NULL);
 	if (ipc_send(d.auth, IPC_USER_LOOKUP, c->id, mailbox, strlen(mailbox)) == -1)
-		smtp_session_user_result(&c->s, SMTP_USER_TEMPFAIL);
+		smtp_session_user_result(&c->s, OUTCOME_TEMP);
 }
 
 static int
@@ -296,7 +296,7 @@ op_auth_request(void *arg, enum sasl_result need, const struct sasl_server *sasl
 		break;
 	}
 	if (ipc_send_fields(d.auth, type, c->id, &f) == -1)
-		smtp_session_auth_result(&c->s, SASL_V_TEMPFAIL, NULL, 0);
+		smtp_session_auth_result(&c->s, OUTCOME_TEMP, NULL, 0);
 }
 
 static void
@@ -706,11 +706,11 @@ auth_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 
 		if (c == NULL || c->s.wait != SMTP_WAIT_AUTH)
 			return;
-		c->scram = c->scram && p[0] == SASL_V_OK &&
+		c->scram = c->scram && p[0] == OUTCOME_OK &&
 		    c->s.sasl.step == SASL_STEP_WAIT_AUTH &&
 		    c->s.sasl.waiting == SASL_NEED_SCRAM_FIRST;
-		smtp_session_auth_result(&c->s, p[0] <= SASL_V_TEMPFAIL ?
-		    (enum sasl_verdict)p[0] : SASL_V_TEMPFAIL,
+		smtp_session_auth_result(&c->s, p[0] <= OUTCOME_DENIED ?
+		    (int)p[0] : OUTCOME_TEMP,
 		    (const char *)p + 1, len - 1);
 		conn_process(conn);
 		return;
@@ -727,8 +727,8 @@ auth_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	if (c == NULL || c->s.wait != SMTP_WAIT_USER)
 		return;		/* the session is gone */
 	r = *(const unsigned char *)data;
-	smtp_session_user_result(&c->s, r == SMTP_USER_FOUND ? SMTP_USER_FOUND :
-	    r == SMTP_USER_UNKNOWN ? SMTP_USER_UNKNOWN : SMTP_USER_TEMPFAIL);
+	smtp_session_user_result(&c->s, r == OUTCOME_OK ? OUTCOME_OK :
+	    r == OUTCOME_PERM ? OUTCOME_PERM : OUTCOME_TEMP);
 	conn_process(conn);
 }
 

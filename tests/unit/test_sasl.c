@@ -197,7 +197,7 @@ run_plain_case(const struct plain_case *c, int as_ir, size_t idx)
 		assert_string_equal(s.user, c->user);
 		assert_string_equal(s.pass, c->pass);
 		assert_string_equal(s.reply, "");
-		assert_int_equal(sasl_verdict(&s, SASL_V_OK, NULL, 0),
+		assert_int_equal(sasl_verdict(&s, OUTCOME_OK, NULL, 0),
 		    SASL_SUCCESS);
 		assert_string_equal(s.reply, R_SUCCESS);
 		assert_int_equal(s.code, 235);
@@ -223,14 +223,14 @@ static void
 test_verdicts(void **state)
 {
 	static const struct {
-		enum sasl_verdict v;
+		int v;
 		enum sasl_result r;
 		const char *reply;
 	} t[] = {
-		{ SASL_V_OK, SASL_SUCCESS, R_SUCCESS },
-		{ SASL_V_BAD, SASL_FAIL, R_BAD },
-		{ SASL_V_MALFORMED, SASL_FAIL, R_MALFORMED },
-		{ SASL_V_TEMPFAIL, SASL_FAIL, R_TEMPFAIL },
+		{ OUTCOME_OK, SASL_SUCCESS, R_SUCCESS },
+		{ OUTCOME_DENIED, SASL_FAIL, R_BAD },
+		{ OUTCOME_PERM, SASL_FAIL, R_MALFORMED },
+		{ OUTCOME_TEMP, SASL_FAIL, R_TEMPFAIL },
 	};
 	struct sasl_server s;
 	struct sasl_params p = params(1);
@@ -370,7 +370,7 @@ test_login(void **state)
 	assert_string_equal(s.user, "alice");
 	assert_string_equal(s.pass, "s3cret pw");
 	/* No input while auth decides. */
-	assert_int_equal(sasl_verdict(&s, SASL_V_OK, NULL, 0), SASL_SUCCESS);
+	assert_int_equal(sasl_verdict(&s, OUTCOME_OK, NULL, 0), SASL_SUCCESS);
 	assert_string_equal(s.reply, R_SUCCESS);
 
 	/* Initial response is the user name. */
@@ -379,7 +379,7 @@ test_login(void **state)
 	assert_string_equal(s.reply, "334 UGFzc3dvcmQ6");
 	assert_int_equal(step(&s, b64("x", 1)), SASL_NEED_PASS);
 	assert_string_equal(s.user, "bob");
-	assert_int_equal(sasl_verdict(&s, SASL_V_BAD, NULL, 0), SASL_FAIL);
+	assert_int_equal(sasl_verdict(&s, OUTCOME_DENIED, NULL, 0), SASL_FAIL);
 	assert_string_equal(s.reply, R_BAD);
 
 	/* Empty user, empty password, NUL in either, cancel at password. */
@@ -473,7 +473,7 @@ test_cram_dialogue(void **state)
 	/* What auth would do with the user's secret. */
 	assert_int_equal(sasl_cram_check(s.challenge, strlen(s.challenge),
 	    "pw", 2, s.digest, strlen(s.digest)), 1);
-	assert_int_equal(sasl_verdict(&s, SASL_V_OK, NULL, 0), SASL_SUCCESS);
+	assert_int_equal(sasl_verdict(&s, OUTCOME_OK, NULL, 0), SASL_SUCCESS);
 
 	/* A user name with a space: the digest follows the last one. */
 	assert_int_equal(start(&s, &p, "CRAM-MD5", NULL), SASL_CONTINUE);
@@ -557,10 +557,10 @@ auth_scram(struct sasl_server *s, struct scram_server *ss,
 		st = scram_server_final(ss, s->msg, s->msglen, out,
 		    sizeof(out), &n);
 	if (st == SCRAM_OK)
-		return sasl_verdict(s, SASL_V_OK, out, n);
+		return sasl_verdict(s, OUTCOME_OK, out, n);
 	if (st == SCRAM_BAD_PROOF)
-		return sasl_verdict(s, SASL_V_BAD, NULL, 0);
-	return sasl_verdict(s, SASL_V_MALFORMED, NULL, 0);
+		return sasl_verdict(s, OUTCOME_DENIED, NULL, 0);
+	return sasl_verdict(s, OUTCOME_PERM, NULL, 0);
 }
 
 static void
@@ -664,41 +664,41 @@ test_scram_failures(void **state)
 	/* Empty or NUL-holding client-final: refused in smtpd already. */
 	assert_int_equal(start(&s, &p, "SCRAM-SHA-256", b64(RFC_C1,
 	    strlen(RFC_C1))), SASL_NEED_SCRAM_FIRST);
-	assert_int_equal(sasl_verdict(&s, SASL_V_OK, "r=x,s=QUFBQUFBQUE=,i=4096",
+	assert_int_equal(sasl_verdict(&s, OUTCOME_OK, "r=x,s=QUFBQUFBQUE=,i=4096",
 	    25), SASL_CONTINUE);
 	assert_int_equal(step(&s, ""), SASL_FAIL);
 	assert_string_equal(s.reply, R_MALFORMED);
 	assert_int_equal(start(&s, &p, "SCRAM-SHA-256", b64(RFC_C1,
 	    strlen(RFC_C1))), SASL_NEED_SCRAM_FIRST);
-	assert_int_equal(sasl_verdict(&s, SASL_V_OK, "r=x,s=QUFBQUFBQUE=,i=4096",
+	assert_int_equal(sasl_verdict(&s, OUTCOME_OK, "r=x,s=QUFBQUFBQUE=,i=4096",
 	    25), SASL_CONTINUE);
 	assert_int_equal(step(&s, b64("c=\0", 3)), SASL_FAIL);
 	assert_string_equal(s.reply, R_MALFORMED);
 	/* Bad server messages from auth: temporary failure, never relayed. */
 	assert_int_equal(start(&s, &p, "SCRAM-SHA-256", b64(RFC_C1,
 	    strlen(RFC_C1))), SASL_NEED_SCRAM_FIRST);
-	assert_int_equal(sasl_verdict(&s, SASL_V_OK, "r=x\r\n", 5), SASL_FAIL);
+	assert_int_equal(sasl_verdict(&s, OUTCOME_OK, "r=x\r\n", 5), SASL_FAIL);
 	assert_string_equal(s.reply, R_TEMPFAIL);
 	assert_int_equal(start(&s, &p, "SCRAM-SHA-256", b64(RFC_C1,
 	    strlen(RFC_C1))), SASL_NEED_SCRAM_FIRST);
-	assert_int_equal(sasl_verdict(&s, SASL_V_OK, NULL, 0), SASL_FAIL);
+	assert_int_equal(sasl_verdict(&s, OUTCOME_OK, NULL, 0), SASL_FAIL);
 	assert_string_equal(s.reply, R_TEMPFAIL);
 	assert_int_equal(start(&s, &p, "SCRAM-SHA-256", b64(RFC_C1,
 	    strlen(RFC_C1))), SASL_NEED_SCRAM_FIRST);
-	assert_int_equal(sasl_verdict(&s, SASL_V_OK, "r=x", 3), SASL_CONTINUE);
+	assert_int_equal(sasl_verdict(&s, OUTCOME_OK, "r=x", 3), SASL_CONTINUE);
 	assert_int_equal(step(&s, b64("c=biws", 6)), SASL_NEED_SCRAM_FINAL);
-	assert_int_equal(sasl_verdict(&s, SASL_V_OK, "e=invalid-proof", 15),
+	assert_int_equal(sasl_verdict(&s, OUTCOME_OK, "e=invalid-proof", 15),
 	    SASL_FAIL);
 	assert_string_equal(s.reply, R_TEMPFAIL);
 	/* After v=: a non-empty answer or "*" ends it without 235. */
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(start(&s, &p, "SCRAM-SHA-256", b64(RFC_C1,
 		    strlen(RFC_C1))), SASL_NEED_SCRAM_FIRST);
-		assert_int_equal(sasl_verdict(&s, SASL_V_OK, "r=x", 3),
+		assert_int_equal(sasl_verdict(&s, OUTCOME_OK, "r=x", 3),
 		    SASL_CONTINUE);
 		assert_int_equal(step(&s, b64("c=biws", 6)),
 		    SASL_NEED_SCRAM_FINAL);
-		assert_int_equal(sasl_verdict(&s, SASL_V_OK, RFC_S2,
+		assert_int_equal(sasl_verdict(&s, OUTCOME_OK, RFC_S2,
 		    strlen(RFC_S2)), SASL_CONTINUE);
 		assert_int_equal(step(&s, i ? "*" : "AA=="), SASL_FAIL);
 		assert_string_equal(s.reply, i ? R_CANCELLED : R_MALFORMED);
@@ -716,25 +716,25 @@ test_sequence(void **state)
 	sasl_init(&s);
 	assert_int_equal(step(&s, "AGEAYg=="), SASL_FAIL);
 	assert_string_equal(s.reply, R_SEQUENCE);
-	assert_int_equal(sasl_verdict(&s, SASL_V_OK, NULL, 0), SASL_FAIL);
+	assert_int_equal(sasl_verdict(&s, OUTCOME_OK, NULL, 0), SASL_FAIL);
 	assert_string_equal(s.reply, R_SEQUENCE);
 	/* A line while auth decides. */
 	assert_int_equal(start(&s, &p, "PLAIN", "AGEAYg=="), SASL_NEED_PASS);
 	assert_int_equal(step(&s, "AGEAYg=="), SASL_FAIL);
 	assert_string_equal(s.reply, R_SEQUENCE);
 	assert_string_equal(s.pass, "");
-	assert_int_equal(sasl_verdict(&s, SASL_V_OK, NULL, 0), SASL_FAIL);
+	assert_int_equal(sasl_verdict(&s, OUTCOME_OK, NULL, 0), SASL_FAIL);
 	/* A new AUTH in the middle. */
 	assert_int_equal(start(&s, &p, "PLAIN", "AGEAYg=="), SASL_NEED_PASS);
 	assert_int_equal(sasl_start(&s, &p, "PLAIN", 5, "AGEAYg==", 8),
 	    SASL_FAIL);
 	assert_string_equal(s.reply, R_SEQUENCE);
 	assert_string_equal(s.pass, "");
-	assert_int_equal(sasl_verdict(&s, SASL_V_OK, NULL, 0), SASL_FAIL);
+	assert_int_equal(sasl_verdict(&s, OUTCOME_OK, NULL, 0), SASL_FAIL);
 	/* After SUCCESS or FAIL, steps are out of sequence; a new start is
 	 * fine (the session refuses a second AUTH after success). */
 	assert_int_equal(start(&s, &p, "PLAIN", "AGEAYg=="), SASL_NEED_PASS);
-	assert_int_equal(sasl_verdict(&s, SASL_V_OK, NULL, 0), SASL_SUCCESS);
+	assert_int_equal(sasl_verdict(&s, OUTCOME_OK, NULL, 0), SASL_SUCCESS);
 	assert_int_equal(step(&s, ""), SASL_FAIL);
 	assert_string_equal(s.reply, R_SEQUENCE);
 	/* reset wipes */

@@ -116,7 +116,7 @@ fake_auth_request(void *arg, enum sasl_result need, const struct sasl_server *sa
 	buf_printf(&F.calls, "auth %d %s\n", (int)need, sasl->user);
 	smtp_session_auth_result(F.s, need == SASL_NEED_PASS &&
 	    strcmp(sasl->user, "alice") == 0 && strcmp(sasl->pass, "pw") == 0 ?
-	    SASL_V_OK : SASL_V_BAD, NULL, 0);
+	    OUTCOME_OK : OUTCOME_DENIED, NULL, 0);
 }
 
 static const struct smtp_session_ops fake_ops = {
