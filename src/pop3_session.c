@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "decimal.h"
 #include "pop3_session.h"
 
 #define ST(x)	(1u << (x))
@@ -244,20 +245,15 @@ user_valid(const char *u)
 	return 1;
 }
 
-/* Decimal 0..limit without sign or blanks: 0 and *v, or -1. */
+/* Decimal without sign or blanks, at most 19 digits (a message number or
+ * a TOP line count): 0 and *v (clamped to limit), or -1. */
 static int
 parse_number(const char *a, uint64_t limit, uint64_t *v)
 {
-	uint64_t n = 0;
-	size_t i;
+	uint64_t n;
 
-	if (a[0] == '\0' || strlen(a) > 19)
+	if (parse_decimal(a, strlen(a), 9999999999999999999ULL, &n) == -1)
 		return -1;
-	for (i = 0; a[i] != '\0'; i++) {
-		if (a[i] < '0' || a[i] > '9')
-			return -1;
-		n = n * 10 + (uint64_t)(a[i] - '0');
-	}
 	*v = n > limit ? limit : n;
 	return 0;
 }

@@ -409,7 +409,7 @@ add_fail(struct qmsg *m, size_t idx, const char *status, const char *diag,
  * "[IPv6:...]") that is neither local nor covered by a route
  * (config_route: a route line cannot name a literal, so in practice only
  * "route *"): anyone can write such a sender to aim our bounces at an
- * arbitrary address, so a bounce to it is never sent (issue 9 item 1).
+ * arbitrary address, so a bounce to it is never sent.
  * A literal the admin routed or made local is a destination they chose. */
 static int
 bounce_sender_unrouted_literal(const char *from)

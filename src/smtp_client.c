@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "decimal.h"
 #include "smtp_client.h"
 
 void
@@ -116,14 +117,18 @@ ehlo_keyword(struct smtp_client *c, const char *kw, size_t n)
 		c->ext |= SMTPC_EXT_STARTTLS;
 	else if (strcmp(word, "SIZE") == 0) {
 		uint64_t v = 0;
-		size_t j = i;
+		size_t j = i, k;
 
 		c->ext |= SMTPC_EXT_SIZE;
 		while (j < n && kw[j] == ' ')
 			j++;
-		for (; j < n && isdigit((unsigned char)kw[j]); j++)
-			if (v < UINT64_MAX / 10 - 10)
-				v = v * 10 + (uint64_t)(kw[j] - '0');
+		/* A value we cannot read (too large, or junk) counts as no
+		 * limit announced, as before: the server's 552 still decides. */
+		k = j;
+		while (k < n && kw[k] >= '0' && kw[k] <= '9')
+			k++;
+		if (k == j || parse_decimal(kw + j, k - j, UINT64_MAX, &v) == -1)
+			v = 0;
 		c->size_max = v;
 	}
 }

@@ -19,6 +19,7 @@
 
 #include "dsn.h"
 #include "log.h"
+#include "decimal.h"
 #include "smtp_session.h"
 
 #define SMTP_OUT_MAX		(256 * 1024)	/* replies never fail to fit */
@@ -563,24 +564,11 @@ param_name(const char *p, char *dst, size_t dstlen)
 	sanitise(dst, dstlen, p, n);
 }
 
-/* SIZE value: 1..20 digits, no overflow. */
+/* SIZE value: digits only, no overflow. */
 static int
 parse_size(const char *v, uint64_t *r)
 {
-	uint64_t n = 0;
-	size_t i;
-
-	if (*v == '\0' || strlen(v) > 20)
-		return -1;
-	for (i = 0; v[i] != '\0'; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			return -1;
-		if (n > (UINT64_MAX - (uint64_t)(v[i] - '0')) / 10)
-			return -1;
-		n = n * 10 + (uint64_t)(v[i] - '0');
-	}
-	*r = n;
-	return 0;
+	return parse_decimal(v, strlen(v), UINT64_MAX, r);
 }
 
 /* Submission (RFC 6409): no MAIL before AUTH; with

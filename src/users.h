@@ -1,6 +1,6 @@
 /* users - the user database: "name:hash[:flags[:scram]]" lines, hash from
  *         crypt(3) (yescrypt, or SHA-512 "$6$" where yescrypt is missing),
- *         scram a SCRAM-SHA-256 verifier (scram.h; issue 5).
+ *         scram a SCRAM-SHA-256 verifier (scram.h).
  * Trusts: the file's owner (root), but still parses it defensively.
  * Gives:  lookups, password checks, and atomic edits for `postern user`.
  * Limits: user names 1..32 of [a-z0-9._-], starting with a letter or digit;
@@ -20,7 +20,7 @@ struct user_entry {
 	char	name[USERS_NAME_MAX + 1];
 	char	*hash;
 	int	apop;		/* has an APOP/CRAM secret (set by POP3 issue) */
-	char	*scram;		/* Added (issue 5): the 4th field, a SCRAM-SHA-256
+	char	*scram;		/* The 4th field, a SCRAM-SHA-256
 				 * verifier "SCRAM-SHA-256$i:salt$stored:server"
 				 * (scram.h), or NULL: then no SCRAM for this
 				 * user. Parse it with scram_verifier_parse. */
@@ -66,7 +66,7 @@ int	users_file_edit_flags(const char *path, enum users_op op,
 	    const char *name, const char *hash, unsigned flags,
 	    enum outcome *outcome_r, char *err, size_t errlen);
 
-/* Added (issue 5): as users_file_edit_flags, and with scram non-NULL the
+/* As users_file_edit_flags, and with scram non-NULL the
  * line gets a 4th field: "name:hash:FLAGS:SCRAM-SHA-256$..." (FLAGS may be
  * empty: "name:hash::SCRAM..."). scram must pass scram_verifier_parse.
  * ADD/PASSWD with scram NULL write no 4th field: a password change always
