@@ -19,7 +19,7 @@
 struct user_entry {
 	char	name[USERS_NAME_MAX + 1];
 	char	*hash;
-	int	apop;		/* has an APOP/CRAM secret (set by POP3 issue) */
+	int	apop;		/* flag "apop": an APOP/CRAM-MD5 secret exists */
 	char	*scram;		/* The 4th field, a SCRAM-SHA-256
 				 * verifier "SCRAM-SHA-256$i:salt$stored:server"
 				 * (scram.h), or NULL: then no SCRAM for this
