@@ -22,7 +22,7 @@ SRCS     := $(sort $(wildcard src/*.c))
 # outside; tests/unit/pure_fatal.c gives it there. The I/O the linker cannot
 # see (libc's system calls, stdio, the clock) tools/check-pure.sh bans.
 PURE     := address aliases apop base64 buf decimal dsn grants hex linebuf \
-	log_quote mailbox_index maildrop netaddr pop3_session queue relay rules \
+	log_quote mailbox_index maildrop netaddr pop3_session qfile relay rules \
 	sasl schedule scram sendmail_args slots smtp_client smtp_data \
 	smtp_session throttle users_name
 PURELIBS  = -lcrypto

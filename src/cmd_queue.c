@@ -3,7 +3,7 @@
  *             mailq and postsuper, working on the spool files directly so
  *             that it works whether the server runs or not.
  * Trusts: the administrator's command line and config; queue file ids are
- *         checked with queue_id_valid (no "../", no dot files).
+ *         checked with qfile_id_valid (no "../", no dot files).
  * Gives:  list: every message in queue/ and hold/ (held ones marked "!"):
  *         id, size, age, sender, pending recipients and each one's last
  *         error from deferred/ID, read with the queue process's parser
@@ -16,7 +16,7 @@
  * Exit:   0 done, 1 no such message, 64 usage, 75 I/O trouble, 78 config.
  * Never:  edits a queue file's contents; a message being delivered while
  *         it is held or deleted finishes that delivery (the queue process
- *         holds it open), which is the at-least-once rule of queue.h.
+ *         holds it open), which is the at-least-once rule of qfile.h.
  *         Every delete, hold, release and flush is logged (log_info, with
  *         the id and the invoking uid) where the server's config logs. */
 #include <dirent.h>
@@ -35,7 +35,7 @@
 #include "config.h"
 #include "fileio.h"
 #include "log.h"
-#include "queue.h"
+#include "qfile.h"
 #include "schedule.h"
 
 #define CQ_EX_NOTFOUND	1
@@ -109,7 +109,7 @@ read_deferred(const char *id, struct schedule *s, struct stat *st_r)
 
 /* The envelope of a queue file (up to the empty line). */
 static int
-read_envelope(int dfd, const char *id, struct queue_envelope *e,
+read_envelope(int dfd, const char *id, struct qfile_envelope *e,
     struct stat *st)
 {
 	struct buf b;
@@ -122,9 +122,9 @@ read_envelope(int dfd, const char *id, struct queue_envelope *e,
 		close(fd);
 		return -1;
 	}
-	buf_init(&b, QUEUE_ENVELOPE_MAX);
+	buf_init(&b, QFILE_ENVELOPE_MAX);
 	if (fileio_read_prefix(fd, "\n\n", 2, &b) == 1)
-		rc = queue_envelope_parse(b.data, b.len, e);
+		rc = qfile_envelope_parse(b.data, b.len, e);
 	buf_free(&b);
 	close(fd);
 	return rc;
@@ -155,7 +155,7 @@ list_ids(int dfd, size_t *n_r)
 	}
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
-		if (!queue_id_valid(de->d_name))
+		if (!qfile_id_valid(de->d_name))
 			continue;
 		ids = xreallocarray(ids, n + 1, sizeof(*ids));
 		ids[n++] = xstrdup(de->d_name);
@@ -181,7 +181,7 @@ free_ids(char **ids, size_t n)
 static long long
 list_one(int dfd, const char *id, int held, time_t now)
 {
-	struct queue_envelope e;
+	struct qfile_envelope e;
 	struct schedule d;
 	struct stat st;
 	const char *err;
@@ -218,14 +218,14 @@ list_one(int dfd, const char *id, int held, time_t now)
 	printf("%s%c %9lld %6s  <%s>%s\n", id, held ? '!' : ' ', size, age,
 	    e.from, next);
 	for (i = 0; i < e.nrcpts; i++) {
-		if (e.rcpts[i].status != QUEUE_PENDING)
+		if (e.rcpts[i].status != QFILE_PENDING)
 			continue;
 		err = schedule_error(&d, i);
 		printf("      <%s>%s%s\n", e.rcpts[i].addr, err ? ": " : "",
 		    err ? err : "");
 	}
 	schedule_free(&d);
-	queue_envelope_free(&e);
+	qfile_envelope_free(&e);
 	return size;
 }
 
@@ -246,7 +246,7 @@ do_list(void)
 	    (fd = fcntl(cq.maildrop_fd, F_DUPFD_CLOEXEC, 0)) != -1) {
 		if ((dir = fdopendir(fd)) != NULL) {
 			while ((de = readdir(dir)) != NULL)
-				nmd += queue_id_valid(de->d_name);
+				nmd += qfile_id_valid(de->d_name);
 			closedir(dir);
 		} else
 			close(fd);
@@ -278,7 +278,7 @@ flush_one(const char *id)
 {
 	struct fileio_new nf = { 0600, (uid_t)-1, (gid_t)-1, 0 };
 	enum fileio_step step;
-	char tmp[QUEUE_ID_LEN + 8];
+	char tmp[QFILE_ID_LEN + 8];
 	struct schedule s;
 	struct stat st, tst;
 	struct buf out;
@@ -426,7 +426,7 @@ move(int from_fd, int to_fd, const char *id)
 static int
 do_one(const char *cmd, const char *id)
 {
-	if (!queue_id_valid(id)) {
+	if (!qfile_id_valid(id)) {
 		fprintf(stderr, "postern queue: '%s' is not a queue id\n", id);
 		return CQ_EX_NOTFOUND;
 	}

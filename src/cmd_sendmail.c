@@ -38,7 +38,7 @@
 #include "cmds.h"
 #include "config.h"
 #include "maildrop.h"
-#include "queue.h"
+#include "qfile.h"
 #include "sendmail_args.h"
 
 #define SM_CONF_MAX		(1024 * 1024)
@@ -185,7 +185,7 @@ sm_drop(const struct config *cfg, uid_t uid, const char *from,
 	buf_free(&env);
 	for (tries = 0; tries < 16; tries++) {
 		gettimeofday(&tv, NULL);
-		queue_make_id(id_r, (uint64_t)tv.tv_sec * 1000000 +
+		qfile_make_id(id_r, (uint64_t)tv.tv_sec * 1000000 +
 		    (uint64_t)tv.tv_usec, (uint32_t)sm_random());
 		if (rename_noreplace(dfd, tmp, id_r) == 0) {
 			renamed = 1;
@@ -242,7 +242,7 @@ cmd_sendmail(int argc, char **argv, const char *config)
 	struct tm tm;
 	char err[512], from[ADDRESS_PATH_MAX * 2 + 8], login[64], date[64];
 	char fromhdr[1024], msgid[ADDRESS_DOMAIN_MAX + 64], gecos[256];
-	char id[QUEUE_ID_LEN + 1], chunk[65536];
+	char id[QFILE_ID_LEN + 1], chunk[65536];
 	const char *conf, *domain, *name;
 	ssize_t r;
 	size_t i;
@@ -323,8 +323,8 @@ cmd_sendmail(int argc, char **argv, const char *config)
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
 	if (strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
-		queue_rfc5322_date(tv.tv_sec, date, sizeof(date));
-	queue_make_id(id, (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec,
+		qfile_rfc5322_date(tv.tv_sec, date, sizeof(date));
+	qfile_make_id(id, (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec,
 	    (uint32_t)sm_random());
 	(void)xsnprintf(msgid, sizeof(msgid), "<%s.%08llx@%s>", id,
 	    (unsigned long long)(sm_random() & 0xffffffffu), cfg->hostname);

@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #include "dsn.h"
-#include "queue.h"
+#include "qfile.h"
 #include "smtp_data.h"
 
 size_t
@@ -130,8 +130,8 @@ dsn_build(struct buf *out, const struct dsn_info *in)
 	size_t i, hl;
 	int r = 0;
 
-	queue_rfc5322_date(in->now, date, sizeof(date));
-	queue_rfc5322_date(in->arrival, arr, sizeof(arr));
+	qfile_rfc5322_date(in->now, date, sizeof(date));
+	qfile_rfc5322_date(in->arrival, arr, sizeof(arr));
 	r |= buf_printf(out,
 	    "Date: %s\r\n"
 	    "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n"

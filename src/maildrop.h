@@ -34,7 +34,7 @@
  *                      hex digits); ignored by pickup, removed by it when
  *                      older than a day (a killed sendmail)
  *   maildrop/ID        complete and fsync'ed (rename from .tmp.R, without
- *                      replacing); ID is a queue id (queue_id_valid)
+ *                      replacing); ID is a queue id (qfile_id_valid)
  * Invariants:
  *   1. `postern sendmail` exits 0 only after the file's data was fsync'ed
  *      and then renamed to its ID: an ID name is always a complete file.

@@ -69,7 +69,7 @@ spool_subdir(int spool_fd, const char *name)
 	return fd;
 }
 
-/* Invariant 1 of queue.h: nothing in incoming/ was acknowledged. */
+/* Invariant 1 of qfile.h: nothing in incoming/ was acknowledged. */
 static void
 clean_incoming(void)
 {

@@ -20,7 +20,7 @@
 #include "maildrop.h"
 #include "pickup.h"
 #include "proc.h"
-#include "queue.h"
+#include "qfile.h"
 #include "relay.h"
 
 #define PICKUP_CHUNK	65536
@@ -44,14 +44,14 @@ why_add(struct buf *why, const char *fmt, ...)
 /* ---- the envelope (pure) ---- */
 
 static int
-rcpt_seen(const struct queue_envelope *qe, const struct queue_rcpt *r)
+rcpt_seen(const struct qfile_envelope *qe, const struct qfile_rcpt *r)
 {
 	size_t i;
 
 	for (i = 0; i < qe->nrcpts; i++) {
 		if (strcmp(qe->rcpts[i].addr, r->addr) == 0)
 			return 1;
-		if (r->kind == QUEUE_LOCAL && qe->rcpts[i].kind == QUEUE_LOCAL &&
+		if (r->kind == QFILE_LOCAL && qe->rcpts[i].kind == QFILE_LOCAL &&
 		    strcmp(qe->rcpts[i].mailbox, r->mailbox) == 0)
 			return 1;
 	}
@@ -60,7 +60,7 @@ rcpt_seen(const struct queue_envelope *qe, const struct queue_rcpt *r)
 
 size_t
 pickup_envelope(const struct config *cfg, const struct maildrop_envelope *me,
-    const char *login, const char *id, time_t now, struct queue_envelope *qe,
+    const char *login, const char *id, time_t now, struct qfile_envelope *qe,
     struct buf *why_r)
 {
 	struct relay_policy pol;
@@ -68,7 +68,7 @@ pickup_envelope(const struct config *cfg, const struct maildrop_envelope *me,
 	enum relay_mailbox mb;
 	struct relay_client client;
 	struct relay_decision d;
-	struct queue_rcpt r;
+	struct qfile_rcpt r;
 	const struct address *a;
 	size_t i;
 
@@ -93,16 +93,16 @@ pickup_envelope(const struct config *cfg, const struct maildrop_envelope *me,
 	for (i = 0; i < me->nrcpts; i++) {
 		a = &me->rcpts[i];
 		memset(&r, 0, sizeof(r));
-		r.status = QUEUE_PENDING;
+		r.status = QFILE_PENDING;
 		if (!maildrop_address_ok(a, r.addr, sizeof(r.addr))) {
 			why_add(why_r, "recipient %zu: cannot be stored", i);
 			continue;
 		}
 		relay_decide(&pol, &client, NULL, now, a, &d);
 		if (d.result == RELAY_ACCEPT_RELAY) {
-			r.kind = QUEUE_REMOTE;
+			r.kind = QFILE_REMOTE;
 		} else if (d.result == RELAY_ACCEPT_LOCAL) {
-			r.kind = QUEUE_LOCAL;
+			r.kind = QFILE_LOCAL;
 			/* The mailbox rule of the SMTP session. */
 			mb = relay_address_mailbox(&rule, a, r.mailbox,
 			    sizeof(r.mailbox));
@@ -205,11 +205,11 @@ pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 	enum maildrop_status st;
 	struct maildrop_envelope me;
 	struct maildrop_content chk;
-	struct queue_envelope qe;
+	struct qfile_envelope qe;
 	struct buf env, why, out;
 	struct stat sb;
 	struct timeval tv;
-	char qid[QUEUE_ID_LEN + 1], login[64], date[64], reason[256];
+	char qid[QFILE_ID_LEN + 1], login[64], date[64], reason[256];
 	char chunk[PICKUP_CHUNK];
 	const char *rej = NULL;
 	off_t off;
@@ -218,13 +218,13 @@ pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 
 	if (qid_r != NULL)
 		qid_r[0] = '\0';
-	if (!queue_id_valid(name))
+	if (!qfile_id_valid(name))
 		return OUTCOME_OK;	/* nothing of ours to pick up */
 	memset(&me, 0, sizeof(me));
 	memset(&qe, 0, sizeof(qe));
 	buf_init(&env, MAILDROP_ENVELOPE_MAX);
 	buf_init(&why, 4096);
-	buf_init(&out, QUEUE_ENVELOPE_MAX);
+	buf_init(&out, QFILE_ENVELOPE_MAX);
 	/* Never open what is not a regular file (a FIFO, a socket); and
 	 * O_NONBLOCK in case one is swapped in before the open. */
 	fd = -1;
@@ -289,7 +289,7 @@ pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 	/* The queue file: a new id, created exclusively in incoming/. */
 	for (tries = 0; tries < 8; tries++) {
 		gettimeofday(&tv, NULL);
-		queue_make_id(qid, (uint64_t)tv.tv_sec * 1000000 +
+		qfile_make_id(qid, (uint64_t)tv.tv_sec * 1000000 +
 		    (uint64_t)tv.tv_usec, c->salt++);
 		qfd = openat(c->incoming_fd, qid, O_WRONLY | O_CREAT | O_EXCL |
 		    O_CLOEXEC, 0600);
@@ -306,8 +306,8 @@ pickup_file(struct pickup_ctx *c, const char *name, char *qid_r)
 		rej = "no deliverable recipient";
 		goto reject;
 	}
-	queue_rfc5322_date(tv.tv_sec, date, sizeof(date));
-	if (queue_envelope_format(&out, &qe) == -1 ||
+	qfile_rfc5322_date(tv.tv_sec, date, sizeof(date));
+	if (qfile_envelope_format(&out, &qe) == -1 ||
 	    buf_printf(&out, "Received: by %s (postern sendmail, uid %lu)\r\n"
 	    "\tid %s; %s\r\n", c->cfg->hostname, (unsigned long)me.uid, qid,
 	    date) == -1) {
@@ -396,7 +396,7 @@ out:
 	if (fd != -1)
 		close(fd);
 	maildrop_envelope_free(&me);
-	queue_envelope_free(&qe);
+	qfile_envelope_free(&qe);
 	buf_free(&env);
 	buf_free(&why);
 	buf_free(&out);
@@ -414,7 +414,7 @@ pickup_scan(struct pickup_ctx *c)
 {
 	struct dirent *de;
 	struct stat sb;
-	char **names = NULL, q[128], qid[QUEUE_ID_LEN + 1];
+	char **names = NULL, q[128], qid[QFILE_ID_LEN + 1];
 	size_t n = 0, i, done = 0;
 	time_t now = time(NULL);
 	DIR *dir;
@@ -432,7 +432,7 @@ pickup_scan(struct pickup_ctx *c)
 	while ((de = readdir(dir)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (queue_id_valid(de->d_name)) {
+		if (qfile_id_valid(de->d_name)) {
 			names = xreallocarray(names, n + 1, sizeof(*names));
 			names[n++] = xstrdup(de->d_name);
 			continue;
@@ -521,7 +521,7 @@ pickup_inotify_cb(evutil_socket_t fd, short what, void *arg)
 			ev = (const struct inotify_event *)q;
 			if (ev->mask & IN_Q_OVERFLOW)
 				pickup_scan(&p.ctx);
-			else if (ev->len > 0 && queue_id_valid(ev->name))
+			else if (ev->len > 0 && qfile_id_valid(ev->name))
 				pickup_file(&p.ctx, ev->name, NULL);
 		}
 	}

@@ -1,6 +1,6 @@
 /* pickup - in the queue process: turns maildrop files (written by
  *          `postern sendmail`, format and invariants in maildrop.h) into
- *          queue files (queue.h).
+ *          queue files (qfile.h).
  * Trusts: nothing in a maildrop file (any local user wrote it); only the
  *         kernel's word on who wrote it: the file owner (fstat) must equal
  *         the "uid" line, and the file must be a regular file with one
@@ -10,10 +10,10 @@
  * Gives:  queue/QID (a new id) written incoming/QID -> fdatasync ->
  *         rename (never replacing) -> fsync(queue/), and only then the
  *         maildrop file unlinked (maildrop.h invariant 2). Every recipient
- *         goes through relay_decide: local domains become QUEUE_LOCAL with
+ *         goes through relay_decide: local domains become QFILE_LOCAL with
  *         mailbox = lower-cased local part, without a recipient_delimiter
  *         part (postmaster -> cfg->postmaster; as smtp_session.c does),
- *         others QUEUE_REMOTE; rejected recipients (routing tricks, names
+ *         others QFILE_REMOTE; rejected recipients (routing tricks, names
  *         that cannot be mailboxes) are dropped with a log line. A file
  *         that fails a check, or keeps no recipient, goes to
  *         spool/corrupt/maildrop-ID. Our trace header leads the content:
@@ -33,7 +33,7 @@
 #include "config.h"
 #include "maildrop.h"
 #include "outcome.h"
-#include "queue.h"
+#include "qfile.h"
 
 #define PICKUP_STALE_SECONDS	86400
 #define PICKUP_RESCAN_SECONDS	60
@@ -56,14 +56,14 @@ struct pickup_ctx {
  * recipients; helo "") for a parsed maildrop envelope: pure. Rejected
  * recipients are reported through why_r (one line per recipient, may be
  * NULL). Returns the number of recipients kept (0: nothing to deliver).
- * qe->rcpts is malloc'ed (free with queue_envelope_free). */
+ * qe->rcpts is malloc'ed (free with qfile_envelope_free). */
 size_t	pickup_envelope(const struct config *cfg,
 	    const struct maildrop_envelope *me, const char *login,
-	    const char *id, time_t now, struct queue_envelope *qe,
+	    const char *id, time_t now, struct qfile_envelope *qe,
 	    struct buf *why_r);
 
 /* Pick up maildrop/name (a queue id). Logs what it did. qid_r
- * (QUEUE_ID_LEN + 1 bytes, may be NULL) receives the new queue id, or ""
+ * (QFILE_ID_LEN + 1 bytes, may be NULL) receives the new queue id, or ""
  * when there was nothing to pick up. Returns
  *   OUTCOME_OK    now queue/QID and the maildrop file is gone; or no such
  *                 file (picked up already, or not a queue id): qid_r "";

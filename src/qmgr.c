@@ -5,12 +5,12 @@
  *        spool/deferred, bounces permanent ones (RFC 3464), and removes a
  *        message when nothing is pending.
  * Trusts: no spool file it did not write: every field of a queue file is
- *         checked by queue_envelope_check (an id that is not the file
+ *         checked by qfile_envelope_check (an id that is not the file
  *         name too), deferred/ID by schedule_parse; a bad one is moved
  *         into spool/corrupt with "id=ID moved to corrupt/: REASON",
  *         never acted on, never deleted. deferred/ID files are advisory.
  *         The aliases table comes from the master over IPC.
- * Gives:  at-least-once delivery per queue.h's invariants: a status byte
+ * Gives:  at-least-once delivery per qfile.h's invariants: a status byte
  *         goes P -> D only after the Maildir copy is durable or the remote
  *         server said 250 to the end of data; P -> F only after the bounce
  *         (or the postmaster notice) is a durable queue file.
@@ -42,7 +42,7 @@
 #include "maildir.h"
 #include "pickup.h"
 #include "proc.h"
-#include "queue.h"
+#include "qfile.h"
 #include "relay.h"
 #include "schedule.h"
 
@@ -60,9 +60,9 @@ struct qfail {
 
 /* A message being worked on (remote jobs in flight). */
 struct qmsg {
-	char		id[QUEUE_ID_LEN + 1];
+	char		id[QFILE_ID_LEN + 1];
 	int		fd;
-	struct queue_envelope e;
+	struct qfile_envelope e;
 	struct schedule	sched;
 	struct buf	hdr;		/* the content's header block */
 	struct qfail	*fails;
@@ -102,18 +102,18 @@ inflight_find(const char *id)
 	return NULL;
 }
 
-/* Read the envelope: up to the empty line, at most QUEUE_ENVELOPE_MAX.
+/* Read the envelope: up to the empty line, at most QFILE_ENVELOPE_MAX.
  * On -1 *why_r says what was wrong with it (for the corrupt/ log line). */
 static int
-read_envelope(int fd, struct queue_envelope *e, const char **why_r)
+read_envelope(int fd, struct qfile_envelope *e, const char **why_r)
 {
 	struct buf b;
 	int r, rc = -1;
 
-	buf_init(&b, QUEUE_ENVELOPE_MAX);
+	buf_init(&b, QFILE_ENVELOPE_MAX);
 	r = fileio_read_prefix(fd, "\n\n", 2, &b);
 	if (r == 1)
-		rc = queue_envelope_check(b.data, b.len, e, why_r);
+		rc = qfile_envelope_check(b.data, b.len, e, why_r);
 	else
 		*why_r = r == 0 ? "envelope not terminated" :
 		    errno == EFBIG ? "envelope too large" : "unreadable";
@@ -223,7 +223,7 @@ sched_load(const char *id, struct schedule *s)
 	buf_free(&b);
 }
 
-/* Write deferred/ID atomically (queue.h). Advisory: failures are logged. */
+/* Write deferred/ID atomically (qfile.h). Advisory: failures are logged. */
 static void
 sched_save(const char *id, const struct schedule *s)
 {
@@ -281,10 +281,10 @@ wake_cb(evutil_socket_t fd, short what, void *arg)
 /* -- new queue files (bounces, alias expansions) -------------------------- */
 
 /* Write a new queue file: incoming/ID -> fsync -> rename into queue/ ->
- * fsync(queue/) (queue.h). The content is text[0..len) followed by the
+ * fsync(queue/) (qfile.h). The content is text[0..len) followed by the
  * bytes of src_fd from src_off to its end (src_fd -1: none). 0 or -1. */
 static int
-queue_write_new(struct queue_envelope *e, const char *text, size_t len,
+queue_write_new(struct qfile_envelope *e, const char *text, size_t len,
     int src_fd, off_t src_off, char *id_r)
 {
 	struct timeval tv;
@@ -295,7 +295,7 @@ queue_write_new(struct queue_envelope *e, const char *text, size_t len,
 
 	for (tries = 0; tries < 10; tries++) {
 		gettimeofday(&tv, NULL);
-		queue_make_id(e->id, (uint64_t)tv.tv_sec * 1000000 +
+		qfile_make_id(e->id, (uint64_t)tv.tv_sec * 1000000 +
 		    (uint64_t)tv.tv_usec, ((uint32_t)getpid() << 8) ^ ++q.idseq);
 		fd = openat(q.rt->incoming_fd, e->id, O_WRONLY | O_CREAT |
 		    O_EXCL | O_CLOEXEC, 0600);
@@ -304,8 +304,8 @@ queue_write_new(struct queue_envelope *e, const char *text, size_t len,
 	}
 	if (fd == -1)
 		return -1;
-	buf_init(&b, QUEUE_ENVELOPE_MAX);
-	if (queue_envelope_format(&b, e) == -1) {
+	buf_init(&b, QFILE_ENVELOPE_MAX);
+	if (qfile_envelope_format(&b, e) == -1) {
 		errno = EINVAL;
 		goto out;
 	}
@@ -327,7 +327,7 @@ queue_write_new(struct queue_envelope *e, const char *text, size_t len,
 		goto out;
 	if (fsync(q.rt->queue_fd) == -1)
 		goto out;
-	(void)xsnprintf(id_r, QUEUE_ID_LEN + 1, "%s", e->id);
+	(void)xsnprintf(id_r, QFILE_ID_LEN + 1, "%s", e->id);
 	rc = 0;
 out:
 	if (rc == -1) {
@@ -366,17 +366,17 @@ postmaster_box(void)
 /* A recipient entry for addr: local (mailbox from the local part) or
  * remote. A local address that cannot be a mailbox goes to postmaster. */
 static void
-rcpt_for(struct queue_rcpt *rc, const char *addr)
+rcpt_for(struct qfile_rcpt *rc, const char *addr)
 {
 	const char *at = strrchr(addr, '@');
 	struct relay_mailbox_rule rule;
 	enum relay_mailbox mb;
 
 	memset(rc, 0, sizeof(*rc));
-	rc->status = QUEUE_PENDING;
+	rc->status = QFILE_PENDING;
 	(void)xsnprintf(rc->addr, sizeof(rc->addr), "%s", addr);
 	if (at == NULL || is_local_domain(at + 1)) {
-		rc->kind = QUEUE_LOCAL;
+		rc->kind = QFILE_LOCAL;
 		relay_mailbox_rule_from_config(&rule, q.rt->cfg);
 		mb = relay_local_mailbox(&rule, addr, at ? (size_t)(at - addr) :
 		    strlen(addr), 0, rc->mailbox, sizeof(rc->mailbox));
@@ -384,7 +384,7 @@ rcpt_for(struct queue_rcpt *rc, const char *addr)
 			(void)xsnprintf(rc->mailbox, sizeof(rc->mailbox), "%s",
 			    postmaster_box());
 	} else
-		rc->kind = QUEUE_REMOTE;
+		rc->kind = QFILE_REMOTE;
 }
 
 /* -- bounces -------------------------------------------------------------- */
@@ -428,12 +428,12 @@ static int
 bounce(struct qmsg *m)
 {
 	const struct config *cfg = q.rt->cfg;
-	struct queue_envelope be;
-	struct queue_rcpt br;
+	struct qfile_envelope be;
+	struct qfile_rcpt br;
 	struct dsn_rcpt *dr;
 	struct dsn_info in;
 	struct buf content;
-	char bid[QUEUE_ID_LEN + 1], boundary[128], pm[300];
+	char bid[QFILE_ID_LEN + 1], boundary[128], pm[300];
 	size_t i;
 	int to_pm = m->e.from[0] == '\0', rc;
 
@@ -454,8 +454,8 @@ bounce(struct qmsg *m)
 	(void)xsnprintf(be.helo, sizeof(be.helo), "%s", cfg->hostname);
 	if (to_pm) {
 		memset(&br, 0, sizeof(br));
-		br.status = QUEUE_PENDING;
-		br.kind = QUEUE_LOCAL;
+		br.status = QFILE_PENDING;
+		br.kind = QFILE_LOCAL;
 		(void)xsnprintf(br.mailbox, sizeof(br.mailbox), "%s",
 		    postmaster_box());
 		(void)xsnprintf(br.addr, sizeof(br.addr), "%s", pm);
@@ -505,7 +505,7 @@ bounce(struct qmsg *m)
 static int
 mark(struct qmsg *m, size_t idx, char status)
 {
-	struct queue_rcpt *rc = &m->e.rcpts[idx];
+	struct qfile_rcpt *rc = &m->e.rcpts[idx];
 
 	if (pwrite(m->fd, &status, 1, rc->status_off) != 1) {
 		log_warn("id=%s cannot mark recipient %zu: %s", m->id, idx,
@@ -556,11 +556,11 @@ static int
 local_one(struct qmsg *m, size_t idx)
 {
 	const struct config *cfg = q.rt->cfg;
-	struct queue_rcpt *rc = &m->e.rcpts[idx];
+	struct qfile_rcpt *rc = &m->e.rcpts[idx];
 	struct aliases_target *t = NULL;
-	struct queue_envelope ne;
+	struct qfile_envelope ne;
 	enum aliases_status st;
-	char nid[QUEUE_ID_LEN + 1], why[600];
+	char nid[QFILE_ID_LEN + 1], why[600];
 	size_t n = 0, i, nremote = 0;
 	int r = 0;
 
@@ -624,7 +624,7 @@ msg_free(struct qmsg *m)
 	free(m->fails);
 	buf_free(&m->hdr);
 	schedule_free(&m->sched);
-	queue_envelope_free(&m->e);
+	qfile_envelope_free(&m->e);
 	if (m->fd != -1)
 		close(m->fd);
 	free(m);
@@ -644,8 +644,8 @@ finish(struct qmsg *m)
 			const char *err = schedule_error(&m->sched, i);
 			char diag[SMTPC_TEXT_MAX + 64];
 
-			if (m->e.rcpts[i].status != QUEUE_PENDING ||
-			    m->e.rcpts[i].kind != QUEUE_REMOTE)
+			if (m->e.rcpts[i].status != QFILE_PENDING ||
+			    m->e.rcpts[i].kind != QFILE_REMOTE)
 				continue;
 			(void)xsnprintf(diag, sizeof(diag), "delivery time "
 			    "expired; last error: %s", err ? err : "unknown");
@@ -659,14 +659,14 @@ finish(struct qmsg *m)
 	if (m->nfails > 0) {
 		if (bounce(m) == 0) {
 			for (i = 0; i < m->nfails; i++)
-				(void)mark(m, m->fails[i].idx, QUEUE_FAILED);
+				(void)mark(m, m->fails[i].idx, QFILE_FAILED);
 		} else {
 			log_warn("id=%s bounce not queued; will retry", m->id);
 			m->remote_temp = 1;
 		}
 	}
 	sync_marks(m);
-	if (!queue_envelope_pending(&m->e)) {
+	if (!qfile_envelope_pending(&m->e)) {
 		if (unlinkat(q.rt->queue_fd, m->id, 0) == 0)
 			log_info("id=%s removed (all recipients done)", m->id);
 		if (q.deferred_fd != -1)
@@ -692,7 +692,7 @@ job_done(struct dr_job *j, void *arg)
 
 		switch (r->done ? r->result : OUTCOME_TEMP) {
 		case OUTCOME_OK:
-			(void)mark(m, r->index, QUEUE_DONE);
+			(void)mark(m, r->index, QFILE_DONE);
 			break;
 		case OUTCOME_PERM:
 			log_info("id=%s to=<%s> relay=%s status=bounced (%s)",
@@ -801,7 +801,7 @@ process_one(const char *id)
 	}
 	if (read_envelope(m->fd, &m->e, &why) == 0 && strcmp(m->e.id, id) != 0) {
 		/* Bounces and logs use the envelope's id: it must be the name. */
-		queue_envelope_free(&m->e);
+		qfile_envelope_free(&m->e);
 		why = "id does not match the file name";
 	} else if (why == NULL)
 		goto ok;
@@ -815,9 +815,9 @@ ok:
 	loop = dsn_count_received(m->hdr.data, m->hdr.len) > DSN_LOOP_RECEIVED;
 	want = xcalloc(m->e.nrcpts, sizeof(*want));
 	for (i = 0; i < m->e.nrcpts; i++) {
-		struct queue_rcpt *rc = &m->e.rcpts[i];
+		struct qfile_rcpt *rc = &m->e.rcpts[i];
 
-		if (rc->status != QUEUE_PENDING)
+		if (rc->status != QFILE_PENDING)
 			continue;
 		if (loop) {
 			log_info("id=%s to=<%s> status=bounced (mail loop: "
@@ -827,10 +827,10 @@ ok:
 			    "headers", NULL, 0);
 			continue;
 		}
-		if (rc->kind == QUEUE_LOCAL) {
+		if (rc->kind == QFILE_LOCAL) {
 			/* Invariant 3: the copy is durable; now record it. */
 			if (local_one(m, i) == 0)
-				(void)mark(m, i, QUEUE_DONE);
+				(void)mark(m, i, QFILE_DONE);
 			continue;
 		}
 		if (m->sched.next > now) {
@@ -865,7 +865,7 @@ scan_queue(void)
 	}
 	rewinddir(dir);
 	while ((de = readdir(dir)) != NULL) {
-		if (!queue_id_valid(de->d_name))
+		if (!qfile_id_valid(de->d_name))
 			continue;
 		ids = xreallocarray(ids, n + 1, sizeof(*ids));
 		ids[n++] = xstrdup(de->d_name);
@@ -897,7 +897,7 @@ inotify_cb(evutil_socket_t fd, short what, void *arg)
 			    QMGR_FLUSH_NAME) == 0)
 				flush = 1;
 			else if ((ev->mask & IN_MOVED_TO) && ev->len > 0 &&
-			    queue_id_valid(ev->name))
+			    qfile_id_valid(ev->name))
 				process_one(ev->name);
 			/* IN_CLOSE_WRITE of a queue file is our own status
 			 * update: nothing new. */

@@ -1,4 +1,4 @@
-/* schedule - retry intervals and the deferred/ID file (see queue.h).
+/* schedule - retry intervals and the deferred/ID file (see qfile.h).
  * Trusts: nothing in a deferred/ID file: it is advisory, every field is
  *         checked, and a bad file parses as "no state" (retry now).
  * Gives:  the next retry time after N failed attempts (doubling from

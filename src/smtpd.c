@@ -33,7 +33,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "proc.h"
-#include "queue.h"
+#include "qfile.h"
 #include "relay.h"
 #include "smtp_session.h"
 
@@ -53,7 +53,7 @@ struct session {
 	char		sid[24];	/* session id in logs */
 	struct smtp_session s;
 	int		msg_fd;		/* incoming/ID while receiving, else -1 */
-	char		msg_id[QUEUE_ID_LEN + 1];
+	char		msg_id[QFILE_ID_LEN + 1];
 	struct buf	wbuf;		/* content waiting for write(2) */
 	int		write_err;
 	int		committing;	/* on the commit list */
@@ -117,7 +117,7 @@ add_received(struct session *c, const struct smtp_session *s, time_t now)
 	char date[64], ip[INET6_ADDRSTRLEN], rcpt[ADDRESS_PATH_MAX + 8];
 	char proto[16];
 
-	queue_rfc5322_date(now, date, sizeof(date));
+	qfile_rfc5322_date(now, date, sizeof(date));
 	netaddr_format(&s->client.addr, ip, sizeof(ip));
 	/* RFC 3848 protocol names: ESMTPS with TLS, ...A when authenticated. */
 	snprintf(proto, sizeof(proto), "%s%s%s", s->esmtp ? "ESMTP" : "SMTP",
@@ -140,8 +140,8 @@ static int
 op_message_open(void *arg, const struct smtp_session *s)
 {
 	struct session *c = arg;
-	struct queue_envelope e;
-	struct queue_rcpt *rc;
+	struct qfile_envelope e;
+	struct qfile_rcpt *rc;
 	struct timeval tv;
 	char ip[INET6_ADDRSTRLEN];
 	size_t i;
@@ -150,7 +150,7 @@ op_message_open(void *arg, const struct smtp_session *s)
 	memset(&e, 0, sizeof(e));
 	for (tries = 0; tries < 8; tries++) {
 		gettimeofday(&tv, NULL);
-		queue_make_id(c->msg_id, (uint64_t)tv.tv_sec * 1000000 +
+		qfile_make_id(c->msg_id, (uint64_t)tv.tv_sec * 1000000 +
 		    (uint64_t)tv.tv_usec, d.id_salt++);
 		c->msg_fd = openat(d.rt->incoming_fd, c->msg_id,
 		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -176,17 +176,17 @@ op_message_open(void *arg, const struct smtp_session *s)
 	e.nrcpts = s->txn.nrcpts;
 	for (i = 0; i < s->txn.nrcpts; i++) {
 		rc = &e.rcpts[i];
-		rc->status = QUEUE_PENDING;
+		rc->status = QFILE_PENDING;
 		if (s->txn.rcpts[i].kind == RELAY_ACCEPT_LOCAL) {
-			rc->kind = QUEUE_LOCAL;
+			rc->kind = QFILE_LOCAL;
 			snprintf(rc->mailbox, sizeof(rc->mailbox), "%s",
 			    s->txn.rcpts[i].mailbox);
 		} else {
-			rc->kind = QUEUE_REMOTE;
+			rc->kind = QFILE_REMOTE;
 		}
 		address_format(&s->txn.rcpts[i].addr, rc->addr, sizeof(rc->addr));
 	}
-	r = queue_envelope_format(&c->wbuf, &e);
+	r = qfile_envelope_format(&c->wbuf, &e);
 	free(e.rcpts);
 	if (r == -1 || add_received(c, s, e.time) == -1) {
 		log_warn("session=%s cannot format envelope", c->sid);

@@ -12,7 +12,7 @@
 #include "buf.h"
 #include "cmd_queue.h"
 #include "cmds.h"
-#include "queue.h"
+#include "qfile.h"
 
 static void
 test_age(void **state)

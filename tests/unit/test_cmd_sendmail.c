@@ -12,7 +12,7 @@
 
 #include "cmds.h"
 #include "maildrop.h"
-#include "queue.h"
+#include "qfile.h"
 
 struct fx {
 	char	dir[64];
@@ -155,7 +155,7 @@ test_deliver(void **state)
 	    "-C", f->conf, "-F", "Test User", "alice", "Bob <bob@example.net>"), 0);
 	umask(old);
 	assert_int_equal(take(f, &b, &st, name, sizeof(name)), 1);
-	assert_true(queue_id_valid(name));
+	assert_true(qfile_id_valid(name));
 	assert_int_equal(st.st_mode & 07777, 0644);
 	assert_int_equal(st.st_uid, geteuid());
 	assert_int_equal(maildrop_envelope_parse(b.data, b.len, 0, &e), MAILDROP_OK);

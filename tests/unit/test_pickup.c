@@ -15,7 +15,7 @@
 #include "config.h"
 #include "maildrop.h"
 #include "pickup.h"
-#include "queue.h"
+#include "qfile.h"
 
 struct fixture {
 	char		dir[64];
@@ -105,11 +105,11 @@ test_envelope_matrix(void **state)
 {
 	struct fixture *f = *state;
 	struct maildrop_envelope me;
-	struct queue_envelope qe;
+	struct qfile_envelope qe;
 	struct buf b, why;
-	char id[QUEUE_ID_LEN + 1];
+	char id[QFILE_ID_LEN + 1];
 
-	queue_make_id(id, 1, 1);
+	qfile_make_id(id, 1, 1);
 	buf_init(&b, 8192);
 	buf_init(&why, 8192);
 	buf_appends(&b, "POSTERN-MAILDROP 1\nuid 1000\nfrom <u@mydomain.test>\n"
@@ -130,20 +130,20 @@ test_envelope_matrix(void **state)
 	assert_string_equal(qe.client, "local");
 	assert_string_equal(qe.auth, "joe");
 	assert_string_equal(qe.from, "u@mydomain.test");
-	assert_int_equal(qe.rcpts[0].kind, QUEUE_LOCAL);
+	assert_int_equal(qe.rcpts[0].kind, QFILE_LOCAL);
 	assert_string_equal(qe.rcpts[0].mailbox, "alice");
 	assert_string_equal(qe.rcpts[0].addr, "Alice@mydomain.test");
-	assert_int_equal(qe.rcpts[1].kind, QUEUE_REMOTE);
+	assert_int_equal(qe.rcpts[1].kind, QFILE_REMOTE);
 	assert_string_equal(qe.rcpts[1].mailbox, "");
 	assert_string_equal(qe.rcpts[1].addr, "bob@example.net");
 	/* postmaster -> alice is the same mailbox as rcpt 0: dropped too */
-	assert_int_equal(qe.rcpts[2].kind, QUEUE_REMOTE);
+	assert_int_equal(qe.rcpts[2].kind, QFILE_REMOTE);
 	assert_string_equal(qe.rcpts[2].addr, "BOB@example.net");
 	assert_non_null(strstr(why.data, "u%h@example.net"));
 	assert_non_null(strstr(why.data, "address-routing"));
 	assert_non_null(strstr(why.data, "-bad@mydomain.test"));
 	assert_non_null(strstr(why.data, "\"x.\"@mydomain.test"));
-	queue_envelope_free(&qe);
+	qfile_envelope_free(&qe);
 	maildrop_envelope_free(&me);
 
 	/* Only rejected recipients: nothing to keep. */
@@ -154,7 +154,7 @@ test_envelope_matrix(void **state)
 	assert_int_equal(maildrop_envelope_parse(b.data, b.len, 0, &me), MAILDROP_OK);
 	assert_int_equal(pickup_envelope(f->cfg, &me, "joe", id, 1, &qe, &why), 0);
 	assert_string_equal(qe.from, "");
-	queue_envelope_free(&qe);
+	qfile_envelope_free(&qe);
 	maildrop_envelope_free(&me);
 
 	/* recipient_delimiter: dave+lists@ is dave's mailbox */
@@ -166,7 +166,7 @@ test_envelope_matrix(void **state)
 	assert_int_equal(pickup_envelope(f->cfg, &me, "joe", id, 1, &qe, NULL), 1);
 	assert_string_equal(qe.rcpts[0].mailbox, "dave");
 	assert_string_equal(qe.rcpts[0].addr, "Dave+Lists@mydomain.test");
-	queue_envelope_free(&qe);
+	qfile_envelope_free(&qe);
 	maildrop_envelope_free(&me);
 
 	/* Without a postmaster setting, postmaster is "postmaster". */
@@ -178,7 +178,7 @@ test_envelope_matrix(void **state)
 	assert_int_equal(maildrop_envelope_parse(b.data, b.len, 0, &me), MAILDROP_OK);
 	assert_int_equal(pickup_envelope(f->cfg, &me, "joe", id, 1, &qe, NULL), 1);
 	assert_string_equal(qe.rcpts[0].mailbox, "postmaster");
-	queue_envelope_free(&qe);
+	qfile_envelope_free(&qe);
 	maildrop_envelope_free(&me);
 	buf_free(&b);
 	buf_free(&why);
@@ -255,30 +255,30 @@ static void
 test_pickup_ok(void **state)
 {
 	struct fixture *f = *state;
-	struct queue_envelope qe;
+	struct qfile_envelope qe;
 	struct buf b;
-	char qid[QUEUE_ID_LEN + 1], want[256];
+	char qid[QFILE_ID_LEN + 1], want[256];
 	const char *content;
 
 	drop(f, ID1, (unsigned long)geteuid(),
 	    "rcpt <alice@mydomain.test>\nrcpt <bob@example.net>\n",
 	    BODY, sizeof(BODY) - 1);
 	assert_int_equal(pickup_file(&f->ctx, ID1, qid), OUTCOME_OK);
-	assert_true(queue_id_valid(qid));
+	assert_true(qfile_id_valid(qid));
 	assert_false(exists_at(f->ctx.maildrop_fd, ID1));
 	assert_int_equal(count(f->ctx.incoming_fd), 0);
 	assert_int_equal(count(f->ctx.queue_fd), 1);
 	read_queue(f, qid, &b);
-	assert_int_equal(queue_envelope_parse(b.data, b.len, &qe), 0);
+	assert_int_equal(qfile_envelope_parse(b.data, b.len, &qe), 0);
 	assert_string_equal(qe.id, qid);
 	assert_string_equal(qe.client, "local");
 	assert_string_equal(qe.auth, f->login);
 	assert_string_equal(qe.from, "joe@mydomain.test");
 	assert_int_equal(qe.nrcpts, 2);
-	assert_int_equal(qe.rcpts[0].status, QUEUE_PENDING);
-	assert_int_equal(qe.rcpts[0].kind, QUEUE_LOCAL);
+	assert_int_equal(qe.rcpts[0].status, QFILE_PENDING);
+	assert_int_equal(qe.rcpts[0].kind, QFILE_LOCAL);
 	assert_string_equal(qe.rcpts[0].mailbox, "alice");
-	assert_int_equal(qe.rcpts[1].kind, QUEUE_REMOTE);
+	assert_int_equal(qe.rcpts[1].kind, QFILE_REMOTE);
 	assert_string_equal(qe.helo, "");
 	content = b.data + qe.content_off;
 	snprintf(want, sizeof(want), "Received: by mx.mydomain.test (postern "
@@ -289,7 +289,7 @@ test_pickup_ok(void **state)
 	/* The message itself, byte for byte, after our header. */
 	assert_int_equal(b.len - (size_t)(content + 2 - b.data), sizeof(BODY) - 1);
 	assert_memory_equal(content + 2, BODY, sizeof(BODY) - 1);
-	queue_envelope_free(&qe);
+	qfile_envelope_free(&qe);
 	buf_free(&b);
 	/* Gone now: nothing to do, no new queue file. */
 	assert_int_equal(pickup_file(&f->ctx, ID1, qid), OUTCOME_OK);
@@ -387,7 +387,7 @@ test_pickup_rejects(void **state)
 		fill_lines(big, n);
 		drop(f, ID2, me, r1, big, n);
 		if (n <= 2048) {
-			char qid[QUEUE_ID_LEN + 1];
+			char qid[QFILE_ID_LEN + 1];
 
 			assert_int_equal(pickup_file(&f->ctx, ID2, qid), OUTCOME_OK);
 			assert_int_equal(unlinkat(f->ctx.queue_fd, qid, 0), 0);

@@ -1,4 +1,4 @@
-/* fuzz_queue - queue_envelope_check on arbitrary bytes: a queue file is
+/* fuzz_qfile - qfile_envelope_check on arbitrary bytes: a queue file is
  * hostile input to the queue process (a compromised smtpd, a hand edit).
  * Checks beyond "no crash": an accepted envelope has a valid id, its
  * content starts right after "\n\n" inside the input, every recipient's
@@ -10,40 +10,40 @@
 #include <string.h>
 
 #include "buf.h"
-#include "queue.h"
+#include "qfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct queue_envelope e, e2;
+	struct qfile_envelope e, e2;
 	const char *text = (const char *)data, *why = NULL;
 	struct buf out;
 	size_t i;
 
-	if (queue_envelope_check(text, size, &e, &why) != 0) {
+	if (qfile_envelope_check(text, size, &e, &why) != 0) {
 		if (why == NULL)
 			abort();	/* a refusal always names its field */
 		return 0;
 	}
-	if (!queue_id_valid(e.id) || e.content_off < 2 ||
+	if (!qfile_id_valid(e.id) || e.content_off < 2 ||
 	    (size_t)e.content_off > size ||
 	    memcmp(text + e.content_off - 2, "\n\n", 2) != 0 || e.nrcpts == 0)
 		abort();
 	for (i = 0; i < e.nrcpts; i++) {
-		const struct queue_rcpt *r = &e.rcpts[i];
+		const struct qfile_rcpt *r = &e.rcpts[i];
 
-		if ((r->status != QUEUE_PENDING && r->status != QUEUE_DONE &&
-		    r->status != QUEUE_FAILED) ||
-		    (r->kind != QUEUE_LOCAL && r->kind != QUEUE_REMOTE) ||
+		if ((r->status != QFILE_PENDING && r->status != QFILE_DONE &&
+		    r->status != QFILE_FAILED) ||
+		    (r->kind != QFILE_LOCAL && r->kind != QFILE_REMOTE) ||
 		    r->status_off < 0 || r->status_off >= e.content_off ||
 		    text[r->status_off] != r->status)
 			abort();
 	}
-	buf_init(&out, 2 * QUEUE_ENVELOPE_MAX);
-	if (queue_envelope_format(&out, &e) == -1 ||
-	    queue_envelope_check(out.data, out.len, &e2, NULL) != 0)
+	buf_init(&out, 2 * QFILE_ENVELOPE_MAX);
+	if (qfile_envelope_format(&out, &e) == -1 ||
+	    qfile_envelope_check(out.data, out.len, &e2, NULL) != 0)
 		abort();
 	if (strcmp(e.id, e2.id) != 0 || e.time != e2.time ||
 	    strcmp(e.client, e2.client) != 0 || strcmp(e.auth, e2.auth) != 0 ||
@@ -56,8 +56,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strcmp(e.rcpts[i].mailbox, e2.rcpts[i].mailbox) != 0 ||
 		    strcmp(e.rcpts[i].addr, e2.rcpts[i].addr) != 0)
 			abort();
-	queue_envelope_free(&e2);
-	queue_envelope_free(&e);
+	qfile_envelope_free(&e2);
+	qfile_envelope_free(&e);
 	buf_free(&out);
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* queue - on-disk message format; see queue.h for the layout and invariants. */
+/* qfile - the queue file format; see qfile.h for the layout and invariants. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,23 +8,23 @@
 #include "buf.h"
 #include "decimal.h"
 #include "netaddr.h"
-#include "queue.h"
+#include "qfile.h"
 #include "users.h"
 
 void
-queue_make_id(char *id_r, uint64_t usec, uint32_t salt)
+qfile_make_id(char *id_r, uint64_t usec, uint32_t salt)
 {
-	snprintf(id_r, QUEUE_ID_LEN + 1, "%014llX%05X",
+	snprintf(id_r, QFILE_ID_LEN + 1, "%014llX%05X",
 	    (unsigned long long)(usec & 0xFFFFFFFFFFFFFFull),
 	    (unsigned)(salt & 0xFFFFF));
 }
 
 int
-queue_id_valid(const char *s)
+qfile_id_valid(const char *s)
 {
 	size_t i;
 
-	for (i = 0; i < QUEUE_ID_LEN; i++)
+	for (i = 0; i < QFILE_ID_LEN; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'F')))
 			return 0;
 	return s[i] == '\0';
@@ -45,26 +45,26 @@ field_ok(const char *s, int spaces_ok)
 }
 
 int
-queue_envelope_format(struct buf *out, const struct queue_envelope *e)
+qfile_envelope_format(struct buf *out, const struct qfile_envelope *e)
 {
 	size_t i;
 	int r = 0;
 
-	if (!queue_id_valid(e->id) || !field_ok(e->client, 0) ||
+	if (!qfile_id_valid(e->id) || !field_ok(e->client, 0) ||
 	    !field_ok(e->auth, 0) || !field_ok(e->from, 0) ||
 	    !field_ok(e->helo, 1))
 		return -1;
-	r |= buf_appends(out, QUEUE_MAGIC);
+	r |= buf_appends(out, QFILE_MAGIC);
 	r |= buf_printf(out, "id %s\ntime %lld\nclient %s\nauth %s\nfrom <%s>\n",
 	    e->id, (long long)e->time, e->client, e->auth[0] ? e->auth : "-",
 	    e->from);
 	for (i = 0; i < e->nrcpts; i++) {
-		const struct queue_rcpt *rc = &e->rcpts[i];
+		const struct qfile_rcpt *rc = &e->rcpts[i];
 		if (!field_ok(rc->mailbox, 0) || !field_ok(rc->addr, 0) ||
-		    (rc->kind != QUEUE_LOCAL && rc->kind != QUEUE_REMOTE))
+		    (rc->kind != QFILE_LOCAL && rc->kind != QFILE_REMOTE))
 			return -1;
 		r |= buf_printf(out, "rcpt %c %c %s <%s>\n",
-		    rc->status ? rc->status : QUEUE_PENDING, rc->kind,
+		    rc->status ? rc->status : QFILE_PENDING, rc->kind,
 		    rc->mailbox[0] ? rc->mailbox : "-", rc->addr);
 	}
 	r |= buf_printf(out, "helo %s\n\n", e->helo);
@@ -141,10 +141,10 @@ auth_ok(const char *s)
 }
 
 static int
-parse_rcpt(struct queue_envelope *e, const char *line, size_t n, off_t off,
+parse_rcpt(struct qfile_envelope *e, const char *line, size_t n, off_t off,
     const char **why_r)
 {
-	struct queue_rcpt rc;
+	struct qfile_rcpt rc;
 	const char *sp;
 	size_t mlen;
 
@@ -156,11 +156,11 @@ parse_rcpt(struct queue_envelope *e, const char *line, size_t n, off_t off,
 	rc.status = line[5];
 	rc.kind = line[7];
 	*why_r = "bad rcpt status";
-	if (rc.status != QUEUE_PENDING && rc.status != QUEUE_DONE &&
-	    rc.status != QUEUE_FAILED)
+	if (rc.status != QFILE_PENDING && rc.status != QFILE_DONE &&
+	    rc.status != QFILE_FAILED)
 		return -1;
 	*why_r = "bad rcpt kind";
-	if (rc.kind != QUEUE_LOCAL && rc.kind != QUEUE_REMOTE)
+	if (rc.kind != QFILE_LOCAL && rc.kind != QFILE_REMOTE)
 		return -1;
 	*why_r = "malformed rcpt line";
 	sp = memchr(line + 9, ' ', n - 9);
@@ -172,10 +172,10 @@ parse_rcpt(struct queue_envelope *e, const char *line, size_t n, off_t off,
 		return -1;
 	if (strcmp(rc.mailbox, "-") == 0)
 		rc.mailbox[0] = '\0';
-	if ((rc.kind == QUEUE_LOCAL) != (rc.mailbox[0] != '\0'))
+	if ((rc.kind == QFILE_LOCAL) != (rc.mailbox[0] != '\0'))
 		return -1;
 	/* The mailbox becomes a path under spool/mail: the rule of write. */
-	if (rc.kind == QUEUE_LOCAL && !users_name_valid(rc.mailbox))
+	if (rc.kind == QFILE_LOCAL && !users_name_valid(rc.mailbox))
 		return -1;
 	*why_r = "bad rcpt address";
 	if (copy_angle(rc.addr, sizeof(rc.addr), sp + 1,
@@ -189,7 +189,7 @@ parse_rcpt(struct queue_envelope *e, const char *line, size_t n, off_t off,
 
 /* One "NAME VALUE" line of the envelope; *bit_r is its bit in "seen". */
 static int
-parse_field(struct queue_envelope *e, const char *line, size_t n,
+parse_field(struct qfile_envelope *e, const char *line, size_t n,
     unsigned *bit_r, const char **why_r)
 {
 	uint64_t t;
@@ -198,7 +198,7 @@ parse_field(struct queue_envelope *e, const char *line, size_t n,
 		*bit_r = 1;
 		*why_r = "bad id";
 		return copy_field(e->id, sizeof(e->id), line + 3, n - 3, 0) == -1 ||
-		    !queue_id_valid(e->id) ? -1 : 0;
+		    !qfile_id_valid(e->id) ? -1 : 0;
 	}
 	if (n > 5 && memcmp(line, "time ", 5) == 0) {
 		*bit_r = 2;
@@ -241,15 +241,15 @@ parse_field(struct queue_envelope *e, const char *line, size_t n,
 }
 
 int
-queue_envelope_check(const char *text, size_t len, struct queue_envelope *e,
+qfile_envelope_check(const char *text, size_t len, struct qfile_envelope *e,
     const char **why_r)
 {
-	size_t pos, n, mlen = strlen(QUEUE_MAGIC);
+	size_t pos, n, mlen = strlen(QFILE_MAGIC);
 	const char *line, *nl, *why = "no magic line";
 	unsigned seen = 0, bit;
 
 	memset(e, 0, sizeof(*e));
-	if (len < mlen || memcmp(text, QUEUE_MAGIC, mlen) != 0)
+	if (len < mlen || memcmp(text, QFILE_MAGIC, mlen) != 0)
 		goto bad;
 	why = "envelope not terminated";
 	for (pos = mlen; pos < len; pos += n + 1) {
@@ -287,18 +287,18 @@ queue_envelope_check(const char *text, size_t len, struct queue_envelope *e,
 bad:
 	if (why_r != NULL)
 		*why_r = why;
-	queue_envelope_free(e);
+	qfile_envelope_free(e);
 	return -1;
 }
 
 int
-queue_envelope_parse(const char *text, size_t len, struct queue_envelope *e)
+qfile_envelope_parse(const char *text, size_t len, struct qfile_envelope *e)
 {
-	return queue_envelope_check(text, len, e, NULL);
+	return qfile_envelope_check(text, len, e, NULL);
 }
 
 void
-queue_envelope_free(struct queue_envelope *e)
+qfile_envelope_free(struct qfile_envelope *e)
 {
 	free(e->rcpts);
 	e->rcpts = NULL;
@@ -306,18 +306,18 @@ queue_envelope_free(struct queue_envelope *e)
 }
 
 int
-queue_envelope_pending(const struct queue_envelope *e)
+qfile_envelope_pending(const struct qfile_envelope *e)
 {
 	size_t i;
 
 	for (i = 0; i < e->nrcpts; i++)
-		if (e->rcpts[i].status == QUEUE_PENDING)
+		if (e->rcpts[i].status == QFILE_PENDING)
 			return 1;
 	return 0;
 }
 
 void
-queue_rfc5322_date(time_t t, char *buf, size_t len)
+qfile_rfc5322_date(time_t t, char *buf, size_t len)
 {
 	struct tm tm;
 

@@ -1,4 +1,4 @@
-/* queue - the on-disk message format and the queue's invariants.
+/* qfile - the queue file: its on-disk format and the queue's invariants.
  * Trusts: files in spool/queue were written by postern (smtpd or the
  *         queue process); still, every field is checked when read.
  * Gives:  envelope formatting (smtpd), envelope parsing with the file
@@ -54,66 +54,66 @@
  *      between repeats that one delivery: at least once, never zero.
  *   4. queue/ID is unlinked only when no recipient is P.
  */
-#ifndef POSTERN_QUEUE_H
-#define POSTERN_QUEUE_H
+#ifndef POSTERN_QFILE_H
+#define POSTERN_QFILE_H
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 #include "buf.h"
 
-#define QUEUE_ID_LEN		19
-#define QUEUE_MAGIC		"POSTERN-QUEUE 1\n"
-#define QUEUE_ENVELOPE_MAX	(1024 * 1024)
+#define QFILE_ID_LEN		19
+#define QFILE_MAGIC		"POSTERN-QUEUE 1\n"
+#define QFILE_ENVELOPE_MAX	(1024 * 1024)
 
-enum queue_rcpt_kind { QUEUE_LOCAL = 'L', QUEUE_REMOTE = 'R' };
-enum queue_rcpt_status { QUEUE_PENDING = 'P', QUEUE_DONE = 'D', QUEUE_FAILED = 'F' };
+enum qfile_rcpt_kind { QFILE_LOCAL = 'L', QFILE_REMOTE = 'R' };
+enum qfile_rcpt_status { QFILE_PENDING = 'P', QFILE_DONE = 'D', QFILE_FAILED = 'F' };
 
-struct queue_rcpt {
-	char		status;		/* QUEUE_PENDING ... */
-	char		kind;		/* QUEUE_LOCAL / QUEUE_REMOTE */
+struct qfile_rcpt {
+	char		status;		/* QFILE_PENDING ... */
+	char		kind;		/* QFILE_LOCAL / QFILE_REMOTE */
 	char		mailbox[64];	/* local user, "" for remote */
 	char		addr[260];	/* without <> */
 	off_t		status_off;	/* file offset of the status byte */
 };
 
-struct queue_envelope {
-	char		id[QUEUE_ID_LEN + 1];
+struct qfile_envelope {
+	char		id[QFILE_ID_LEN + 1];
 	time_t		time;
 	char		client[64];
 	char		auth[64];	/* "" when none */
 	char		from[260];	/* "" for the null sender */
 	char		helo[256];
-	struct queue_rcpt *rcpts;
+	struct qfile_rcpt *rcpts;
 	size_t		nrcpts;
 	off_t		content_off;	/* first byte of the content */
 };
 
-/* A new queue id into id_r (QUEUE_ID_LEN + 1 bytes): time in
+/* A new queue id into id_r (QFILE_ID_LEN + 1 bytes): time in
  * microseconds and a counter, in hex, so ids sort by arrival.
  * Collisions are possible across processes; callers create with O_EXCL. */
-void	queue_make_id(char *id_r, uint64_t usec, uint32_t salt);
+void	qfile_make_id(char *id_r, uint64_t usec, uint32_t salt);
 /* 1 if s is a well-formed queue id. */
-int	queue_id_valid(const char *s);
+int	qfile_id_valid(const char *s);
 
 /* Append the envelope (through the empty line) to out. Values must be
  * free of CR, LF and (except helo) spaces; returns -1 if not or if out is full. */
-int	queue_envelope_format(struct buf *out, const struct queue_envelope *e);
+int	qfile_envelope_format(struct buf *out, const struct qfile_envelope *e);
 /* Parse the envelope at the start of text. On success fills e (free with
- * queue_envelope_free) and returns 0; -1 on any malformation. Every field
+ * qfile_envelope_free) and returns 0; -1 on any malformation. Every field
  * is checked with the rule its writer used: local mailboxes with
  * users_name_valid, addresses with address_parse_path, the client as an
  * IP address (or "local", "bounce", "double-bounce"), the id, the status
  * and kind letters, the auth name (printable ASCII, no spaces). */
-int	queue_envelope_parse(const char *text, size_t len,
-	    struct queue_envelope *e);
+int	qfile_envelope_parse(const char *text, size_t len,
+	    struct qfile_envelope *e);
 /* The same, and on -1 *why_r (may be NULL) names the first bad field in
  * a static string for the log ("bad rcpt mailbox"). */
-int	queue_envelope_check(const char *text, size_t len,
-	    struct queue_envelope *e, const char **why_r);
-void	queue_envelope_free(struct queue_envelope *e);
+int	qfile_envelope_check(const char *text, size_t len,
+	    struct qfile_envelope *e, const char **why_r);
+void	qfile_envelope_free(struct qfile_envelope *e);
 /* 1 if any recipient is still pending. */
-int	queue_envelope_pending(const struct queue_envelope *e);
+int	qfile_envelope_pending(const struct qfile_envelope *e);
 /* RFC 5322 date for trace headers ("Fri, 27 Nov 2026 20:34:30 +0000"). */
-void	queue_rfc5322_date(time_t t, char *buf, size_t len);
+void	qfile_rfc5322_date(time_t t, char *buf, size_t len);
 #endif

@@ -1,23 +1,23 @@
-/* test_queue - queue file envelope: format, parse, status offsets, ids. */
+/* test_qfile - queue file envelope: format, parse, status offsets, ids. */
 #include "unit.h"
-#include "queue.h"
+#include "qfile.h"
 
 static void
-make_env(struct queue_envelope *e, struct queue_rcpt *r)
+make_env(struct qfile_envelope *e, struct qfile_rcpt *r)
 {
 	memset(e, 0, sizeof(*e));
 	memset(r, 0, 2 * sizeof(*r));
-	queue_make_id(e->id, 1795812345123456ull, 7);
+	qfile_make_id(e->id, 1795812345123456ull, 7);
 	e->time = 1795812345;
 	snprintf(e->client, sizeof(e->client), "127.0.0.2");
 	snprintf(e->from, sizeof(e->from), "a@example.net");
 	snprintf(e->helo, sizeof(e->helo), "client name with spaces");
-	r[0].status = QUEUE_PENDING;
-	r[0].kind = QUEUE_LOCAL;
+	r[0].status = QFILE_PENDING;
+	r[0].kind = QFILE_LOCAL;
 	snprintf(r[0].mailbox, sizeof(r[0].mailbox), "alice");
 	snprintf(r[0].addr, sizeof(r[0].addr), "alice@mydomain.test");
-	r[1].status = QUEUE_PENDING;
-	r[1].kind = QUEUE_REMOTE;
+	r[1].status = QFILE_PENDING;
+	r[1].kind = QFILE_REMOTE;
 	snprintf(r[1].addr, sizeof(r[1].addr), "bob@example.net");
 	e->rcpts = r;
 	e->nrcpts = 2;
@@ -26,16 +26,16 @@ make_env(struct queue_envelope *e, struct queue_rcpt *r)
 static void
 test_roundtrip(void **state)
 {
-	struct queue_envelope e, p;
-	struct queue_rcpt r[2];
+	struct qfile_envelope e, p;
+	struct qfile_rcpt r[2];
 	struct buf b;
 
 	(void)state;
 	make_env(&e, r);
 	buf_init(&b, 4096);
-	assert_int_equal(queue_envelope_format(&b, &e), 0);
+	assert_int_equal(qfile_envelope_format(&b, &e), 0);
 	buf_appends(&b, "Received: x\r\n\r\nbody\r\n");
-	assert_int_equal(queue_envelope_parse(b.data, b.len, &p), 0);
+	assert_int_equal(qfile_envelope_parse(b.data, b.len, &p), 0);
 	assert_string_equal(p.id, e.id);
 	assert_int_equal(p.time, e.time);
 	assert_string_equal(p.from, "a@example.net");
@@ -43,58 +43,58 @@ test_roundtrip(void **state)
 	assert_int_equal(p.nrcpts, 2);
 	assert_string_equal(p.rcpts[0].mailbox, "alice");
 	assert_string_equal(p.rcpts[1].mailbox, "");
-	assert_int_equal(p.rcpts[1].kind, QUEUE_REMOTE);
+	assert_int_equal(p.rcpts[1].kind, QFILE_REMOTE);
 	/* The status byte is where the queue process will pwrite() it. */
 	assert_int_equal(b.data[p.rcpts[0].status_off], 'P');
 	assert_int_equal(b.data[p.rcpts[1].status_off], 'P');
 	assert_memory_equal(b.data + p.content_off, "Received: x\r\n", 13);
-	assert_int_equal(queue_envelope_pending(&p), 1);
+	assert_int_equal(qfile_envelope_pending(&p), 1);
 	b.data[p.rcpts[0].status_off] = 'D';
 	b.data[p.rcpts[1].status_off] = 'F';
-	queue_envelope_free(&p);
-	assert_int_equal(queue_envelope_parse(b.data, b.len, &p), 0);
-	assert_int_equal(queue_envelope_pending(&p), 0);
-	queue_envelope_free(&p);
+	qfile_envelope_free(&p);
+	assert_int_equal(qfile_envelope_parse(b.data, b.len, &p), 0);
+	assert_int_equal(qfile_envelope_pending(&p), 0);
+	qfile_envelope_free(&p);
 	buf_free(&b);
 }
 
 static void
 test_null_sender(void **state)
 {
-	struct queue_envelope e, p;
-	struct queue_rcpt r[2];
+	struct qfile_envelope e, p;
+	struct qfile_rcpt r[2];
 	struct buf b;
 
 	(void)state;
 	make_env(&e, r);
 	e.from[0] = '\0';
 	buf_init(&b, 4096);
-	assert_int_equal(queue_envelope_format(&b, &e), 0);
+	assert_int_equal(qfile_envelope_format(&b, &e), 0);
 	assert_non_null(strstr(b.data, "\nfrom <>\n"));
-	assert_int_equal(queue_envelope_parse(b.data, b.len, &p), 0);
+	assert_int_equal(qfile_envelope_parse(b.data, b.len, &p), 0);
 	assert_string_equal(p.from, "");
-	queue_envelope_free(&p);
+	qfile_envelope_free(&p);
 	buf_free(&b);
 }
 
 static void
 test_format_refuses_bad_fields(void **state)
 {
-	struct queue_envelope e;
-	struct queue_rcpt r[2];
+	struct qfile_envelope e;
+	struct qfile_rcpt r[2];
 	struct buf b;
 
 	(void)state;
 	buf_init(&b, 4096);
 	make_env(&e, r);
 	snprintf(e.from, sizeof(e.from), "a@b\ncontent");
-	assert_int_equal(queue_envelope_format(&b, &e), -1);
+	assert_int_equal(qfile_envelope_format(&b, &e), -1);
 	make_env(&e, r);
 	snprintf(r[1].addr, sizeof(r[1].addr), "a b@c");
-	assert_int_equal(queue_envelope_format(&b, &e), -1);
+	assert_int_equal(qfile_envelope_format(&b, &e), -1);
 	make_env(&e, r);
 	snprintf(e.helo, sizeof(e.helo), "x\ry");
-	assert_int_equal(queue_envelope_format(&b, &e), -1);
+	assert_int_equal(qfile_envelope_format(&b, &e), -1);
 	buf_free(&b);
 }
 
@@ -122,7 +122,7 @@ test_parse_rejects_malformed(void **state)
 		"POSTERN-QUEUE 1\nid 0000000000000100001\ntime 1\nclient x\nauth -\n"
 		    "from <a@b>\nrcpt P R - <a@b>\nhelo h\nbogus 1\n\n", /* unknown line */
 	};
-	struct queue_envelope p;
+	struct qfile_envelope p;
 	size_t i;
 
 	(void)state;
@@ -130,7 +130,7 @@ test_parse_rejects_malformed(void **state)
 		size_t n = strlen(bad[i]);
 		char *copy = malloc(n ? n : 1);	/* exact size: ASan sees over-reads */
 		memcpy(copy, bad[i], n);
-		assert_int_equal(queue_envelope_parse(copy, n, &p), -1);
+		assert_int_equal(qfile_envelope_parse(copy, n, &p), -1);
 		free(copy);
 	}
 }
@@ -188,7 +188,7 @@ static const struct {
 static void
 test_parse_rejects_forged_fields(void **state)
 {
-	struct queue_envelope p;
+	struct qfile_envelope p;
 	const char *why;
 	size_t i;
 
@@ -198,12 +198,12 @@ test_parse_rejects_forged_fields(void **state)
 		char *copy = malloc(n);
 		memcpy(copy, forged[i].text, n);
 		why = NULL;
-		assert_int_equal(queue_envelope_check(copy, n, &p, &why), -1);
+		assert_int_equal(qfile_envelope_check(copy, n, &p, &why), -1);
 		assert_non_null(why);
 		if (strcmp(why, forged[i].why) != 0)
 			fail_msg("case %zu: got \"%s\", want \"%s\"", i, why,
 			    forged[i].why);
-		assert_int_equal(queue_envelope_parse(copy, n, &p), -1);
+		assert_int_equal(qfile_envelope_parse(copy, n, &p), -1);
 		free(copy);
 	}
 }
@@ -222,35 +222,35 @@ test_parse_accepts_real_writers(void **state)
 		FORGE_HEAD "client double-bounce\nauth -\nfrom <>\n"
 		    "rcpt P R - <bob@example.net>\nhelo mx.mydomain.test\n\n",
 	};
-	struct queue_envelope p;
+	struct qfile_envelope p;
 	const char *why;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		why = "unset";
-		if (queue_envelope_check(good[i], strlen(good[i]), &p, &why) != 0)
+		if (qfile_envelope_check(good[i], strlen(good[i]), &p, &why) != 0)
 			fail_msg("case %zu refused: %s", i, why ? why : "?");
 		assert_null(why);
-		queue_envelope_free(&p);
+		qfile_envelope_free(&p);
 	}
 }
 
 static void
 test_ids(void **state)
 {
-	char a[QUEUE_ID_LEN + 1], b[QUEUE_ID_LEN + 1];
+	char a[QFILE_ID_LEN + 1], b[QFILE_ID_LEN + 1];
 
 	(void)state;
-	queue_make_id(a, 1000000, 1);
-	queue_make_id(b, 1000001, 0);
-	assert_int_equal(strlen(a), QUEUE_ID_LEN);
-	assert_true(queue_id_valid(a));
+	qfile_make_id(a, 1000000, 1);
+	qfile_make_id(b, 1000001, 0);
+	assert_int_equal(strlen(a), QFILE_ID_LEN);
+	assert_true(qfile_id_valid(a));
 	assert_true(strcmp(a, b) < 0);		/* ids sort by arrival */
-	assert_false(queue_id_valid("0000000000000100001X"));
-	assert_false(queue_id_valid("000000000000010000"));
-	assert_false(queue_id_valid("00000000000001000g1"));
-	assert_false(queue_id_valid("../../etc/passwd000"));
+	assert_false(qfile_id_valid("0000000000000100001X"));
+	assert_false(qfile_id_valid("000000000000010000"));
+	assert_false(qfile_id_valid("00000000000001000g1"));
+	assert_false(qfile_id_valid("../../etc/passwd000"));
 }
 
 int
