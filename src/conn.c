@@ -28,69 +28,6 @@
 /* SIGTERM: sessions get this long to say goodbye. */
 #define CONN_SHUTDOWN_USEC	300000
 
-/* ---- pure parts ---- */
-
-void
-conn_count(const struct conn_snapshot *v, size_t n, const struct netaddr *client,
-    int kind, struct conn_count *r)
-{
-	size_t i;
-
-	memset(r, 0, sizeof(*r));
-	for (i = 0; i < n; i++) {
-		r->total++;
-		if (v[i].kind == kind && !v[i].local)
-			r->kind++;
-		if (netaddr_equal(&v[i].client, client))
-			r->client++;
-	}
-}
-
-enum conn_limit_hit
-conn_limit_check(const struct conn_count *n, const struct conn_limits *l,
-    int local, unsigned *count_r, unsigned *max_r)
-{
-	if (!local && n->client >= l->per_client) {
-		*count_r = n->client;
-		*max_r = l->per_client;
-		return CONN_LIMIT_PER_CLIENT;
-	}
-	if (!local && l->kind_limited && n->kind >= l->kind) {
-		*count_r = n->kind;
-		*max_r = l->kind;
-		return CONN_LIMIT_KIND;
-	}
-	if (n->total >= l->total) {
-		*count_r = n->total;
-		*max_r = l->total;
-		return CONN_LIMIT_TOTAL;
-	}
-	return CONN_LIMIT_NONE;
-}
-
-long
-conn_idlest(const struct conn_snapshot *v, size_t n)
-{
-	long best = -1;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (v[i].evictable && (best == -1 || v[i].active < v[best].active))
-			best = (long)i;
-	return best;
-}
-
-unsigned
-conn_clock(unsigned idle, time_t started, unsigned max_session_time, time_t now,
-    int waiting_for_us)
-{
-	time_t left = started + (time_t)max_session_time - now;
-
-	if (left < 1)	/* over: now, or soon while we wait ourselves */
-		left = waiting_for_us ? 1 : 0;
-	return left < (time_t)idle ? (unsigned)left : idle;
-}
-
 /* ---- the layer ---- */
 
 struct conn_listener {

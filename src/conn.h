@@ -13,9 +13,9 @@
  *         connection live, for every protocol. A protocol plugs in with a
  *         table of operations (struct conn_ops): it parses bytes and
  *         writes replies; it never touches a socket.
- *         The limit arithmetic and the choice of the session to evict are
- *         pure functions (conn_count, conn_limit_check, conn_idlest,
- *         conn_clock), unit tested.
+ *         The limit arithmetic, the choice of the session to evict and
+ *         the session clock are pure functions (conn_limits.c: conn_count,
+ *         conn_limit_check, conn_idlest, conn_clock), unit tested.
  * Never:  parses a protocol, writes a protocol reply of its own (the
  *         protocol gives the lines), or keeps a session after its
  *         connection is gone (the protocol's object may outlive it: it is

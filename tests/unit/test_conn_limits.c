@@ -1,5 +1,5 @@
-/* test_conn - the connection layer's pure parts: counting sessions for a
- * newcomer, which limit turns it away, which session is evicted, and the
+/* test_conn_limits - the connection layer's pure parts: counting
+ * sessions for a newcomer, which limit turns it away, which session is evicted, and the
  * session clock. */
 #include "unit.h"
 #include "conn.h"
