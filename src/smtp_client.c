@@ -324,16 +324,15 @@ on_reply(struct smtp_client *c)
 static enum smtpc_event
 on_line(struct smtp_client *c, const char *l, size_t n)
 {
+	uint64_t v;
 	int code, more;
 	size_t o, k;
 
-	if (n < 3 || !isdigit((unsigned char)l[0]) || l[0] < '2' ||
-	    l[0] > '5' || !isdigit((unsigned char)l[1]) ||
-	    !isdigit((unsigned char)l[2]) || (n > 3 && l[3] != ' ' &&
-	    l[3] != '-'))
+	if (n < 3 || parse_decimal(l, 3, 599, &v) == -1 || v < 200 ||
+	    (n > 3 && l[3] != ' ' && l[3] != '-'))
 		return session_fail(c, OUTCOME_TEMP,
 		    "protocol error: malformed reply");
-	code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
+	code = (int)v;
 	more = n > 3 && l[3] == '-';
 	if (c->rlines > 0 && code != c->rcode)
 		return session_fail(c, OUTCOME_TEMP,
