@@ -497,6 +497,13 @@ conn_accept_cb(struct evconnlistener *el, evutil_socket_t fd,
 	conn_process(c);
 }
 
+void
+conn_tls_preload(struct event_base *base, void *arg)
+{
+	(void)base; (void)arg;
+	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL);
+}
+
 struct conn_server *
 conn_server_new(struct event_base *base, const struct conn_config *cfg,
     const struct conn_listen *l, size_t n)

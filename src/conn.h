@@ -193,6 +193,11 @@ struct conn_config {
 	unsigned	 gates;		/* CONN_GATE_* that must clear before listening */
 };
 
+/* For struct proc_child.setup of a server that speaks TLS: after the
+ * privilege drop, before landlock, OpenSSL reads its configuration once
+ * while the file system is still open. */
+void	conn_tls_preload(struct event_base *base, void *arg);
+
 /* A server on base with listeners l[0..n) (copied; not listening yet). */
 struct conn_server *conn_server_new(struct event_base *base,
 	    const struct conn_config *cfg, const struct conn_listen *l, size_t n);

@@ -422,15 +422,6 @@ sigterm_cb(evutil_socket_t sig, short what, void *arg)
 	conn_server_shutdown(p.srv);
 }
 
-/* After the drop, before landlock: OpenSSL reads its configuration once,
- * while the file system is still open. */
-static void
-pop3d_setup(struct event_base *base, void *arg)
-{
-	(void)base; (void)arg;
-	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL);
-}
-
 void
 pop3d_main(struct runtime *rt, int auth_fd)
 {
@@ -440,7 +431,7 @@ pop3d_main(struct runtime *rt, int auth_fd)
 		.dirs = { { rt->mail_fd,
 		    PROC_FS_READ | PROC_FS_WRITE | PROC_FS_MKDIR } },
 		.ndirs = 1,
-		.setup = pop3d_setup,
+		.setup = conn_tls_preload,
 		.master_msg = master_msg_cb,
 		.on_sigterm = sigterm_cb,
 	};

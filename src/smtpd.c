@@ -760,15 +760,6 @@ limits_check(const struct config *cfg)
 		    2ULL * cfg->max_sessions + 64, (unsigned long long)rl.rlim_cur);
 }
 
-/* After the drop, before landlock: OpenSSL reads its configuration once,
- * while the file system is still open. */
-static void
-smtpd_setup(struct event_base *base, void *arg)
-{
-	(void)base; (void)arg;
-	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL);
-}
-
 void
 smtpd_main(struct runtime *rt, int auth_fd)
 {
@@ -780,7 +771,7 @@ smtpd_main(struct runtime *rt, int auth_fd)
 		    { rt->queue_fd, PROC_FS_READ | PROC_FS_WRITE } },
 		.ndirs = 2,
 		.priorities = 2,
-		.setup = smtpd_setup,
+		.setup = conn_tls_preload,
 		.master_msg = master_msg_cb,
 		.on_sigterm = sigterm_cb,
 	};
