@@ -48,7 +48,7 @@ static struct pop3_session s;
 static struct mailbox mb;
 static unsigned flags;
 static int pending;		/* 0, 1 auth, 2 mailbox */
-static enum pop3_result pending_r;
+static int pending_r;
 static const struct fmsg *cur;
 static size_t cur_off;
 static int opens, closes;
@@ -58,7 +58,7 @@ static struct buf tr;		/* transcript */
 static int short_reads;
 
 static void
-answer(int kind, enum pop3_result r)
+answer(int kind, int r)
 {
 	if (flags & 0x02) {
 		if (pending)
@@ -73,7 +73,7 @@ answer(int kind, enum pop3_result r)
 		pop3_session_mailbox_result(&s, r, r == OUTCOME_OK ? &mb : NULL);
 }
 
-static enum pop3_result
+static int
 auth_mode(int ok)
 {
 	switch ((flags >> 2) & 3) {
@@ -110,7 +110,7 @@ f_check_apop(void *arg, const char *user, const char *ts, const char *digest)
 static void
 f_open_mailbox(void *arg, const char *user)
 {
-	static const enum pop3_result m[] = { OUTCOME_OK, POP3_IN_USE,
+	static const int m[] = { OUTCOME_OK, POP3_IN_USE,
 	    OUTCOME_TEMP, OUTCOME_OK };
 
 	(void)arg;

@@ -55,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			smtp_client_body_done(&c);
 		} else if (ev == SMTPC_EV_TXN_DONE) {
 			/* every recipient has a final result or awaits none */
-			if (r[0].result == SMTPC_R_PENDING && !r[0].accepted)
+			if (!r[0].done && !r[0].accepted)
 				__builtin_trap();
 		} else if (ev == SMTPC_EV_FAILED || ev == SMTPC_EV_CLOSED)
 			break;
