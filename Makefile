@@ -5,7 +5,9 @@ CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes -Werror
 CPPFLAGS += -D_GNU_SOURCE -Isrc
 LDLIBS   += -levent_openssl -levent -lcares -lssl -lcrypto -lcrypt
-PYTHON   ?= python3
+# Debian's interpreter: its python3-* modules (dkimpy, pyspf) load there; a
+# python3 earlier on PATH (pyenv) may lack them.
+PYTHON   ?= $(firstword $(wildcard /usr/bin/python3) python3)
 
 # Build directory: objects for the normal and the sanitizer builds live apart.
 B        ?= build
