@@ -4,7 +4,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "address.h"
 #include "buf.h"
 #include "decimal.h"
 #include "dmarc.h"
@@ -338,6 +337,40 @@ dmarc_aligned(const struct psl *psl, enum dmarc_align mode,
 
 /* ---- RFC5322.From ---- */
 
+/* The addr-spec with its separators (one space each, outside quoted
+ * strings) removed: they may stand around '.', '@' and a route's ',' and
+ * ':' (RFC 5322 CFWS, obsolete syntax included), never between two
+ * words ("a@b.example x" is not "a@b.examplex"). */
+static enum dmarc_from_status
+addr_squeeze(char *s)
+{
+	size_t i, o = 0;
+	int quoted = 0;
+
+	for (i = 0; s[i]; i++) {
+		char c = s[i];
+
+		if (quoted) {
+			if (c == '\\' && s[i + 1]) {
+				s[o++] = c;
+				c = s[++i];
+			} else if (c == '"')
+				quoted = 0;
+		} else if (c == '"') {
+			quoted = 1;
+		} else if (c == ' ') {
+			if (o == 0 || s[i + 1] == '\0' ||
+			    strchr(".@,:", s[o - 1]) != NULL ||
+			    strchr(".@,:", s[i + 1]) != NULL)
+				continue;
+			return DMARC_FROM_SYNTAX;
+		}
+		s[o++] = c;
+	}
+	s[o] = '\0';
+	return o > 0 ? DMARC_FROM_OK : DMARC_FROM_SYNTAX;
+}
+
 /* The addr-spec of one mailbox (RFC 5322 3.4) in the unfolded value v:
  * comments dropped, WSP outside quoted strings dropped, the angle-addr's
  * content when there is one. Into out (NUL-terminated). */
@@ -368,13 +401,19 @@ mailbox_addr(const char *v, char *out, size_t outlen)
 				c = *++p;
 			} else if (c == '"')
 				quoted = 0;
-		} else if (c == '(') {
-			depth = 1;
+		} else if (c == '(' || c == ' ' || c == '\t') {
+			/* a separator: one space kept, for addr_squeeze */
+			depth = c == '(';
+			if (o > 0 && out[o - 1] != ' ') {
+				if (o + 1 >= outlen)
+					return DMARC_FROM_SYNTAX;
+				out[o++] = ' ';
+			}
 			continue;
+		} else if (closed && c != ',') {
+			return DMARC_FROM_SYNTAX;	/* text after <...> */
 		} else if (c == '"') {
 			quoted = 1;
-		} else if (c == ' ' || c == '\t') {
-			continue;
 		} else if (c == '<') {
 			if (angles++ > 0 || closed)
 				return DMARC_FROM_SYNTAX;
@@ -390,8 +429,6 @@ mailbox_addr(const char *v, char *out, size_t outlen)
 			return DMARC_FROM_MULTIPLE_MAILBOXES;
 		} else if ((c == ':' || c == ';') && angles == 0) {
 			return DMARC_FROM_SYNTAX;	/* a group */
-		} else if (closed) {
-			return DMARC_FROM_SYNTAX;	/* text after <...> */
 		}
 		if (o + 1 >= outlen)
 			return DMARC_FROM_SYNTAX;
@@ -405,7 +442,72 @@ mailbox_addr(const char *v, char *out, size_t outlen)
 		o = angle_end - angle_start;
 	}
 	out[o] = '\0';
-	return o > 0 ? DMARC_FROM_OK : DMARC_FROM_SYNTAX;
+	return addr_squeeze(out);
+}
+
+static int
+is_atext(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c >= 0x80 || (c != '\0' &&
+	    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* The local part of an addr-spec: a dot-atom or one quoted-string (its
+ * content only checked for being balanced, already done). 8-bit octets
+ * are allowed (RFC 6532): the local part is not DMARC's business, and
+ * refusing a well-formed one would let a sender escape its domain's
+ * policy. */
+static int
+local_part_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n >= 2 && s[0] == '"') {
+		for (i = 1; i < n - 1; i++)
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				return 0;
+		return i == n - 1 && s[n - 1] == '"';
+	}
+	if (n == 0 || s[0] == '.' || s[n - 1] == '.')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] == '.' ? s[i + 1] == '.' : !is_atext((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* local-part "@" domain (an obsolete route "@a,@b:" before it dropped):
+ * the domain, normalised, into domain. */
+static enum dmarc_from_status
+split_addr_spec(const char *addr, char *domain, size_t dlen)
+{
+	const char *at = NULL, *p;
+	int quoted = 0;
+
+	if (addr[0] == '@') {
+		p = strchr(addr, ':');
+		if (p == NULL)
+			return DMARC_FROM_SYNTAX;
+		addr = p + 1;
+	}
+	for (p = addr; *p; p++) {
+		if (quoted && *p == '\\' && p[1])
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && *p == '@')
+			at = p;
+	}
+	if (at == NULL || !local_part_ok(addr, (size_t)(at - addr)))
+		return DMARC_FROM_SYNTAX;
+	if (at[1] == '[')
+		return DMARC_FROM_NO_DOMAIN;
+	if (psl_normalise(at + 1, strlen(at + 1), domain, dlen) < 0)
+		return DMARC_FROM_SYNTAX;
+	return DMARC_FROM_OK;
 }
 
 enum dmarc_from_status
@@ -414,10 +516,9 @@ dmarc_from_domain(const char *h, size_t len, char *domain, size_t dlen)
 	struct msgheader_iter it;
 	struct msgheader_field f, from;
 	char value[DMARC_FROM_VALUE_MAX + 1];
-	char path[DMARC_FROM_VALUE_MAX + 3];
+	char addr[DMARC_FROM_VALUE_MAX + 1];
 	enum dmarc_from_status st;
-	struct address a;
-	size_t n = 0, end;
+	size_t n = 0;
 	long vl;
 
 	if (dlen > 0)
@@ -433,21 +534,10 @@ dmarc_from_domain(const char *h, size_t len, char *domain, size_t dlen)
 	vl = msgheader_unfold(from.value, from.value_len, value, sizeof(value));
 	if (vl < 0 || memchr(value, '\0', (size_t)vl) != NULL)
 		return DMARC_FROM_SYNTAX;	/* too long, or a NUL inside */
-	path[0] = '<';
-	st = mailbox_addr(value, path + 1, sizeof(path) - 2);
+	st = mailbox_addr(value, addr, sizeof(addr));
 	if (st != DMARC_FROM_OK)
 		return st;
-	n = strlen(path);
-	path[n++] = '>';
-	path[n] = '\0';
-	if (address_parse_path(path, n, 0, 0, &a, &end) != ADDRESS_OK ||
-	    end != n)
-		return DMARC_FROM_SYNTAX;
-	if (a.is_literal || a.domain[0] == '\0')
-		return DMARC_FROM_NO_DOMAIN;
-	if (xsnprintf(domain, dlen, "%s", a.domain) < 0)
-		return DMARC_FROM_SYNTAX;
-	return DMARC_FROM_OK;
+	return split_addr_spec(addr, domain, dlen);
 }
 
 const char *

@@ -15,7 +15,12 @@
  *         has no DMARC record and ORG differs) and takes each answer; the
  *         caller does the DNS. dmarc_aligned: relaxed (same organisational
  *         domain, psl.h) or strict (equal names). dmarc_from_domain: the
- *         domain of the one mailbox of the one From: field. dmarc_evaluate:
+ *         domain of the one mailbox of the one From: field
+ *         (RFC 5322 3.4 syntax with comments, quoted display names,
+ *         obsolete routes; the local part only checked for being a
+ *         dot-atom or a quoted-string, 8-bit allowed, since refusing a
+ *         local part DMARC does not look at would let its sender escape
+ *         the domain's policy; the domain as psl_normalise has it). dmarc_evaluate:
  *         pass / fail / none / temperror / permerror, the policy to apply
  *         (p, or sp when the record was found at the organisational
  *         domain for a From below it; pct applied with a random value the
@@ -24,7 +29,7 @@
  *         "permerror" for a DMARC record that is invalid, for two records
  *         at one name, and when the From domain cannot be had (no From
  *         field, two, several mailboxes, a group, unparsable, an address
- *         literal, non-ASCII): RFC 7489 6.6.1 leaves such messages to the
+ *         literal): RFC 7489 6.6.1 leaves such messages to the
  *         receiver, and a message whose author cannot be named is not one
  *         DMARC can pass. No policy is applied for any of these: only
  *         "fail" applies one. "temperror" when a DNS answer was temporary.
