@@ -4,7 +4,10 @@
  * Checks beyond "no crash": a parsed record's values are in range and its
  * texts bounded; a record found through dmarc_record_select is the one
  * parse gives; an extracted From domain is already normalised and can
- * start discovery, whose questions end after at most two answers. */
+ * start discovery, whose questions end after at most two answers; the
+ * input read as a suffix list gives, for a few names, an organisational
+ * domain that ends the name at a label boundary and contains its public
+ * suffix. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -75,6 +78,33 @@ check_from(const char *p, size_t len)
 		abort();
 }
 
+static void
+check_psl(const char *p, size_t len)
+{
+	static const char *const names[] = { "a.b.example.co.uk", "x.ck",
+	    "www.ck", "a.b.c.d", "com", "Q.github.IO." };
+	char org[PSL_NAME_MAX + 1], ps[PSL_NAME_MAX + 1], d[PSL_NAME_MAX + 1];
+	struct psl *l = psl_parse(p, len, PSL_ICANN | PSL_PRIVATE, NULL);
+	size_t i, dl, ol, pl;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (psl_normalise(names[i], strlen(names[i]), d, sizeof(d)) < 0 ||
+		    psl_org_domain(l, d, org, sizeof(org)) != 0 ||
+		    psl_public_suffix(l, d, ps, sizeof(ps)) != 0)
+			abort();
+		dl = strlen(d), ol = strlen(org), pl = strlen(ps);
+		if (ol > dl || pl > ol || pl == 0 ||
+		    strcmp(d + dl - ol, org) != 0 ||
+		    strcmp(org + ol - pl, ps) != 0 ||
+		    (ol < dl && d[dl - ol - 1] != '.') ||
+		    (pl < ol && org[ol - pl - 1] != '.'))
+			abort();
+	}
+	psl_free(l);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -87,6 +117,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data, size);
 	check_record(copy, size);
 	check_from(copy, size);
+	check_psl(copy, size);
 	free(copy);
 	return 0;
 }

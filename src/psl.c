@@ -147,8 +147,9 @@ psl_parse(const char *text, size_t len, unsigned sections,
 			st.skipped++;
 	}
 	for (k = 0; k < PSL_NKINDS; k++)
-		qsort(psl->set[k].names, psl->set[k].n, sizeof(char *),
-		    cmp_names);
+		if (psl->set[k].n > 0)
+			qsort(psl->set[k].names, psl->set[k].n,
+			    sizeof(char *), cmp_names);
 	if (stats)
 		*stats = st;
 	if (st.rules == 0) {

@@ -64,4 +64,12 @@ int	psl_public_suffix(const struct psl *psl, const char *domain,
  * (invalid name, out too small). */
 int	psl_org_domain(const struct psl *psl, const char *domain, char *out,
 	    size_t outlen);
+
+/* The list read from a file (psl_file.c, the one impure part: not in the
+ * pure library). PSL_FILE_DEFAULT is Debian's publicsuffix package's. NULL
+ * with errno (EINVAL: no rule in it). */
+#define PSL_FILE_DEFAULT	"/usr/share/publicsuffix/public_suffix_list.dat"
+#define PSL_FILE_MAX		(4 * 1024 * 1024)	/* the list is ~250 KB */
+struct psl *psl_load_file(const char *path, unsigned sections,
+	    struct psl_stats *stats);
 #endif
