@@ -250,7 +250,15 @@ authres_strip(const char *h, size_t len, const char *authserv_id,
 	long dropped = 0;
 
 	msgheader_init(&it, h, len);
-	while (msgheader_next(&it, &f) == MSGHEADER_FIELD) {
+	for (;;) {
+		int r = msgheader_next(&it, &f);
+
+		if (r == MSGHEADER_BROKEN) {
+			(void)msgheader_skip_broken(&it);
+			continue;
+		}
+		if (r != MSGHEADER_FIELD)
+			break;
 		if (!msgheader_name_is(&f, FIELD_NAME) ||
 		    !authres_is_ours(f.value, f.value_len, authserv_id))
 			continue;

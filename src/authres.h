@@ -19,7 +19,10 @@
  *         trailing dot ignored on either side; the header section copied
  *         without every Authentication-Results field whose id is ours.
  *         A field whose id is another's, or that cannot be read at all,
- *         is kept (it claims nothing of ours).
+ *         is kept (it claims nothing of ours). Lines that are not fields
+ *         (junk) are kept and looked past, up to the empty line: a forged
+ *         field behind junk is still dropped, since a lenient reader may
+ *         take it for a field.
  * Limits: AUTHRES_PROPS_MAX properties per result; the output buffer's
  *         max bounds the field; lines are folded at AUTHRES_FOLD octets
  *         where a break is possible (a single long value is not cut).
@@ -57,8 +60,7 @@ int	authres_write(struct buf *out, const char *authserv_id,
  * message) carries authserv_id, else 0. */
 int	authres_is_ours(const char *v, size_t len, const char *authserv_id);
 /* Append the header section h[0..len) to out without our fields; what
- * follows the section (the empty line and on, or a line that is no field
- * and on) is copied unchanged. The number of fields dropped, or -1 when
+ * follows the section (the empty line and on) is copied unchanged. The number of fields dropped, or -1 when
  * out is full. */
 long	authres_strip(const char *h, size_t len, const char *authserv_id,
 	    struct buf *out);

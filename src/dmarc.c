@@ -146,8 +146,9 @@ dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *r)
 			vl--;
 		i = j + 1;
 		if (ntags == 0) {
-			/* v=DMARC1 first, exactly (RFC 7489 6.4's ABNF). */
-			if (!(nl == 1 && name[0] == 'v') || vl != 6 ||
+			/* v=DMARC1 first; the value exactly (RFC 7489 6.4's ABNF
+			 * spells it in %x, the name as a case-insensitive string). */
+			if (!word_is(name, nl, "v") || vl != 6 ||
 			    memcmp(val, "DMARC1", 6) != 0)
 				return DMARC_REC_NOT_DMARC;
 		}
@@ -523,10 +524,21 @@ dmarc_from_domain(const char *h, size_t len, char *domain, size_t dlen)
 
 	if (dlen > 0)
 		domain[0] = '\0';
+	/* Junk lines are looked past up to the empty line: a From: behind
+	 * one is a From: to a lenient reader. */
 	msgheader_init(&it, h, len);
-	while (msgheader_next(&it, &f) == MSGHEADER_FIELD)
+	for (;;) {
+		int r = msgheader_next(&it, &f);
+
+		if (r == MSGHEADER_BROKEN) {
+			(void)msgheader_skip_broken(&it);
+			continue;
+		}
+		if (r != MSGHEADER_FIELD)
+			break;
 		if (msgheader_name_is(&f, "From") && n++ == 0)
 			from = f;
+	}
 	if (n == 0)
 		return DMARC_FROM_NONE;
 	if (n > 1)

@@ -15,12 +15,14 @@
  *         has no DMARC record and ORG differs) and takes each answer; the
  *         caller does the DNS. dmarc_aligned: relaxed (same organisational
  *         domain, psl.h) or strict (equal names). dmarc_from_domain: the
- *         domain of the one mailbox of the one From: field
- *         (RFC 5322 3.4 syntax with comments, quoted display names,
- *         obsolete routes; the local part only checked for being a
- *         dot-atom or a quoted-string, 8-bit allowed, since refusing a
- *         local part DMARC does not look at would let its sender escape
- *         the domain's policy; the domain as psl_normalise has it). dmarc_evaluate:
+ *         domain of the one mailbox of the one From: field (RFC 5322
+ *         3.4 syntax with comments, quoted display names, obsolete
+ *         routes; the domain as psl_normalise has it). The local part is
+ *         only checked for being a dot-atom or a quoted-string, 8-bit
+ *         allowed: refusing a local part DMARC does not look at would let
+ *         its sender escape the domain's policy. For the same reason every
+ *         From: up to the empty line counts, junk lines between fields
+ *         looked past. dmarc_evaluate:
  *         pass / fail / none / temperror / permerror, the policy to apply
  *         (p, or sp when the record was found at the organisational
  *         domain for a From below it; pct applied with a random value the

@@ -81,6 +81,22 @@ msgheader_next(struct msgheader_iter *it, struct msgheader_field *f)
 	return MSGHEADER_FIELD;
 }
 
+int
+msgheader_skip_broken(struct msgheader_iter *it)
+{
+	const char *p = it->h + it->pos;
+	size_t n = it->len - it->pos, ll, c;
+
+	if (it->state != MSGHEADER_BROKEN)
+		return -1;
+	ll = line_at(p, n, &c);
+	while (ll < n && (p[ll] == ' ' || p[ll] == '\t'))
+		ll += line_at(p + ll, n - ll, &c);
+	it->pos += ll;
+	it->state = MSGHEADER_FIELD;
+	return 0;
+}
+
 size_t
 msgheader_pos(const struct msgheader_iter *it)
 {

@@ -43,6 +43,12 @@ void	msgheader_init(struct msgheader_iter *it, const char *h, size_t len);
 /* MSGHEADER_FIELD with *f set, or MSGHEADER_END / MSGHEADER_BROKEN (and
  * the same again on every later call). */
 int	msgheader_next(struct msgheader_iter *it, struct msgheader_field *f);
+/* After MSGHEADER_BROKEN: step over the broken line (and any lines that
+ * begin with WSP after it) and go on. For the callers that must see every
+ * field a lenient reader could find before the empty line (a forged
+ * field hidden behind a line of junk); 0, or -1 when not at a broken
+ * line. */
+int	msgheader_skip_broken(struct msgheader_iter *it);
 /* Where the iteration stopped: the offset of the empty line, of the
  * broken line, or len. */
 size_t	msgheader_pos(const struct msgheader_iter *it);

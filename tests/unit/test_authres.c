@@ -182,12 +182,17 @@ test_strip(void **state)
 	/* nothing to drop: unchanged */
 	expect_strip("Subject: x\r\n\r\nbody", "Subject: x\r\n\r\nbody", 0);
 	expect_strip("", "", 0);
-	/* a broken line ends the section: what follows is kept as is */
+	/* junk lines are kept and looked past, up to the empty line */
 	expect_strip(
-	    "Subject: x\r\nnot a field\r\n"
+	    "Subject: x\r\nnot a field\r\n continued junk\r\n"
+	    "Authentication-Results: mx.example.net; a\r\n"
+	    "\r\nAuthentication-Results: mx.example.net; body\r\n",
+	    "Subject: x\r\nnot a field\r\n continued junk\r\n"
+	    "\r\nAuthentication-Results: mx.example.net; body\r\n", 1);
+	expect_strip(
+	    " leading continuation\r\n"
 	    "Authentication-Results: mx.example.net; a\r\n",
-	    "Subject: x\r\nnot a field\r\n"
-	    "Authentication-Results: mx.example.net; a\r\n", 0);
+	    " leading continuation\r\n", 1);
 	/* similar names are other fields */
 	expect_strip(
 	    "X-Authentication-Results: mx.example.net; a\r\n"

@@ -95,6 +95,7 @@ test_record_basic(void **state)
 	    &r), DMARC_REC_OK);
 	assert_int_equal(r.p, DMARC_POLICY_REJECT);
 	assert_int_equal(r.sp, DMARC_POLICY_QUARANTINE);
+	assert_int_equal(parse("V=DMARC1; p=none", &r), DMARC_REC_OK);
 	/* unknown tags are ignored */
 	assert_int_equal(parse("v=DMARC1; p=none; foo=bar; x=", &r),
 	    DMARC_REC_OK);
@@ -107,7 +108,7 @@ test_record_not_dmarc(void **state)
 	static const char *const cases[] = {
 		"", ";", " ", "v=spf1 -all", "v=DMARC2; p=none",
 		"v=dmarc1; p=none", "p=reject; v=DMARC1", "v=DMARC1 p=none",
-		"v=DMARC1x; p=none", "V=DMARC1; p=none", "vv=DMARC1",
+		"v=DMARC1x; p=none", "vv=DMARC1",
 		"hello", "=DMARC1",
 	};
 	struct dmarc_record r;
@@ -366,6 +367,11 @@ test_from(void **state)
 	expect_from("Subject: x\r\n\r\nFrom: a@b.example\r\n", DMARC_FROM_NONE,
 	    NULL);
 	expect_from("", DMARC_FROM_NONE, NULL);
+	/* a From: behind a junk line still counts */
+	expect_from("junk\r\nFrom: a@bank.example\r\n", DMARC_FROM_OK,
+	    "bank.example");
+	expect_from("From: a@evil.example\r\njunk\r\nFrom: a@bank.example\r\n",
+	    DMARC_FROM_MULTIPLE_FIELDS, NULL);
 	expect_from("X-From: a@b.example\r\n", DMARC_FROM_NONE, NULL);
 	expect_from("From: a@b.example\r\nFrom: c@d.example\r\n",
 	    DMARC_FROM_MULTIPLE_FIELDS, NULL);
