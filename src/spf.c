@@ -589,7 +589,8 @@ parse_mechanism(struct spf_term *t, char *p, size_t n, char *why,
 	case '~': t->qualifier = SPF_RESULT_SOFTFAIL; p++; n--; break;
 	case '?': t->qualifier = SPF_RESULT_NEUTRAL; p++; n--; break;
 	}
-	while (nl < n && is_alpha((unsigned char)p[nl]))
+	while (nl < n && (is_alpha((unsigned char)p[nl]) ||
+	    is_digit((unsigned char)p[nl])))
 		nl++;
 	for (i = 0; i < sizeof(mechs) / sizeof(mechs[0]); i++)
 		if (strlen(mechs[i].name) == nl &&
@@ -695,7 +696,7 @@ spf_record_parse(struct spf_record *r, const char *txt, size_t len,
 		p = r->text + start;
 		n = i - start;
 		if (i < len)
-			r->text[i] = '\0';
+			r->text[i++] = '\0';
 		/* A modifier: name "=" where name = ALPHA *(ALPHA / DIGIT /
 		 * "-" / "_" / "."). */
 		nl = 0;
