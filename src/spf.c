@@ -1300,11 +1300,11 @@ spf_step(struct spf *s)
 /* The TXT answer for a frame's record. */
 static void
 answer_txt(struct spf *s, struct spf_frame *f, enum spf_rcode rc,
-    const char *const *recs, size_t n)
+    const char *const *recs, const size_t *lens, size_t n)
 {
 	char why[SPF_WHY_MAX], msg[SPF_WHY_MAX];
 	const char *rec = NULL;
-	size_t i, found = 0;
+	size_t i, found = 0, reclen = 0;
 
 	if (rc == SPF_DNS_TEMP) {
 		fail_all(s, SPF_RESULT_TEMPERROR, "DNS error looking up TXT "
@@ -1312,8 +1312,10 @@ answer_txt(struct spf *s, struct spf_frame *f, enum spf_rcode rc,
 		return;
 	}
 	for (i = 0; rc == SPF_DNS_OK && i < n; i++)
-		if (recs[i] && spf_is_record(recs[i], strlen(recs[i]))) {
+		if (recs[i] && spf_is_record(recs[i], lens ? lens[i] :
+		    strlen(recs[i]))) {
 			rec = recs[i];
+			reclen = lens ? lens[i] : strlen(recs[i]);
 			found++;
 		}
 	if (found > 1) {
@@ -1330,7 +1332,7 @@ answer_txt(struct spf *s, struct spf_frame *f, enum spf_rcode rc,
 			frame_result(s, SPF_RESULT_NONE, NULL, msg);
 		return;
 	}
-	if (spf_record_parse(&f->rec, rec, strlen(rec), why,
+	if (spf_record_parse(&f->rec, rec, reclen, why,
 	    sizeof(why)) == -1) {
 		fail_all(s, SPF_RESULT_PERMERROR, "bad SPF record for %s: %s",
 		    f->domain, why);
@@ -1384,7 +1386,7 @@ in_domain(const char *name, const char *target)
 
 static void
 answer_exp(struct spf *s, enum spf_rcode rc, const char *const *recs,
-    size_t n)
+    const size_t *lens, size_t n)
 {
 	struct spf_frame *f = top(s);
 	struct spf_macro_env env;
@@ -1397,7 +1399,8 @@ answer_exp(struct spf *s, enum spf_rcode rc, const char *const *recs,
 		return;
 	env_of(s, f, &env);
 	buf_init(&b, SPF_EXP_MAX);
-	if (macro_scan(recs[0], strlen(recs[0]), &env, 1, &b, NULL, why,
+	if (macro_scan(recs[0], lens ? lens[0] : strlen(recs[0]), &env, 1,
+	    &b, NULL, why,
 	    sizeof(why)) == 0)
 		(void)snprintf(s->explanation, sizeof(s->explanation), "%s",
 		    b.data ? b.data : "");
@@ -1406,7 +1409,7 @@ answer_exp(struct spf *s, enum spf_rcode rc, const char *const *recs,
 
 void
 spf_answer(struct spf *s, enum spf_rcode rc, const char *const *recs,
-    size_t n)
+    const size_t *lens, size_t n)
 {
 	struct spf_frame *f;
 	const struct spf_term *t;
@@ -1418,7 +1421,7 @@ spf_answer(struct spf *s, enum spf_rcode rc, const char *const *recs,
 	if (rc != SPF_DNS_OK)
 		n = 0;
 	if (s->state == ST_EXP_WAIT) {
-		answer_exp(s, rc, recs, n);
+		answer_exp(s, rc, recs, lens, n);
 		return;
 	}
 	if (s->state != ST_RUN)
@@ -1429,7 +1432,7 @@ spf_answer(struct spf *s, enum spf_rcode rc, const char *const *recs,
 		rc = SPF_DNS_NODATA;
 	switch (f->state) {
 	case FR_WAIT_TXT:
-		answer_txt(s, f, rc, recs, n);
+		answer_txt(s, f, rc, recs, lens, n);
 		return;
 	case FR_WAIT_A:
 		if (rc == SPF_DNS_TEMP) {

@@ -204,9 +204,11 @@ void	spf_start(struct spf *s, const struct netaddr *ip, const char *sender,
 enum spf_step	spf_step(struct spf *s);
 /* The answer to s->query. records[0..n) with OK: TXT: each record's
  * strings joined; A/AAAA: addresses as text; MX: the exchange names (in
- * any order; "." or "" is a null MX); PTR: the names. Records that do not
- * parse are ignored. Call spf_step next. */
+ * any order; "." or "" is a null MX); PTR: the names. lens[i] is the
+ * length of records[i] (a TXT record may hold a NUL byte, which makes it
+ * a permerror, not a shorter record); lens NULL: each is a C string.
+ * Records that do not parse are ignored. Call spf_step next. */
 void	spf_answer(struct spf *s, enum spf_rcode rcode,
-	    const char *const *records, size_t n);
+	    const char *const *records, const size_t *lens, size_t n);
 void	spf_free(struct spf *s);
 #endif
