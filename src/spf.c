@@ -1174,13 +1174,14 @@ sender_split(struct spf *s, const char *sender, const char *helo)
 		}
 		dom = at + 1;
 	}
-	if (strlen(dom) >= sizeof(s->sender_domain) + 1)
+	/* A final dot is the same name; a longer name is no name. */
+	ll = strlen(dom);
+	if (ll > 0 && dom[ll - 1] == '.')
+		ll--;
+	if (ll > SPF_NAME_MAX)
 		return -1;
-	(void)snprintf(s->sender_domain, sizeof(s->sender_domain), "%s", dom);
-	/* A final dot is the same name. */
-	ll = strlen(s->sender_domain);
-	if (ll > 0 && s->sender_domain[ll - 1] == '.')
-		s->sender_domain[ll - 1] = '\0';
+	memcpy(s->sender_domain, dom, ll);
+	s->sender_domain[ll] = '\0';
 	return 0;
 }
 

@@ -47,6 +47,76 @@ SKIP = {
 CASELESS_EXPLANATION = {"v-macro-ip6"}
 
 
+# Zone data of our own (beyond the suite) on which postern and pyspf must
+# give the same result: the mechanisms together, nesting, the limits.
+OWN = {
+    "description": "postern's own scenarios, compared with pyspf",
+    "zonedata": {
+        "example.com": [
+            {"TXT": "v=spf1 ip4:192.0.2.0/24 include:inc.example.com "
+                    "a:web.example.com/28 mx/30 ptr "
+                    "exists:%{ir}.ok.example.com -all"},
+            {"TXT": "unrelated text"},
+            {"MX": [10, "mx1.example.com"]},
+            {"MX": [20, "mx2.example.com"]}],
+        "mx1.example.com": [{"A": "198.51.100.1"}],
+        "mx2.example.com": [{"A": "198.51.100.5"},
+                            {"AAAA": "2001:db8::25"}],
+        "inc.example.com": [{"TXT": "v=spf1 ip6:2001:db8:1::/48 ?all"}],
+        "web.example.com": [{"A": "203.0.113.80"}],
+        "7.113.0.203.in-addr.arpa": [{"PTR": "host.example.com"},
+                                     {"PTR": "liar.example.com"}],
+        "host.example.com": [{"A": "203.0.113.7"}],
+        "8.113.0.203.in-addr.arpa": [{"PTR": "liar.example.com"}],
+        "liar.example.com": [{"A": "203.0.113.99"}],
+        "9.113.0.203.ok.example.com": [{"A": "127.0.0.2"}],
+        "red.example.org": [{"TXT": "v=spf1 redirect=%{d2}.example.com"}],
+        "example.org.example.com": [{"TXT": "v=spf1 ~all"}],
+        "deep.example.net": [{"TXT": "v=spf1 include:d1.example.net -all"}],
+        "d1.example.net": [{"TXT": "v=spf1 include:d2.example.net -all"}],
+        "d2.example.net": [{"TXT": "v=spf1 ip4:192.0.2.0/24 -all"}],
+        "loop.example.net": [{"TXT": "v=spf1 include:loop.example.net"}],
+        "voids.example.net": [{"TXT": "v=spf1 a:n1.example.net "
+                               "mx:n2.example.net exists:n3.example.net "
+                               "+all"}],
+        "tmp.example.net": [{"TXT": "v=spf1 a:slow.example.net +all"}],
+        "slow.example.net": ["TIMEOUT"],
+        "mac.example.net": [{"TXT": "v=spf1 exists:%{l}.%{o}.x.example.net "
+                             "-all"}],
+        "bob.mac.example.net.x.example.net": [{"A": "127.0.0.2"}],
+        "helo.example.net": [{"TXT": "v=spf1 a -all"},
+                             {"A": "192.0.2.200"}],
+    },
+    "tests": {
+        "own-ip4": ("192.0.2.9", "a@example.com"),
+        "own-include-ip6": ("2001:db8:1::5", "a@example.com"),
+        "own-include-neutral": ("2001:db8:2::5", "a@example.com"),
+        "own-a-cidr": ("203.0.113.90", "a@example.com"),
+        "own-a-cidr-miss": ("203.0.113.96", "a@example.com"),
+        "own-mx-cidr": ("198.51.100.6", "a@example.com"),
+        "own-mx-ip6": ("2001:db8::25", "a@example.com"),
+        "own-ptr": ("203.0.113.7", "a@example.com"),
+        "own-ptr-unvalidated": ("203.0.113.8", "a@example.com"),
+        "own-exists": ("203.0.113.9", "a@example.com"),
+        "own-fail": ("10.0.0.1", "a@example.com"),
+        "own-redirect-macro": ("10.0.0.1", "a@red.example.org"),
+        "own-deep": ("192.0.2.1", "a@deep.example.net"),
+        "own-deep-fail": ("10.0.0.1", "a@deep.example.net"),
+        "own-loop": ("10.0.0.1", "a@loop.example.net"),
+        "own-voids": ("10.0.0.1", "a@voids.example.net"),
+        "own-temp": ("10.0.0.1", "a@tmp.example.net"),
+        "own-macro-exists": ("10.0.0.1", "bob@mac.example.net"),
+        "own-macro-exists-miss": ("10.0.0.1", "eve@mac.example.net"),
+        "own-helo": ("192.0.2.200", ""),
+        "own-helo-fail": ("192.0.2.201", ""),
+        "own-none": ("10.0.0.1", "a@nowhere.example.net"),
+    },
+}
+for _k, (_ip, _from) in list(OWN["tests"].items()):
+    OWN["tests"][_k] = {"host": _ip, "mailfrom": _from,
+                        "helo": "helo.example.net", "result": None}
+
+
 def hexs(b):
     if isinstance(b, str):
         b = b.encode("utf-8")
@@ -196,6 +266,24 @@ class SpfSuite(unittest.TestCase):
                 passed += 1
         print("\nspf suite: %d passed, %d failed, %d skipped %s" % (
             passed, len(bad), len(skipped), " ".join(skipped)))
+        self.assertEqual(bad, [], "\n".join(bad))
+
+    @unittest.skipIf(pyspf is None, "python3-spf not installed")
+    def test_own_zone_same_as_pyspf(self):
+        """Our own scenarios: exactly pyspf's result, case by case."""
+        ours = run_driver(self.exe, [OWN])
+        zone = {}
+        for name, entries in OWN["zonedata"].items():
+            zone.setdefault(name, []).extend(records(entries))
+        bad = []
+        for cname, case in OWN["tests"].items():
+            theirs = pyspf_result(zone, case)
+            got = ours[(0, cname)]
+            if got[0] != theirs:
+                bad.append("%s: postern %s (%s), pyspf %s" % (
+                    cname, got[0], got[3], theirs))
+        print("\nown scenarios: %d, %d differ from pyspf" % (
+            len(OWN["tests"]), len(bad)))
         self.assertEqual(bad, [], "\n".join(bad))
 
     @unittest.skipIf(pyspf is None, "python3-spf not installed")
