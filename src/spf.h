@@ -197,10 +197,13 @@ struct spf {
  * "postmaster@HELO"); helo: the HELO/EHLO name; receiver: our host name
  * for %{r} (NULL: "unknown"). A sender whose domain is not a usable FQDN
  * (an empty label, one over 63 bytes, a domain literal, no dot) makes the
- * result none at the first spf_step. Free with spf_free. */
+ * result none at the first spf_step. Every spf_start is paired with one
+ * spf_free (which also makes s ready for another spf_start); struct spf
+ * is ~2 KB and holds up to SPF_DEPTH_MAX heap frames of ~24 KB (one per nested record). */
 void	spf_start(struct spf *s, const struct netaddr *ip, const char *sender,
 	    const char *helo, const char *receiver, time_t now);
-/* Run until a DNS answer is needed (s->query) or the result is known. */
+/* Run until a DNS answer is needed (s->query) or the result is known.
+ * Called again before spf_answer, it gives the same query again. */
 enum spf_step	spf_step(struct spf *s);
 /* The answer to s->query. records[0..n) with OK: TXT: each record's
  * strings joined; A/AAAA: addresses as text; MX: the exchange names (in

@@ -341,7 +341,7 @@ test_macro_rfc(void **state)
 	struct spf_macro_env env;
 	struct buf out;
 	char why[256];
-	size_t i;
+	size_t i, k;
 
 	(void)state;
 	for (i = 0; i < sizeof(mcases) / sizeof(mcases[0]); i++) {
@@ -373,6 +373,20 @@ test_macro_rfc(void **state)
 				assert_string_equal(out.data, c->want);
 		}
 		buf_free(&out);
+		/* Every prefix, from its own exact-size copy: it expands or
+		 * fails cleanly, and the syntax check agrees. */
+		for (k = 0; k < len; k++) {
+			char *q = malloc(k ? k : 1);
+
+			assert_non_null(q);
+			memcpy(q, c->in, k);
+			buf_init(&out, SPF_MACRO_MAX);
+			assert_int_equal(spf_macro_expand(q, k, &env, c->exp,
+			    &out, why, sizeof(why)), spf_macro_expand(q, k,
+			    NULL, c->exp, NULL, why, sizeof(why)));
+			buf_free(&out);
+			free(q);
+		}
 		free(p);
 	}
 }
