@@ -199,7 +199,8 @@ struct spf {
  * (an empty label, one over 63 bytes, a domain literal, no dot) makes the
  * result none at the first spf_step. Every spf_start is paired with one
  * spf_free (which also makes s ready for another spf_start); struct spf
- * is ~2 KB and holds up to SPF_DEPTH_MAX heap frames of ~24 KB (one per nested record). */
+ * is ~2 KB and holds up to SPF_DEPTH_MAX heap frames of ~24 KB, one per
+ * nested record. */
 void	spf_start(struct spf *s, const struct netaddr *ip, const char *sender,
 	    const char *helo, const char *receiver, time_t now);
 /* Run until a DNS answer is needed (s->query) or the result is known.

@@ -13,6 +13,7 @@ DNSLookup).
 """
 import gzip
 import os
+import shutil
 import subprocess
 import tempfile
 import unittest
@@ -237,6 +238,11 @@ class SpfSuite(unittest.TestCase):
         cls.exe = build_driver(cls.tmp)
         cls.scenarios = load_suite()
         cls.results = run_driver(cls.exe, cls.scenarios)
+
+    @classmethod
+    def tearDownClass(cls):
+        if not os.environ.get("POSTERN_KEEP"):
+            shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def test_rfc7208_suite(self):
         bad, passed, skipped = [], 0, []
