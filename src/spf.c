@@ -788,6 +788,7 @@ struct spf_frame {
 				    SPF_PTR_MAX : SPF_MX_MAX]
 				    [SPF_NAME_MAX + 1];
 	size_t			nnames, idx;
+	int			ptr_hit;	/* a validated name in target */
 	enum spf_result		child;		/* FR_WAIT_CHILD: its result */
 	char			child_why[SPF_WHY_MAX];
 };
@@ -1273,7 +1274,10 @@ spf_step(struct spf *s)
 		case FR_MX_ADDR:
 		case FR_PTR_ADDR:
 			if (f->idx >= f->nnames) {
-				next_term(f);
+				if (f->state == FR_PTR_ADDR && f->ptr_hit)
+					matched(s, f);
+				else
+					next_term(f);
 				break;
 			}
 			f->state = f->state == FR_MX_ADDR ? FR_WAIT_MX_ADDR :
@@ -1482,12 +1486,23 @@ spf_answer(struct spf *s, enum spf_rcode rc, const char *const *recs,
 		f->state = FR_MX_ADDR;
 		return;
 	case FR_WAIT_MX_ADDR:
+		if (rc == SPF_DNS_TEMP) {
+			fail_all(s, SPF_RESULT_TEMPERROR, "DNS error on %s %s "
+			    "for '%s'", spf_qtype_name(s->query.type),
+			    s->query.name, t->text);
+			return;
+		}
 		if (rc == SPF_DNS_OK && any_addr_hit(s, recs, n, t->cidr4,
 		    t->cidr6)) {
 			matched(s, f);
 			return;
 		}
-		/* A failing MX host only means no match from it. */
+		/* A failing MX host only means no match from it; an empty
+		 * one is a void lookup too (as pyspf counts them: every
+		 * query that answers nothing costs the sender's budget). */
+		if ((rc == SPF_DNS_NXDOMAIN || rc == SPF_DNS_NODATA) &&
+		    count_void(s, s->query.name) == -1)
+			return;
 		f->idx++;
 		f->state = FR_MX_ADDR;
 		return;
@@ -1504,24 +1519,21 @@ spf_answer(struct spf *s, enum spf_rcode rc, const char *const *recs,
 			    f->names[f->nnames]) == 0 &&
 			    name_ok(f->names[f->nnames]))
 				f->nnames++;
-		/* Only the names in the target domain need validating. */
-		for (i = 0; i < f->nnames; ) {
-			if (in_domain(f->names[i], f->target)) {
-				i++;
-				continue;
-			}
-			memmove(f->names[i], f->names[i + 1],
-			    (f->nnames - i - 1) * sizeof(f->names[0]));
-			f->nnames--;
-		}
+		/* Section 5.5 as written (and as pyspf does it): validate
+		 * every name (of the first SPF_PTR_MAX), then see whether a
+		 * validated one lies in the target domain. */
+		f->ptr_hit = 0;
 		f->idx = 0;
 		f->state = FR_PTR_ADDR;
 		return;
 	case FR_WAIT_PTR_ADDR:
-		if (rc == SPF_DNS_OK && any_addr_hit(s, recs, n, 32, 128)) {
-			matched(s, f);
+		/* A DNS error here skips the name (section 5.5). */
+		if (rc == SPF_DNS_OK && any_addr_hit(s, recs, n, 32, 128) &&
+		    in_domain(f->names[f->idx], f->target))
+			f->ptr_hit = 1;
+		if ((rc == SPF_DNS_NXDOMAIN || rc == SPF_DNS_NODATA) &&
+		    count_void(s, s->query.name) == -1)
 			return;
-		}
 		f->idx++;
 		f->state = FR_PTR_ADDR;
 		return;
