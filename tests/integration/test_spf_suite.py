@@ -87,6 +87,13 @@ OWN = {
         "bob.mac.example.net.x.example.net": [{"A": "127.0.0.2"}],
         "helo.example.net": [{"TXT": "v=spf1 a -all"},
                              {"A": "192.0.2.200"}],
+        "self.example.net": [{"TXT": "v=spf1 ip4:192.0.2.0/24 "
+                              "include:self.example.net -all"}],
+        "ptrt.example.net": [{"TXT": "v=spf1 ptr -all"}],
+        "1.2.0.192.in-addr.arpa": [{"PTR": "slow.ptrt.example.net"},
+                                   {"PTR": "ok.ptrt.example.net"}],
+        "slow.ptrt.example.net": ["TIMEOUT"],
+        "ok.ptrt.example.net": [{"A": "192.0.2.1"}],
     },
     "tests": {
         "own-ip4": ("192.0.2.9", "a@example.com"),
@@ -111,7 +118,21 @@ OWN = {
         "own-helo": ("192.0.2.200", ""),
         "own-helo-fail": ("192.0.2.201", ""),
         "own-none": ("10.0.0.1", "a@nowhere.example.net"),
+        "own-self-include": ("192.0.2.1", "a@self.example.net"),
+        "own-ptr-validation-temp": ("192.0.2.1", "a@ptrt.example.net"),
     },
+}
+# Where postern follows RFC 7208 and pyspf does not (found by comparing
+# the two on random records): case -> (postern's, pyspf's result).
+PYSPF_DIFFERS = {
+    # Terms are evaluated left to right (section 4.6.2) and the first
+    # match ends the check; pyspf refuses a record that includes itself
+    # before evaluating it.
+    "own-self-include": ("pass", "permerror"),
+    # Section 5.5: "If a DNS error occurs while doing an A RR lookup,
+    # then that domain name is skipped and the search continues";
+    # pyspf gives temperror.
+    "own-ptr-validation-temp": ("pass", "temperror"),
 }
 for _k, (_ip, _from) in list(OWN["tests"].items()):
     OWN["tests"][_k] = {"host": _ip, "mailfrom": _from,
@@ -285,6 +306,11 @@ class SpfSuite(unittest.TestCase):
         for cname, case in OWN["tests"].items():
             theirs = pyspf_result(zone, case)
             got = ours[(0, cname)]
+            if cname in PYSPF_DIFFERS:
+                if (got[0], theirs) != PYSPF_DIFFERS[cname]:
+                    bad.append("%s: postern %s, pyspf %s, known as %s" % (
+                        cname, got[0], theirs, PYSPF_DIFFERS[cname]))
+                continue
             if got[0] != theirs:
                 bad.append("%s: postern %s (%s), pyspf %s" % (
                     cname, got[0], got[3], theirs))

@@ -614,6 +614,12 @@ static const struct rr zone2[] = {
 	{ "late.example", SPF_Q_TXT, "v=spf1 +all a:museum" },
 	{ "exists6.example", SPF_Q_TXT, "v=spf1 exists:%{d} -all" },
 	{ "exists6.example", SPF_Q_AAAA, "2001:db8::1" },
+	{ "mxtemp.example", SPF_Q_TXT, "v=spf1 mx +all" },
+	{ "mxtemp.example", SPF_Q_MX, "tmp.example" },
+	{ "ptrtemp.example", SPF_Q_TXT, "v=spf1 ptr -all" },
+	{ "50.2.0.192.in-addr.arpa", SPF_Q_PTR, "tmp.example" },
+	{ "50.2.0.192.in-addr.arpa", SPF_Q_PTR, "ok.ptrtemp.example" },
+	{ "ok.ptrtemp.example", SPF_Q_A, "192.0.2.50" },
 };
 
 static void
@@ -662,6 +668,11 @@ test_eval_semantics(void **state)
 		{ "a@late.example", "192.0.2.1", SPF_RESULT_PERMERROR,
 		  "top label" },
 		{ "a@exists6.example", "2001:db8::1", SPF_RESULT_FAIL, "-all" },
+		/* An MX host's DNS error is a temperror; a PTR name's is
+		 * skipped (section 5.5). */
+		{ "a@mxtemp.example", "192.0.2.1", SPF_RESULT_TEMPERROR,
+		  "DNS error on A tmp.example" },
+		{ "a@ptrtemp.example", "192.0.2.50", SPF_RESULT_PASS, "ptr" },
 		/* Section 4.3: names that cannot have a record. */
 		{ "a@[192.0.2.1]", "192.0.2.1", SPF_RESULT_NONE, "not a" },
 		{ "a@nodot", "192.0.2.1", SPF_RESULT_NONE, "not a" },
