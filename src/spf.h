@@ -15,10 +15,15 @@
  *         The HELO identity is checked the same way with sender
  *         "postmaster@HELO" (an empty sender is taken as that too).
  * Limits: RFC 7208 section 4.6.4: 10 DNS-querying terms (include, a, mx,
- *         ptr, exists, redirect), 2 void lookups, 10 MX names and 10 PTR
- *         names per term; anything beyond is a permerror (or, for PTR
- *         names, ignored). The caller bounds the time (the RFC suggests at
+ *         ptr, exists, redirect), 2 void lookups (NXDOMAIN or no data: a
+ *         term's own query and, as pyspf counts them, the address queries
+ *         for MX hosts and PTR names too), 10 MX names and 10 PTR names
+ *         per term; anything beyond is a permerror (or, for PTR names,
+ *         ignored). The caller bounds the time (the RFC suggests at
  *         least 20 s in all) and gives a temperror when it runs out.
+ * DNS errors: a temperror, except in ptr (section 5.5: the PTR query's
+ *         error is no match, a name's address query error skips it) and
+ *         in the explanation (none is given).
  * Never:  does I/O, reads the clock (now comes from spf_start) or follows
  *         CNAMEs itself (the resolver does). The %{p} macro expands to
  *         "unknown": the RFC discourages it, and validating it would cost
