@@ -23,10 +23,11 @@ SRCS     := $(sort $(wildcard src/*.c))
 # fatal() (exit on a bug or out of memory) is the one symbol taken from
 # outside; tests/unit/pure_fatal.c gives it there. The I/O the linker cannot
 # see (libc's system calls, stdio, the clock) tools/check-pure.sh bans.
-PURE     := address aliases apop authres base64 buf conn_limits decimal dmarc dsn grants \
-	hex linebuf log_quote mailbox_index maildrop msgheader netaddr pop3_session psl qfile \
-	relay rules sasl schedule scram sendmail_args slots smtp_client \
-	smtp_data smtp_session throttle users_name
+PURE     := address aliases apop authres base64 buf conn_limits decimal \
+	dmarc dsn grants hex linebuf log_quote mailbox_index maildrop msgheader \
+	netaddr pop3_session psl qfile relay rules sasl schedule scram \
+	sendmail_args slots smtp_client smtp_data smtp_session spf throttle \
+	users_name
 PURELIBS  = -lcrypto
 PURESRCS := $(PURE:%=src/%.c)
 $(if $(filter-out $(SRCS),$(PURESRCS)),$(error PURE names no src/*.c: $(filter-out $(SRCS),$(PURESRCS))))
