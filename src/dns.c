@@ -539,7 +539,8 @@ rd32(const unsigned char *m, size_t len, size_t off, uint32_t *v)
  * it stands. out NULL: only skip it. A compression pointer must point
  * before the labels it continues, so no loop is possible. -1 for a
  * malformed name, one too long, or (with out) one with a byte that has no
- * plain text form: a dot inside a label, a space, a control byte. */
+ * plain text form: a dot inside a label, a space, a control byte, a
+ * backslash (so that every name read is one dns_name_check() takes). */
 static int
 read_name(const unsigned char *m, size_t len, size_t off, char *out,
     size_t *next)
@@ -581,7 +582,8 @@ read_name(const unsigned char *m, size_t len, size_t off, char *out,
 			for (i = 0; i < l; i++) {
 				unsigned char ch = m[pos + i];
 
-				if (ch <= ' ' || ch >= 0x7f || ch == '.')
+				if (ch <= ' ' || ch >= 0x7f || ch == '.' ||
+				    ch == '\\')
 					return -1;
 				out[o++] = (char)ch;
 			}
