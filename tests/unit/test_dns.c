@@ -2,11 +2,16 @@
  * equal preferences, null MX (RFC 7505); the record answer parser on
  * packets built here (joined TXT strings, compression, CNAME chains,
  * NXDOMAIN vs NODATA, negative TTLs from the SOA, every cut of a packet,
- * pointer loops, bounds); name checks and PTR names. The c-ares part
- * runs in the integration tests against dnsmasq
+ * pointer loops, bounds); name checks and PTR names; dns_query on an
+ * event loop against a fake server on a loopback UDP socket (callbacks
+ * exactly once, the cache, TEMP never cached, dns_free with a query
+ * out). More c-ares runs in the integration tests against dnsmasq
  * (test_outbound_delivery, test_dns_records). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <event2/event.h>
 
 #include "unit.h"
 #include "dns.h"
@@ -570,6 +575,187 @@ test_ptr_name(void **state)
 	assert_string_equal(dns_status_name(DNS_NXDOMAIN), "nxdomain");
 }
 
+/* A fake DNS server on 127.0.0.1: answers by the first label of the
+ * question: "ok" a TXT record (TTL 100), "nx" NXDOMAIN with a SOA
+ * (negative TTL 50), "fail" SERVFAIL, "quiet" nothing. */
+struct fake {
+	int		fd;
+	unsigned	queries;
+	struct event	*ev;
+};
+
+static void
+fake_read(evutil_socket_t fd, short what, void *arg)
+{
+	static const char *const txt[] = { "v=spf1 ", "-all" };
+	struct fake *f = arg;
+	unsigned char q[512];
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	struct pkt p;
+	ssize_t n;
+	size_t qend = 12;
+
+	(void)what;
+	n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from, &fl);
+	if (n < 17)
+		return;
+	f->queries++;
+	while (qend < (size_t)n && q[qend] != 0)
+		qend += 1 + q[qend];
+	qend += 5;
+	if (qend > (size_t)n || memcmp(q + 13, "quiet", 5) == 0)
+		return;
+	p.len = 0;
+	putbytes(&p, q, 2);
+	if (memcmp(q + 13, "ok", 2) == 0) {
+		put16(&p, 0x8180);
+		put16(&p, 1);
+		put16(&p, 1);
+		put16(&p, 0);
+		put16(&p, 0);
+		putbytes(&p, q + 12, qend - 12);
+		txt_rr(&p, 100, txt, 2);
+	} else if (memcmp(q + 13, "nx", 2) == 0) {
+		put16(&p, 0x8183);
+		put16(&p, 1);
+		put16(&p, 0);
+		put16(&p, 1);
+		put16(&p, 0);
+		putbytes(&p, q + 12, qend - 12);
+		soa_rr(&p, 900, 50);
+	} else {
+		put16(&p, 0x8182);
+		put16(&p, 1);
+		put16(&p, 0);
+		put16(&p, 0);
+		put16(&p, 0);
+		putbytes(&p, q + 12, qend - 12);
+	}
+	(void)sendto(fd, p.b, p.len, 0, (struct sockaddr *)&from, fl);
+}
+
+struct got {
+	unsigned		calls;
+	enum dns_status		status;
+	uint32_t		ttl;
+	char			text[64];
+};
+
+static void
+got_cb(const struct dns_answer *a, void *arg)
+{
+	struct got *g = arg;
+
+	g->calls++;
+	g->status = a->status;
+	g->ttl = a->ttl;
+	g->text[0] = '\0';
+	if (a->nrr > 0 && a->type == DNS_T_TXT)
+		snprintf(g->text, sizeof(g->text), "%s", dns_rr_text(a, 0));
+}
+
+static void
+run_until(struct event_base *base, struct got *g)
+{
+	while (g->calls == 0)
+		assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+}
+
+static void
+test_query_on_event_loop(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	struct fake f = { -1, 0, NULL };
+	struct got g;
+	struct dns *d;
+	char servers[64], err[256];
+	static struct dns_answer w;
+
+	(void)state;
+	assert_non_null(base);
+	f.fd = socket(AF_INET, SOCK_DGRAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(f.fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(f.fd, (struct sockaddr *)&sin, &sl), 0);
+	f.ev = event_new(base, f.fd, EV_READ | EV_PERSIST, fake_read, &f);
+	event_add(f.ev, NULL);
+	snprintf(servers, sizeof(servers), "127.0.0.1:%u", ntohs(sin.sin_port));
+	d = dns_new(base, servers, err, sizeof(err));
+	assert_non_null(d);
+
+	/* found, then from the cache without a packet, before returning */
+	memset(&g, 0, sizeof(g));
+	dns_query(d, DNS_T_TXT, "ok.example", got_cb, &g);
+	run_until(base, &g);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.status, DNS_OK);
+	assert_int_equal(g.ttl, 100);
+	assert_string_equal(g.text, "v=spf1 -all");
+	assert_int_equal(f.queries, 1);
+	memset(&g, 0, sizeof(g));
+	dns_query(d, DNS_T_TXT, "OK.example.", got_cb, &g);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.status, DNS_OK);
+	assert_true(g.ttl <= 100 && g.ttl >= 98);
+	assert_string_equal(g.text, "v=spf1 -all");
+	assert_int_equal(f.queries, 1);
+
+	/* NXDOMAIN is kept for the SOA's 50 s */
+	memset(&g, 0, sizeof(g));
+	dns_query(d, DNS_T_TXT, "nx.example", got_cb, &g);
+	run_until(base, &g);
+	assert_int_equal(g.status, DNS_NXDOMAIN);
+	assert_int_equal(g.ttl, 50);
+	assert_int_equal(dns_query_wait(d, base, DNS_T_TXT, "nx.example", &w),
+	    DNS_NXDOMAIN);
+	assert_int_equal(f.queries, 2);
+
+	/* SERVFAIL is TEMP and never kept: asked again */
+	assert_int_equal(dns_query_wait(d, base, DNS_T_TXT, "fail.example", &w),
+	    DNS_TEMP);
+	{
+		unsigned before = f.queries;
+
+		assert_int_equal(dns_query_wait(d, base, DNS_T_TXT,
+		    "fail.example", &w), DNS_TEMP);
+		assert_true(f.queries > before);
+	}
+
+	/* an invalid name: PERM at once, no packet */
+	{
+		unsigned before = f.queries;
+
+		memset(&g, 0, sizeof(g));
+		dns_query(d, DNS_T_A, "a..example", got_cb, &g);
+		assert_int_equal(g.calls, 1);
+		assert_int_equal(g.status, DNS_PERM);
+		assert_int_equal(f.queries, before);
+	}
+
+	/* a query still out when dns_free runs: called once, TEMP */
+	{
+		unsigned before = f.queries;
+
+		memset(&g, 0, sizeof(g));
+		dns_query(d, DNS_T_TXT, "quiet.example", got_cb, &g);
+		while (f.queries == before)	/* until the fake has it */
+			assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+		assert_int_equal(g.calls, 0);
+	}
+	dns_free(d);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.status, DNS_TEMP);
+
+	event_free(f.ev);
+	close(f.fd);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -591,6 +777,7 @@ main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_name_check),
 		cmocka_unit_test(test_ptr_name),
+		cmocka_unit_test(test_query_on_event_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
