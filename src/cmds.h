@@ -85,4 +85,9 @@ int	cmds_check_aliases(const struct config *c);
  * POP-before-SMTP grants in spool/grants. 0 done, 1 no such grant, 64
  * usage (also: IP is not an address), 75 I/O trouble, 78 bad config. */
 int	cmd_grants(int argc, char **argv, const char *config);
+/* `postern dns-query [-c FILE] TYPE NAME` (cmd_dnsquery.c), a diagnostic:
+ * one DNS lookup through dns_servers, the records and
+ * "status=ok|nxdomain|nodata|temp|perm ttl=N" on stdout. 0 ok, 1
+ * nxdomain, nodata or an invalid name, 64 usage, 75 temp, 78 bad config. */
+int	cmd_dnsquery(int argc, char **argv, const char *config);
 #endif

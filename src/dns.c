@@ -1,9 +1,13 @@
-/* dns - MX and address lookups with c-ares on libevent; see dns.h.
+/* dns - MX, address and record lookups with c-ares on libevent; see dns.h.
  *
  * c-ares tells us which sockets it wants watched (ARES_OPT_SOCK_STATE_CB);
  * each gets a persistent libevent event, and one timer follows
- * ares_timeout(). A lookup is an MX query, then one ares_getaddrinfo per
- * exchange host (in parallel); the callback fires when all are back. */
+ * ares_timeout(). A mail routing lookup is an MX query, then one
+ * ares_getaddrinfo per exchange host (in parallel); the callback fires
+ * when all are back. A record lookup is one ares_query whose raw answer
+ * dns_parse_answer() reads itself: c-ares's own parsers neither give the
+ * TTLs of every type nor the SOA of a negative answer, which the cache
+ * needs. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -11,12 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <netinet/in.h>
 #include <arpa/nameser.h>
 #include <ares.h>
 #include <event2/event.h>
 
 #include "buf.h"
 #include "dns.h"
+#include "dns_cache.h"
 
 struct dns_sock {
 	ares_socket_t	fd;
@@ -29,6 +36,7 @@ struct dns {
 	ares_channel	channel;
 	struct event	*timer;
 	struct dns_sock	*socks;
+	struct dns_cache *cache;	/* record answers */
 };
 
 struct dns_req {
@@ -143,6 +151,7 @@ dns_new(struct event_base *base, const char *servers, char *err, size_t errlen)
 		return NULL;
 	}
 	d->timer = evtimer_new(base, dns_timer_cb, d);
+	d->cache = dns_cache_new(DNS_CACHE_ENTRIES);
 	return d;
 }
 
@@ -161,6 +170,7 @@ dns_free(struct dns *d)
 		free(s);
 	}
 	event_free(d->timer);
+	dns_cache_free(d->cache);	/* after ares_destroy's callbacks */
 	free(d);
 }
 
@@ -433,4 +443,430 @@ dns_mx_order(struct dns_mx *v, size_t n, int *null_r,
 		}
 	}
 	return n;
+}
+
+/* Record lookups. */
+
+const char *
+dns_rr_text(const struct dns_answer *a, size_t i)
+{
+	return a->text + a->rr[i].off;
+}
+
+const char *
+dns_status_name(enum dns_status st)
+{
+	switch (st) {
+	case DNS_OK:		return "ok";
+	case DNS_TEMP:		return "temp";
+	case DNS_PERM:		return "perm";
+	case DNS_NXDOMAIN:	return "nxdomain";
+	case DNS_NODATA:	return "nodata";
+	}
+	return "temp";
+}
+
+int
+dns_name_check(const char *name)
+{
+	size_t l = strlen(name), label = 0, i;
+
+	if (l > 0 && name[l - 1] == '.')
+		l--;
+	if (l == 0 || l > DNS_NAME_MAX)
+		return -1;
+	for (i = 0; i < l; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		/* c-ares reads a backslash as an escape: the query would
+		 * not be for this name. */
+		if (ch <= ' ' || ch == 0x7f || ch == '\\')
+			return -1;
+		if (ch == '.') {
+			if (label == 0)
+				return -1;
+			label = 0;
+		} else if (++label > 63)
+			return -1;
+	}
+	return label == 0 ? -1 : 0;
+}
+
+int
+dns_ptr_name(const struct netaddr *a, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char v6[64 + sizeof("ip6.arpa")];
+	size_t o = 0;
+	int i;
+
+	if (a->family == AF_INET)
+		return xsnprintf(buf, len, "%u.%u.%u.%u.in-addr.arpa",
+		    a->a[3], a->a[2], a->a[1], a->a[0]) == -1 ? -1 : 0;
+	if (a->family != AF_INET6)
+		return -1;
+	for (i = 15; i >= 0; i--) {
+		v6[o++] = hex[a->a[i] & 15];
+		v6[o++] = '.';
+		v6[o++] = hex[a->a[i] >> 4];
+		v6[o++] = '.';
+	}
+	v6[o] = '\0';
+	return xsnprintf(buf, len, "%sip6.arpa", v6) == -1 ? -1 : 0;
+}
+
+static int
+rd16(const unsigned char *m, size_t len, size_t off, unsigned *v)
+{
+	if (off > len || len - off < 2)
+		return -1;
+	*v = (unsigned)m[off] << 8 | m[off + 1];
+	return 0;
+}
+
+static int
+rd32(const unsigned char *m, size_t len, size_t off, uint32_t *v)
+{
+	if (off > len || len - off < 4)
+		return -1;
+	*v = (uint32_t)m[off] << 24 | (uint32_t)m[off + 1] << 16 |
+	    (uint32_t)m[off + 2] << 8 | m[off + 3];
+	return 0;
+}
+
+/* The name at off, as text without the final dot ("" for the root), into
+ * out (DNS_NAME_MAX + 1 bytes); *next is the offset after the name where
+ * it stands. out NULL: only skip it. A compression pointer must point
+ * before the labels it continues, so no loop is possible. -1 for a
+ * malformed name, one too long, or (with out) one with a byte that has no
+ * plain text form: a dot inside a label, a space, a control byte, a
+ * backslash (so that every name read is one dns_name_check() takes). */
+static int
+read_name(const unsigned char *m, size_t len, size_t off, char *out,
+    size_t *next)
+{
+	size_t o = 0, pos = off, limit = off, i;
+	int jumped = 0;
+
+	for (;;) {
+		unsigned l;
+
+		if (pos >= len)
+			return -1;
+		l = m[pos];
+		if ((l & 0xc0) == 0xc0) {
+			size_t p;
+
+			if (len - pos < 2)
+				return -1;
+			p = (size_t)(l & 0x3f) << 8 | m[pos + 1];
+			if (!jumped)
+				*next = pos + 2;
+			jumped = 1;
+			if (p >= limit)
+				return -1;
+			limit = pos = p;
+			continue;
+		}
+		if (l & 0xc0)
+			return -1;	/* extended label types: not used */
+		pos++;
+		if (l == 0)
+			break;
+		if (len - pos < l || o + (o > 0) + l > DNS_NAME_MAX)
+			return -1;
+		if (out != NULL) {
+			if (o > 0)
+				out[o] = '.';
+			o += o > 0;
+			for (i = 0; i < l; i++) {
+				unsigned char ch = m[pos + i];
+
+				if (ch <= ' ' || ch >= 0x7f || ch == '.' ||
+				    ch == '\\')
+					return -1;
+				out[o++] = (char)ch;
+			}
+		} else
+			o += (o > 0) + l;
+		pos += l;
+	}
+	if (out != NULL)
+		out[o] = '\0';
+	if (!jumped)
+		*next = pos;
+	return 0;
+}
+
+/* Room for len bytes and a NUL in a's text: the offset, or -1 (and the
+ * answer is marked truncated). */
+static long
+text_room(struct dns_answer *a, size_t len)
+{
+	long off = (long)a->textlen;
+
+	if (a->nrr >= DNS_RR_MAX || sizeof(a->text) - a->textlen < len + 1) {
+		a->truncated = 1;
+		return -1;
+	}
+	return off;
+}
+
+/* One record of the type asked for, rdata at m[off..off+rdlen). Records
+ * whose data does not parse are left out. */
+static void
+add_record(struct dns_answer *a, const unsigned char *m, size_t len,
+    size_t off, size_t rdlen)
+{
+	struct dns_rr *rr = &a->rr[a->nrr];
+	char name[DNS_NAME_MAX + 1];
+	size_t end = off + rdlen, next, p, tl;
+	unsigned pref = 0;
+	long at;
+
+	if (a->nrr >= DNS_RR_MAX) {
+		a->truncated = 1;
+		return;
+	}
+	memset(rr, 0, sizeof(*rr));
+	switch (a->type) {
+	case DNS_T_A:
+		if (rdlen != 4)
+			return;
+		rr->addr.family = AF_INET;
+		memcpy(rr->addr.a, m + off, 4);
+		break;
+	case DNS_T_AAAA: {
+		struct sockaddr_in6 sin6;
+
+		if (rdlen != 16)
+			return;
+		memset(&sin6, 0, sizeof(sin6));
+		sin6.sin6_family = AF_INET6;
+		memcpy(&sin6.sin6_addr, m + off, 16);
+		/* as netaddr has it: a mapped IPv4 address is IPv4 */
+		if (netaddr_from_sockaddr((struct sockaddr *)&sin6,
+		    &rr->addr) == -1)
+			return;
+		break;
+	}
+	case DNS_T_MX:
+	case DNS_T_PTR:
+		if (a->type == DNS_T_MX) {
+			if (rd16(m, end, off, &pref) == -1)
+				return;
+			off += 2;
+		}
+		if (read_name(m, len, off, name, &next) == -1 || next != end)
+			return;
+		tl = strlen(name);
+		if ((at = text_room(a, tl)) == -1)
+			return;
+		memcpy(a->text + at, name, tl + 1);
+		rr->off = (uint32_t)at;
+		rr->len = (uint32_t)tl;
+		rr->pref = pref;
+		a->textlen += tl + 1;
+		break;
+	case DNS_T_TXT:
+		/* the character-strings joined, without separators */
+		for (p = off, tl = 0; p < end; p += 1 + m[p])
+			if (end - p - 1 < m[p])
+				return;
+			else
+				tl += m[p];
+		if ((at = text_room(a, tl)) == -1)
+			return;
+		for (p = off, tl = 0; p < end; p += 1 + m[p]) {
+			memcpy(a->text + at + tl, m + p + 1, m[p]);
+			tl += m[p];
+		}
+		a->text[at + (long)tl] = '\0';
+		rr->off = (uint32_t)at;
+		rr->len = (uint32_t)tl;
+		a->textlen += tl + 1;
+		break;
+	}
+	a->nrr++;
+}
+
+/* RFC 2308 5: the negative answer's TTL is min(SOA TTL, SOA MINIMUM). */
+static uint32_t
+negative_ttl(const unsigned char *m, size_t len, size_t off, unsigned ns)
+{
+	unsigned i, rtype, rclass, rdlen;
+	uint32_t ttl, minimum;
+	size_t p;
+
+	for (i = 0; i < ns; i++) {
+		if (read_name(m, len, off, NULL, &off) == -1 ||
+		    rd16(m, len, off, &rtype) == -1 ||
+		    rd16(m, len, off + 2, &rclass) == -1 ||
+		    rd32(m, len, off + 4, &ttl) == -1 ||
+		    rd16(m, len, off + 8, &rdlen) == -1 ||
+		    len - (off + 10) < rdlen)
+			return 0;
+		off += 10;
+		if (rtype == T_SOA && rclass == C_IN &&
+		    read_name(m, off + rdlen, off, NULL, &p) == 0 &&
+		    read_name(m, off + rdlen, p, NULL, &p) == 0 &&
+		    rd32(m, off + rdlen, p + 16, &minimum) == 0)
+			return ttl < minimum ? ttl : minimum;
+		off += rdlen;
+	}
+	return 0;
+}
+
+void
+dns_parse_answer(const unsigned char *m, size_t len, enum dns_qtype type,
+    struct dns_answer *a)
+{
+	unsigned flags, qd, an, ns, i, rtype, rclass, rdlen, rcode;
+	uint32_t ttl, minttl = UINT32_MAX;
+	size_t off = 12;
+
+	a->status = DNS_TEMP;
+	a->type = type;
+	a->ttl = 0;
+	a->truncated = 0;
+	a->nrr = 0;
+	a->textlen = 0;
+	if (len < 12)
+		return;
+	flags = (unsigned)m[2] << 8 | m[3];
+	qd = (unsigned)m[4] << 8 | m[5];
+	an = (unsigned)m[6] << 8 | m[7];
+	ns = (unsigned)m[8] << 8 | m[9];
+	rcode = flags & 0x0f;
+	if (!(flags & 0x8000) || (rcode != ns_r_noerror &&
+	    rcode != ns_r_nxdomain))
+		return;		/* not a response, or SERVFAIL, REFUSED... */
+	for (i = 0; i < qd; i++) {
+		if (read_name(m, len, off, NULL, &off) == -1 ||
+		    len - off < 4)
+			return;
+		off += 4;
+	}
+	for (i = 0; i < an; i++) {
+		if (read_name(m, len, off, NULL, &off) == -1 ||
+		    rd16(m, len, off, &rtype) == -1 ||
+		    rd16(m, len, off + 2, &rclass) == -1 ||
+		    rd32(m, len, off + 4, &ttl) == -1 ||
+		    rd16(m, len, off + 8, &rdlen) == -1 ||
+		    len - (off + 10) < rdlen) {
+			a->nrr = 0;
+			a->textlen = 0;
+			return;
+		}
+		off += 10;
+		if (rclass == C_IN) {
+			/* a CNAME on the way counts for the TTL too */
+			if (ttl < minttl)
+				minttl = ttl;
+			if (rtype == (unsigned)type)
+				add_record(a, m, len, off, rdlen);
+		}
+		off += rdlen;
+	}
+	if (rcode == ns_r_nxdomain || a->nrr == 0) {
+		a->status = rcode == ns_r_nxdomain ? DNS_NXDOMAIN : DNS_NODATA;
+		a->nrr = 0;
+		a->textlen = 0;
+		a->ttl = negative_ttl(m, len, off, ns);
+		return;
+	}
+	a->status = DNS_OK;
+	a->ttl = minttl;
+}
+
+struct query_req {
+	struct dns	*d;
+	dns_query_cb	cb;
+	void		*arg;
+	char		name[DNS_NAME_MAX + 2];
+	struct dns_answer ans;
+};
+
+static int64_t
+mono_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static void
+query_done(void *arg, int status, int timeouts, unsigned char *abuf,
+    int alen)
+{
+	struct query_req *q = arg;
+
+	(void)timeouts;
+	if ((status == ARES_SUCCESS || status == ARES_ENODATA ||
+	    status == ARES_ENOTFOUND) && abuf != NULL && alen > 0) {
+		dns_parse_answer(abuf, (size_t)alen, q->ans.type, &q->ans);
+		q->ans.ttl = dns_cache_ttl(q->ans.status, q->ans.ttl);
+		dns_cache_put(q->d->cache, q->name, &q->ans, mono_seconds());
+	} else
+		q->ans.status = DNS_TEMP;	/* timeout, refused, shut down */
+	q->cb(&q->ans, q->arg);
+	free(q);
+}
+
+void
+dns_query(struct dns *d, enum dns_qtype type, const char *name,
+    dns_query_cb cb, void *arg)
+{
+	struct query_req *q = xcalloc(1, sizeof(*q));
+
+	q->d = d;
+	q->cb = cb;
+	q->arg = arg;
+	q->ans.type = type;
+	q->ans.status = DNS_PERM;
+	if (dns_name_check(name) == -1 ||
+	    xsnprintf(q->name, sizeof(q->name), "%s", name) == -1) {
+		cb(&q->ans, arg);
+		free(q);
+		return;
+	}
+	if (dns_cache_get(d->cache, type, name, mono_seconds(), &q->ans)) {
+		cb(&q->ans, arg);
+		free(q);
+		return;
+	}
+	q->ans.status = DNS_TEMP;
+	ares_query(d->channel, q->name, C_IN, (int)type, query_done, q);
+	dns_reschedule(d);
+}
+
+struct query_wait {
+	struct dns_answer *out;
+	int		done;
+};
+
+static void
+query_wait_cb(const struct dns_answer *a, void *arg)
+{
+	struct query_wait *w = arg;
+
+	memcpy(w->out, a, offsetof(struct dns_answer, text) + a->textlen);
+	w->done = 1;
+}
+
+enum dns_status
+dns_query_wait(struct dns *d, struct event_base *base, enum dns_qtype type,
+    const char *name, struct dns_answer *out)
+{
+	struct query_wait w = { out, 0 };
+
+	dns_query(d, type, name, query_wait_cb, &w);
+	/* c-ares's timer is armed while the query is out, so the loop has
+	 * an event until the answer or the timeout. Should the loop fail
+	 * anyway, cancelling calls the callback (w must not outlive it). */
+	while (!w.done)
+		if (event_base_loop(base, EVLOOP_ONCE) != 0 && !w.done)
+			ares_cancel(d->channel);
+	return out->status;
 }

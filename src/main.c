@@ -50,6 +50,8 @@ static const struct command {
 	    "[-C FILE] [--] [RCPT ...]", CONFIG_OWN, NULL, 1 },
 	{ "mailq", run_mailq, "[-C FILE]", CONFIG_COMPAT, NULL, 1 },
 	{ "newaliases", cmd_newaliases, "[-C FILE]", CONFIG_COMPAT, NULL, 1 },
+	{ "dns-query", cmd_dnsquery, "[-c FILE] TXT|A|AAAA|MX|PTR NAME",
+	    CONFIG_C, NULL, 0 },
 };
 #define N_COMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
