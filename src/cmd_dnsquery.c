@@ -129,7 +129,7 @@ cmd_dnsquery(int argc, char **argv, const char *config)
 	} else {
 		dns_query_wait(d, base, qtypes[i].type, name, a);
 		print_answer(a);
-		ex = a->status == DNS_OK ? CMDS_EX_OK : a->status == DNS_TEMP ?
+		ex = a->status == OUTCOME_OK ? CMDS_EX_OK : a->status == OUTCOME_TEMP ?
 		    CMDS_EX_TEMPFAIL : CMDS_EX_REFUSED;
 		free(a);
 	}

@@ -454,12 +454,12 @@ dns_rr_text(const struct dns_answer *a, size_t i)
 }
 
 const char *
-dns_status_name(enum dns_status st)
+dns_status_name(int st)
 {
 	switch (st) {
-	case DNS_OK:		return "ok";
-	case DNS_TEMP:		return "temp";
-	case DNS_PERM:		return "perm";
+	case OUTCOME_OK:		return "ok";
+	case OUTCOME_TEMP:		return "temp";
+	case OUTCOME_PERM:		return "perm";
 	case DNS_NXDOMAIN:	return "nxdomain";
 	case DNS_NODATA:	return "nodata";
 	}
@@ -725,7 +725,7 @@ dns_parse_answer(const unsigned char *m, size_t len, enum dns_qtype type,
 	uint32_t ttl, minttl = UINT32_MAX;
 	size_t off = 12;
 
-	a->status = DNS_TEMP;
+	a->status = OUTCOME_TEMP;
 	a->type = type;
 	a->ttl = 0;
 	a->truncated = 0;
@@ -775,7 +775,7 @@ dns_parse_answer(const unsigned char *m, size_t len, enum dns_qtype type,
 		a->ttl = negative_ttl(m, len, off, ns);
 		return;
 	}
-	a->status = DNS_OK;
+	a->status = OUTCOME_OK;
 	a->ttl = minttl;
 }
 
@@ -809,7 +809,7 @@ query_done(void *arg, int status, int timeouts, unsigned char *abuf,
 		q->ans.ttl = dns_cache_ttl(q->ans.status, q->ans.ttl);
 		dns_cache_put(q->d->cache, q->name, &q->ans, mono_seconds());
 	} else
-		q->ans.status = DNS_TEMP;	/* timeout, refused, shut down */
+		q->ans.status = OUTCOME_TEMP;	/* timeout, refused, shut down */
 	q->cb(&q->ans, q->arg);
 	free(q);
 }
@@ -824,7 +824,7 @@ dns_query(struct dns *d, enum dns_qtype type, const char *name,
 	q->cb = cb;
 	q->arg = arg;
 	q->ans.type = type;
-	q->ans.status = DNS_PERM;
+	q->ans.status = OUTCOME_PERM;
 	if (dns_name_check(name) == -1 ||
 	    xsnprintf(q->name, sizeof(q->name), "%s", name) == -1) {
 		cb(&q->ans, arg);
@@ -836,7 +836,7 @@ dns_query(struct dns *d, enum dns_qtype type, const char *name,
 		free(q);
 		return;
 	}
-	q->ans.status = DNS_TEMP;
+	q->ans.status = OUTCOME_TEMP;
 	ares_query(d->channel, q->name, C_IN, (int)type, query_done, q);
 	dns_reschedule(d);
 }
@@ -855,7 +855,7 @@ query_wait_cb(const struct dns_answer *a, void *arg)
 	w->done = 1;
 }
 
-enum dns_status
+int
 dns_query_wait(struct dns *d, struct event_base *base, enum dns_qtype type,
     const char *name, struct dns_answer *out)
 {

@@ -79,10 +79,10 @@ enum dns_qtype {
 /* An outcome, with the two ways a name can have no records numbered
  * after OUTCOME_PERM (outcome.h). */
 enum dns_status {
-	DNS_OK = OUTCOME_OK,		/* at least one record of the type */
-	DNS_TEMP = OUTCOME_TEMP,	/* SERVFAIL, REFUSED, timeout, a bad answer */
-	DNS_PERM = OUTCOME_PERM,	/* the query itself is invalid (the name) */
-	DNS_NXDOMAIN,			/* the name does not exist (RCODE 3) */
+	/* OUTCOME_OK: at least one record of the type; OUTCOME_TEMP:
+	 * SERVFAIL, REFUSED, timeout, a bad answer; OUTCOME_PERM: the query
+	 * itself is invalid (the name). Then: */
+	DNS_NXDOMAIN = OUTCOME_PERM + 1,	/* the name does not exist (RCODE 3) */
 	DNS_NODATA,			/* the name exists, no record of the type */
 };
 
@@ -109,7 +109,7 @@ struct dns_rr {
 };
 
 struct dns_answer {
-	enum dns_status	status;
+	int		status;	/* an outcome, or DNS_NXDOMAIN / DNS_NODATA */
 	enum dns_qtype	type;
 	uint32_t	ttl;	/* seconds it may be reused: the smallest TTL
 				 * of the answer's records, or for NXDOMAIN
@@ -119,7 +119,7 @@ struct dns_answer {
 				 * left */
 	int		truncated;	/* records beyond DNS_RR_MAX or
 				 * DNS_TEXT_MAX were dropped */
-	size_t		nrr;		/* records in rr[] (DNS_OK: >= 1) */
+	size_t		nrr;		/* records in rr[] (OUTCOME_OK: >= 1) */
 	struct dns_rr	rr[DNS_RR_MAX];
 	size_t		textlen;	/* bytes used in text[] */
 	char		text[DNS_TEXT_MAX];
@@ -128,7 +128,7 @@ struct dns_answer {
 /* Record i's text (TXT data, MX or PTR name), NUL-terminated. */
 const char *dns_rr_text(const struct dns_answer *a, size_t i);
 /* "ok", "temp", "perm", "nxdomain", "nodata". */
-const char *dns_status_name(enum dns_status st);
+const char *dns_status_name(int st);
 
 typedef void (*dns_query_cb)(const struct dns_answer *a, void *arg);
 
@@ -146,7 +146,7 @@ void	dns_query(struct dns *d, enum dns_qtype type, const char *name,
 /* For a command-line tool: dns_query(), running base (the one d was made
  * with) until the answer is there; the answer is copied into *out.
  * Returns out->status. Other events on base run meanwhile. */
-enum dns_status dns_query_wait(struct dns *d, struct event_base *base,
+int dns_query_wait(struct dns *d, struct event_base *base,
 	    enum dns_qtype type, const char *name, struct dns_answer *out);
 /* The PTR name of an address: "4.3.2.1.in-addr.arpa", or the 32 nibbles
  * under ip6.arpa (RFC 3596 2.5). -1 when it does not fit or the family is

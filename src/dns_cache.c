@@ -55,17 +55,17 @@ dns_cache_count(const struct dns_cache *c)
 }
 
 uint32_t
-dns_cache_ttl(enum dns_status st, uint32_t ttl)
+dns_cache_ttl(int st, uint32_t ttl)
 {
 	switch (st) {
-	case DNS_OK:
+	case OUTCOME_OK:
 		return ttl < DNS_CACHE_TTL_MAX ? ttl : DNS_CACHE_TTL_MAX;
 	case DNS_NXDOMAIN:
 	case DNS_NODATA:
 		return ttl < DNS_CACHE_NEG_TTL_MAX ? ttl :
 		    DNS_CACHE_NEG_TTL_MAX;
-	case DNS_TEMP:
-	case DNS_PERM:
+	case OUTCOME_TEMP:
+	case OUTCOME_PERM:
 		break;
 	}
 	return 0;

@@ -34,7 +34,7 @@ struct dns_cache *dns_cache_new(size_t max_entries);
 void	dns_cache_free(struct dns_cache *c);
 /* How long an answer with status st and the TTL ttl (from the answer)
  * is kept: 0 is "not at all". */
-uint32_t dns_cache_ttl(enum dns_status st, uint32_t ttl);
+uint32_t dns_cache_ttl(int st, uint32_t ttl);
 /* Keep a copy of a (the answer for a->type at name) until now +
  * dns_cache_ttl(a->status, a->ttl); replaces an entry for the same key. */
 void	dns_cache_put(struct dns_cache *c, const char *name,

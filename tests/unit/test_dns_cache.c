@@ -8,7 +8,7 @@
 static struct dns_answer in, out;
 
 static void
-make(enum dns_status st, enum dns_qtype type, uint32_t ttl, const char *text)
+make(int st, enum dns_qtype type, uint32_t ttl, const char *text)
 {
 	memset(&in, 0, sizeof(in));
 	in.status = st;
@@ -29,13 +29,13 @@ static void
 test_ttl_policy(void **state)
 {
 	(void)state;
-	assert_int_equal(dns_cache_ttl(DNS_OK, 100), 100);
-	assert_int_equal(dns_cache_ttl(DNS_OK, 86400), DNS_CACHE_TTL_MAX);
+	assert_int_equal(dns_cache_ttl(OUTCOME_OK, 100), 100);
+	assert_int_equal(dns_cache_ttl(OUTCOME_OK, 86400), DNS_CACHE_TTL_MAX);
 	assert_int_equal(dns_cache_ttl(DNS_NXDOMAIN, 100), 100);
 	assert_int_equal(dns_cache_ttl(DNS_NODATA, 3600), DNS_CACHE_NEG_TTL_MAX);
 	assert_int_equal(dns_cache_ttl(DNS_NXDOMAIN, 0), 0);
-	assert_int_equal(dns_cache_ttl(DNS_TEMP, 100), 0);
-	assert_int_equal(dns_cache_ttl(DNS_PERM, 100), 0);
+	assert_int_equal(dns_cache_ttl(OUTCOME_TEMP, 100), 0);
+	assert_int_equal(dns_cache_ttl(OUTCOME_PERM, 100), 0);
 }
 
 static void
@@ -44,17 +44,17 @@ test_expiry(void **state)
 	struct dns_cache *c = dns_cache_new(8);
 
 	(void)state;
-	make(DNS_OK, DNS_T_TXT, 100, "v=spf1 -all");
+	make(OUTCOME_OK, DNS_T_TXT, 100, "v=spf1 -all");
 	dns_cache_put(c, "example.org", &in, 1000);
 	assert_int_equal(dns_cache_get(c, DNS_T_TXT, "example.org", 1000, &out), 1);
-	assert_int_equal(out.status, DNS_OK);
+	assert_int_equal(out.status, OUTCOME_OK);
 	assert_int_equal(out.ttl, 100);
 	assert_int_equal(dns_cache_get(c, DNS_T_TXT, "example.org", 1099, &out), 1);
 	assert_int_equal(out.ttl, 1);
 	assert_string_equal((out.text + out.rr[0].off), "v=spf1 -all");
 	assert_int_equal(dns_cache_get(c, DNS_T_TXT, "example.org", 1100, &out), 0);
 	/* a day's TTL lives an hour */
-	make(DNS_OK, DNS_T_A, 86400, NULL);
+	make(OUTCOME_OK, DNS_T_A, 86400, NULL);
 	in.nrr = 1;
 	dns_cache_put(c, "h.example.org", &in, 0);
 	assert_int_equal(dns_cache_get(c, DNS_T_A, "h.example.org",
@@ -78,20 +78,20 @@ test_not_kept(void **state)
 	struct dns_cache *c = dns_cache_new(8);
 
 	(void)state;
-	make(DNS_TEMP, DNS_T_TXT, 100, NULL);
+	make(OUTCOME_TEMP, DNS_T_TXT, 100, NULL);
 	dns_cache_put(c, "a.example", &in, 0);
-	make(DNS_PERM, DNS_T_TXT, 100, NULL);
+	make(OUTCOME_PERM, DNS_T_TXT, 100, NULL);
 	dns_cache_put(c, "b.example", &in, 0);
 	make(DNS_NODATA, DNS_T_TXT, 0, NULL);	/* no SOA */
 	dns_cache_put(c, "c.example", &in, 0);
-	make(DNS_OK, DNS_T_TXT, 0, "x");
+	make(OUTCOME_OK, DNS_T_TXT, 0, "x");
 	dns_cache_put(c, "d.example", &in, 0);
 	assert_int_equal(dns_cache_count(c), 0);
 	assert_int_equal(dns_cache_get(c, DNS_T_TXT, "a.example", 0, &out), 0);
 	dns_cache_free(c);
 	/* a cache of no entries keeps nothing */
 	c = dns_cache_new(0);
-	make(DNS_OK, DNS_T_TXT, 100, "x");
+	make(OUTCOME_OK, DNS_T_TXT, 100, "x");
 	dns_cache_put(c, "a.example", &in, 0);
 	assert_int_equal(dns_cache_get(c, DNS_T_TXT, "a.example", 0, &out), 0);
 	dns_cache_free(c);
@@ -104,7 +104,7 @@ test_key(void **state)
 	struct dns_cache *c = dns_cache_new(8);
 
 	(void)state;
-	make(DNS_OK, DNS_T_TXT, 100, "txt");
+	make(OUTCOME_OK, DNS_T_TXT, 100, "txt");
 	dns_cache_put(c, "Example.ORG.", &in, 0);
 	assert_int_equal(dns_cache_get(c, DNS_T_TXT, "example.org", 1, &out), 1);
 	assert_int_equal(dns_cache_get(c, DNS_T_TXT, "EXAMPLE.org.", 1, &out), 1);
@@ -112,7 +112,7 @@ test_key(void **state)
 	assert_int_equal(dns_cache_get(c, DNS_T_TXT, "www.example.org", 1,
 	    &out), 0);
 	/* the same key again replaces */
-	make(DNS_OK, DNS_T_TXT, 100, "newer");
+	make(OUTCOME_OK, DNS_T_TXT, 100, "newer");
 	dns_cache_put(c, "example.org", &in, 10);
 	assert_int_equal(dns_cache_count(c), 1);
 	assert_int_equal(dns_cache_get(c, DNS_T_TXT, "example.org", 10, &out), 1);
@@ -126,15 +126,15 @@ test_eviction(void **state)
 	struct dns_cache *c = dns_cache_new(3);
 
 	(void)state;
-	make(DNS_OK, DNS_T_A, 100, NULL);
+	make(OUTCOME_OK, DNS_T_A, 100, NULL);
 	dns_cache_put(c, "long.example", &in, 0);	/* expires 100 */
-	make(DNS_OK, DNS_T_A, 10, NULL);
+	make(OUTCOME_OK, DNS_T_A, 10, NULL);
 	dns_cache_put(c, "short.example", &in, 0);	/* expires 10 */
-	make(DNS_OK, DNS_T_A, 50, NULL);
+	make(OUTCOME_OK, DNS_T_A, 50, NULL);
 	dns_cache_put(c, "mid.example", &in, 0);	/* expires 50 */
 	assert_int_equal(dns_cache_count(c), 3);
 	/* full: the one that would expire first goes */
-	make(DNS_OK, DNS_T_A, 1000, NULL);
+	make(OUTCOME_OK, DNS_T_A, 1000, NULL);
 	dns_cache_put(c, "new.example", &in, 5);
 	assert_int_equal(dns_cache_count(c), 3);
 	assert_int_equal(dns_cache_get(c, DNS_T_A, "short.example", 5, &out), 0);
@@ -157,7 +157,7 @@ test_big_text(void **state)
 	(void)state;
 	memset(big, 'p', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	make(DNS_OK, DNS_T_TXT, 100, big);
+	make(OUTCOME_OK, DNS_T_TXT, 100, big);
 	dns_cache_put(c, "sel._domainkey.example", &in, 0);
 	memset(&out, 0, sizeof(out));
 	assert_int_equal(dns_cache_get(c, DNS_T_TXT, "sel._domainkey.example",
@@ -168,7 +168,7 @@ test_big_text(void **state)
 	/* a name too long is never a key */
 	memset(big, 'a', 300);
 	big[300] = '\0';
-	make(DNS_OK, DNS_T_TXT, 100, "x");
+	make(OUTCOME_OK, DNS_T_TXT, 100, "x");
 	dns_cache_put(c, big, &in, 0);
 	assert_int_equal(dns_cache_count(c), 1);
 	assert_int_equal(dns_cache_get(c, DNS_T_TXT, big, 0, &out), 0);
