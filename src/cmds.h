@@ -85,4 +85,10 @@ int	cmds_check_aliases(const struct config *c);
  * POP-before-SMTP grants in spool/grants. 0 done, 1 no such grant, 64
  * usage (also: IP is not an address), 75 I/O trouble, 78 bad config. */
 int	cmd_grants(int argc, char **argv, const char *config);
+/* postern dkim keygen [-c FILE] DOMAIN SELECTOR [--ed25519] | sign [-c
+ * FILE] DOMAIN | verify --key-record FILE (cmd_dkim.c): 0 done (verify:
+ * every signature passes), 1 refused (keygen: the key file exists; sign:
+ * no key for the domain; verify: a signature does not pass, or none),
+ * 64 usage, 65 bad message, 75 I/O trouble, 78 bad config or key. */
+int	cmd_dkim(int argc, char **argv, const char *config);
 #endif
