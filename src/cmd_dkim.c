@@ -122,17 +122,18 @@ keygen(int argc, char **argv, const struct config *c)
 			return CMDS_EX_TEMPFAIL;
 		}
 		free(dir);
-		dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
-		if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-			fprintf(stderr, "postern: dkim keygen: %s: %s\n", dir,
-			    strerror(errno));
-			free(dir);
-			free(path);
-			return CMDS_EX_TEMPFAIL;
-		}
-		free(dir);
 		suggest = 1;
 	}
+	/* The key's directory (dkim/ next to the config) is made private. */
+	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+	if (dir[0] != '\0' && mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		fprintf(stderr, "postern: dkim keygen: %s: %s\n", dir,
+		    strerror(errno));
+		free(dir);
+		free(path);
+		return CMDS_EX_TEMPFAIL;
+	}
+	free(dir);
 	if ((k = dkim_key_generate(ed)) == NULL) {
 		fprintf(stderr, "postern: dkim keygen: cannot generate a key\n");
 		free(path);
