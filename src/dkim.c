@@ -686,6 +686,11 @@ dkim_sign(const char *msg, size_t len, const struct dkim_sign_params *p,
 	fold_word(&fo, tmp, strlen(tmp));
 	(void)xsnprintf(tmp, sizeof(tmp), "t=%lld;", (long long)p->now);
 	fold_word(&fo, tmp, strlen(tmp));
+	if (p->body_length) {
+		(void)xsnprintf(tmp, sizeof(tmp), "l=%llu;",
+		    (unsigned long long)body.total);
+		fold_word(&fo, tmp, strlen(tmp));
+	}
 	for (i = 0; i < nh; i++) {
 		int last = i + 1 == nh;
 

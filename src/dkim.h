@@ -137,6 +137,8 @@ struct dkim_sign_params {
 	const char *const	*headers;	/* NULL-terminated, or NULL */
 	const char *const	*oversign;	/* NULL-terminated, or NULL */
 	int64_t			 now;		/* t= */
+	int			 body_length;	/* add l= (tests; never by
+						 * default: see l= above) */
 };
 
 /* From Reply-To Subject Date To Cc Message-ID In-Reply-To References
