@@ -148,8 +148,10 @@ keygen(int argc, char **argv, const struct config *c)
 	fprintf(stderr, "postern: dkim keygen: %s key written to %s\n",
 	    ed ? "ed25519" : "rsa 2048", path);
 	if (suggest)
-		fprintf(stderr, "postern: dkim keygen: add to %s:\n"
-		    "dkim_sign %s = %s:%s\n", c->path, domain, selector, path);
+		fprintf(stderr, "postern: dkim keygen: %s %s:\n"
+		    "dkim_sign %s = %s:%s\n", ds != NULL ? "to sign with it, "
+		    "replace the dkim_sign line for this domain in" : "add to",
+		    c->path, domain, selector, path);
 	fprintf(stderr, "postern: dkim keygen: publish this record:\n");
 	buf_init(&zone, 8192);
 	ex = CMDS_EX_OK;

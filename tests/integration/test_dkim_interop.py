@@ -94,6 +94,46 @@ class DkimInterop(unittest.TestCase):
         r = run(["check", "-c", self.conf])
         self.assertIn(b"dkim_sign example.com = rsa1:" + key.encode(), r.stdout)
 
+    def test_config_lines_checked(self):
+        base = open(self.conf).read()
+        for line, what in (("dkim_sign bad_domain! = s:k", "not a domain name"),
+                           ("dkim_sign example.org = bad selector:k", "not a selector"),
+                           ("dkim_sign example.org = s", "SELECTOR:KEYFILE"),
+                           ("dkim_sign example.org = s:", "SELECTOR:KEYFILE"),
+                           ("dkim_sign EXAMPLE.com. = s:k", "duplicate dkim_sign")):
+            with self.subTest(line=line):
+                path = os.path.join(self.dir, "bad.conf")
+                with open(path, "w") as f:
+                    f.write(base + line + "\n")
+                r = run(["check", "-c", path])
+                self.assertEqual(r.returncode, 78, r.stdout)
+                self.assertRegex(r.stderr.decode(), r"bad\.conf:7: .*" + re.escape(what))
+        # relative to the config's directory, absolute kept
+        path = os.path.join(self.dir, "good.conf")
+        with open(path, "w") as f:
+            f.write(base + "dkim_sign Example.ORG = Sel-2.x:/etc/k.pem\n")
+        r = run(["check", "-c", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"dkim_sign example.com = rsa1:%s/keys/rsa1.key\n"
+                      % self.dir.encode(), r.stdout)
+        self.assertIn(b"dkim_sign example.org = sel-2.x:/etc/k.pem\n", r.stdout)
+
+    def test_sign_needs_a_key(self):
+        r = run(["dkim", "sign", "-c", self.conf, "nokey.example"], MESSAGE)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"no dkim_sign line", r.stderr)
+        r = run(["dkim", "sign", "-c", self.conf, "example.com"], MESSAGE)
+        self.assertEqual(r.returncode, 78)   # the key file is not there yet
+        self.keygen("example.com", "rsa1")
+        r = run(["dkim", "sign", "-c", self.conf, "example.com"],
+                b"To: x@example.net\r\n\r\nno from\r\n")
+        self.assertEqual(r.returncode, 65)
+        self.assertIn(b"no From", r.stderr)
+        # LF line ends are made CRLF before signing
+        lf = self.postern_sign("example.com", MESSAGE.replace(b"\r\n", b"\n"))
+        self.assertIn(b"\r\n", lf)
+        self.assertNotIn(b"\n\n", lf.replace(b"\r\n", b""))
+
     def signed_by_postern(self, ed):
         if ed:
             with open(self.conf, "a") as f:
