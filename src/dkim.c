@@ -633,6 +633,13 @@ dkim_sign(const char *msg, size_t len, const struct dkim_sign_params *p,
 	}
 	hlen = dkim_header_len(msg, len);
 	nf = split_fields(msg, hlen, f, DKIM_FIELDS_MAX);
+	if (nf == DKIM_FIELDS_MAX && f[nf - 1].p + f[nf - 1].len < msg + hlen &&
+	    f[nf - 1].p[f[nf - 1].len] != '\r') {
+		/* A verifier would see fields we did not. */
+		snprintf(why, wlen, "more than %d header fields",
+		    DKIM_FIELDS_MAX);
+		return -1;
+	}
 	names = p->headers ? p->headers : dkim_default_headers;
 	for (i = 0; names[i] != NULL; i++) {
 		size_t nl = strlen(names[i]);

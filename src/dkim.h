@@ -43,7 +43,8 @@
 #define DKIM_SIGS_MAX		8
 /* Entries in h=: the default list over-signed is 17. */
 #define DKIM_H_MAX		64
-/* Header fields of a message considered (a longer header is cut there). */
+/* Header fields of a message considered: the verifier cuts a longer
+ * header there, the signer refuses it. */
 #define DKIM_FIELDS_MAX		1000
 /* Longest key record name: selector._domainkey.domain. */
 #define DKIM_QUERY_MAX		256
@@ -150,7 +151,8 @@ extern const char *const dkim_default_oversign[];
 /* Sign msg (header section, empty line, body; CRLF line ends): appends to
  * out the DKIM-Signature field, folded at 78 columns, ending in CRLF, to
  * be prepended to the message. 0, or -1 with why (no From field, a bad
- * domain or selector, a key that does not fit the algorithm, out full). */
+ * domain or selector, a key that does not fit the algorithm, more than
+ * DKIM_FIELDS_MAX header fields, out full). */
 int	dkim_sign(const char *msg, size_t len, const struct dkim_sign_params *p,
 	    struct buf *out, char *why, size_t wlen);
 

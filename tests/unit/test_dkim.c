@@ -492,6 +492,28 @@ test_sign_refusals(void **state)
 	    why, sizeof(why)), -1);
 	assert_string_equal(why, "the message has no From: field");
 	assert_int_equal(out.len, 0);
+	/* DKIM_FIELDS_MAX fields are signed, one more is refused. */
+	{
+		struct buf m;
+		size_t i;
+
+		buf_init(&m, 65536);
+		assert_int_equal(buf_appends(&m, "From: a@example.com" CRLF), 0);
+		for (i = 1; i < DKIM_FIELDS_MAX; i++)
+			assert_int_equal(buf_appends(&m, "X: y" CRLF), 0);
+		assert_int_equal(buf_appends(&m, CRLF "body" CRLF), 0);
+		assert_int_equal(dkim_sign(m.data, m.len, &p, &out, why,
+		    sizeof(why)), 0);
+		buf_reset(&out);
+		buf_reset(&m);
+		assert_int_equal(buf_appends(&m, "From: a@example.com" CRLF), 0);
+		for (i = 0; i < DKIM_FIELDS_MAX; i++)
+			assert_int_equal(buf_appends(&m, "X: y" CRLF), 0);
+		assert_int_equal(buf_appends(&m, CRLF "body" CRLF), 0);
+		assert_int_equal(dkim_sign(m.data, m.len, &p, &out, why,
+		    sizeof(why)), -1);
+		buf_free(&m);
+	}
 	buf_free(&out);
 	EVP_PKEY_free(k);
 }
