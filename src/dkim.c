@@ -827,7 +827,7 @@ parse_sig(struct dkim_verify *v, struct dkim_sig *s, const struct field *sf,
 	const char *val, *hn[DKIM_H_MAX], *at, *slash;
 	size_t hl[DKIM_H_MAX], nh, vlen, i, dl;
 	char *copy;
-	int from;
+	int from, hashed;
 
 	memset(s, 0, sizeof(*s));
 	s->result = DKIM_PENDING;
@@ -991,10 +991,10 @@ parse_sig(struct dkim_verify *v, struct dkim_sig *s, const struct field *sf,
 	memcpy(copy + dl, tb->raw + tb->raw_len, (size_t)(val + vlen -
 	    (tb->raw + tb->raw_len)));
 	dl += (size_t)(val + vlen - (tb->raw + tb->raw_len));
-	i = (size_t)header_hash(f, nf, hn, hl, nh, s->hcanon, copy, dl,
+	hashed = header_hash(f, nf, hn, hl, nh, s->hcanon, copy, dl,
 	    s->hhash);
 	free(copy);
-	if (i != 0) {
+	if (hashed == -1) {
 		decide(s, DKIM_TEMPERROR, "cannot hash");
 		return;
 	}
