@@ -90,4 +90,11 @@ int	cmd_grants(int argc, char **argv, const char *config);
  * "status=ok|nxdomain|nodata|temp|perm ttl=N" on stdout. 0 ok, 1
  * nxdomain, nodata or an invalid name, 64 usage, 75 temp, 78 bad config. */
 int	cmd_dnsquery(int argc, char **argv, const char *config);
+
+/* postern dkim keygen [-c FILE] DOMAIN SELECTOR [--ed25519] | sign [-c
+ * FILE] DOMAIN | verify --key-record FILE (cmd_dkim.c): 0 done (verify:
+ * every signature passes), 1 refused (keygen: the key file exists; sign:
+ * no key for the domain; verify: a signature does not pass, or none),
+ * 64 usage, 65 bad message, 75 I/O trouble, 78 bad config or key. */
+int	cmd_dkim(int argc, char **argv, const char *config);
 #endif

@@ -26,6 +26,7 @@
 #define CONFIG_LINE_MAX		4096
 #define CONFIG_LIST_MAX		1024		/* items in one list value */
 #define CONFIG_ROUTES_MAX	4096
+#define CONFIG_DKIM_SIGN_MAX	4096	/* dkim_sign lines: one per domain */
 
 enum param_type {
 	PT_HOSTNAME,	/* char *: a domain-syntax host name */
@@ -900,6 +901,94 @@ route_line(struct config *c, struct pctx *x, unsigned line, char *dom,
 	c->routes[c->n_routes++] = r;
 }
 
+/* A DKIM selector: LDH labels separated by dots, at most 63 octets in
+ * all (it is one part of SELECTOR._domainkey.DOMAIN). */
+static int
+dkim_selector_valid(const char *s)
+{
+	size_t i, lab = 0, len = strlen(s);
+
+	if (len == 0 || len > 63)
+		return 0;
+	for (i = 0; i <= len; i++) {
+		if (s[i] == '.' || s[i] == '\0') {
+			if (lab == 0 || s[i - 1] == '-')
+				return 0;
+			lab = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)s[i]) && !(s[i] == '-' && lab > 0))
+			return 0;
+		lab++;
+	}
+	return 1;
+}
+
+/* "dkim_sign DOMAIN = SELECTOR:KEYFILE"; dom is what follows "dkim_sign",
+ * val what follows '='. */
+static void
+dkim_sign_line(struct config *c, struct pctx *x, unsigned line, char *dom,
+    char *val)
+{
+	struct config_dkim_sign d;
+	char q[128], *colon, *path;
+	size_t i;
+
+	memset(&d, 0, sizeof(d));
+	d.line = line;
+	dom = trim(dom);
+	if (*dom == '\0' || domain_normalise(dom) == -1) {
+		pctx_err(x, line, "dkim_sign: '%s' is not a domain name "
+		    "(dkim_sign DOMAIN = SELECTOR:KEYFILE)",
+		    qv(dom, q, sizeof(q)));
+		return;
+	}
+	memcpy(d.domain, dom, strlen(dom) + 1);	/* <= 253 */
+	colon = strchr(val, ':');
+	if (colon == NULL || colon[1] == '\0') {
+		pctx_err(x, line, "dkim_sign %s: expected SELECTOR:KEYFILE",
+		    d.domain);
+		return;
+	}
+	*colon = '\0';
+	val = trim(val);
+	if (!dkim_selector_valid(val)) {
+		pctx_err(x, line, "dkim_sign %s: '%s' is not a selector "
+		    "(letters, digits, '-' and '.', at most 63)", d.domain,
+		    qv(val, q, sizeof(q)));
+		return;
+	}
+	for (i = 0; val[i] != '\0'; i++)
+		d.selector[i] = (char)tolower((unsigned char)val[i]);
+	path = trim(colon + 1);
+	if (*path == '\0' || (path = path_resolve(x, path)) == NULL) {
+		pctx_err(x, line, "dkim_sign %s: missing KEYFILE", d.domain);
+		return;
+	}
+	if (strlen(path) >= PATH_MAX) {
+		pctx_err(x, line, "dkim_sign %s: path too long", d.domain);
+		free(path);
+		return;
+	}
+	for (i = 0; i < c->n_dkim_sign; i++)
+		if (strcmp(c->dkim_sign[i].domain, d.domain) == 0) {
+			pctx_err(x, line, "duplicate dkim_sign for '%s' (first "
+			    "on line %u)", d.domain, c->dkim_sign[i].line);
+			free(path);
+			return;
+		}
+	if (c->n_dkim_sign == CONFIG_DKIM_SIGN_MAX) {
+		pctx_err(x, line, "too many dkim_sign lines (max %d)",
+		    CONFIG_DKIM_SIGN_MAX);
+		free(path);
+		return;
+	}
+	d.keyfile = path;
+	c->dkim_sign = xreallocarray(c->dkim_sign, c->n_dkim_sign + 1,
+	    sizeof(*c->dkim_sign));
+	c->dkim_sign[c->n_dkim_sign++] = d;
+}
+
 static const struct param *
 param_find(const char *key, size_t *idx)
 {
@@ -942,6 +1031,11 @@ parse_line(struct config *c, struct pctx *x, unsigned lineno, char *l)
 	if (strncmp(key, "route", 5) == 0 && (key[5] == ' ' ||
 	    key[5] == '\t' || key[5] == '\0')) {
 		route_line(c, x, lineno, key + 5, val);
+		return;
+	}
+	if (strncmp(key, "dkim_sign", 9) == 0 && (key[9] == ' ' ||
+	    key[9] == '\t' || key[9] == '\0')) {
+		dkim_sign_line(c, x, lineno, key + 9, val);
 		return;
 	}
 	if ((p = param_find(key, &idx)) == NULL) {
@@ -1153,6 +1247,9 @@ config_free(struct config *c)
 	if (c->rules)
 		rules_free(c->rules);
 	free(c->routes);
+	for (i = 0; i < c->n_dkim_sign; i++)
+		free(c->dkim_sign[i].keyfile);
+	free(c->dkim_sign);
 	free(c->path);
 	free(c);
 }
@@ -1250,6 +1347,23 @@ config_print(const struct config *c, FILE *out)
 			fprintf(out, "route %s = %s:%u%s\n", r->domain,
 			    r->host, r->port, opts);
 	}
+	for (i = 0; i < c->n_dkim_sign; i++)
+		fprintf(out, "dkim_sign %s = %s:%s\n", c->dkim_sign[i].domain,
+		    c->dkim_sign[i].selector, c->dkim_sign[i].keyfile);
+}
+
+const struct config_dkim_sign *
+config_dkim_sign(const struct config *c, const char *domain)
+{
+	size_t i, dl = strlen(domain);
+
+	if (dl > 0 && domain[dl - 1] == '.')
+		dl--;
+	for (i = 0; i < c->n_dkim_sign; i++)
+		if (strlen(c->dkim_sign[i].domain) == dl &&
+		    strncasecmp(c->dkim_sign[i].domain, domain, dl) == 0)
+			return &c->dkim_sign[i];
+	return NULL;
 }
 
 const struct route *

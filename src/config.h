@@ -5,7 +5,7 @@
  *         the parsed relay rules, or the list of all errors found.
  * Syntax: "key = value" lines, '#' comments (whole line, or after
  *         whitespace), "route DOMAIN = HOST:PORT [tls=may|none|required]"
- *         lines. Unknown keys, repeated keys and bad values are errors.
+ *         lines, "dkim_sign DOMAIN = SELECTOR:KEYFILE" lines. Unknown keys, repeated keys and bad values are errors.
  *         Required keys:
  *         local_domains, users, spool, listen_smtp.
  * Never:  opens anything but the config file itself and the relay_rules
@@ -39,6 +39,16 @@ struct route {
 	int		tls;		/* CONFIG_TLS_*; default MAY */
 };
 
+/* "dkim_sign DOMAIN = SELECTOR:KEYFILE": mail from DOMAIN is signed with
+ * the private key in KEYFILE (PEM; relative to the config's directory),
+ * published as SELECTOR._domainkey.DOMAIN. */
+struct config_dkim_sign {
+	char		domain[256];	/* lower case, no trailing dot */
+	char		selector[64];	/* LDH labels, at most 63 octets */
+	char		*keyfile;	/* absolute after resolution */
+	unsigned	line;
+};
+
 /* pop3_auth values, in the order of the parameter table's choices. */
 #define CONFIG_POP3_AUTH_ANY		0
 #define CONFIG_POP3_AUTH_APOP_ONLY	1
@@ -60,6 +70,8 @@ struct config {
 	uint64_t	 max_message_size;	/* default 10240000 */
 	struct route	*routes;
 	size_t		 n_routes;
+	struct config_dkim_sign *dkim_sign;	/* in file order */
+	size_t		 n_dkim_sign;
 	char		*postmaster;	/* user that receives postmaster@ mail; default "postmaster" unset -> NULL */
 	char		*user;		/* run-as user when started as root; default "postern" */
 	int		 log_syslog;	/* log = stderr | syslog */
@@ -121,4 +133,7 @@ void	config_free(struct config *c);
 void	config_print(const struct config *c, FILE *out);
 /* The route for a domain (exact domain first, then "*"), or NULL. */
 const struct route *config_route(const struct config *c, const char *domain);
+/* The dkim_sign line of a domain (exact, case-insensitive), or NULL. */
+const struct config_dkim_sign *config_dkim_sign(const struct config *c,
+	    const char *domain);
 #endif

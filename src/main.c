@@ -18,6 +18,9 @@ static const char *const relaycheck_valued[] = {
 	"--client", "--auth", "--from", "--rcpt", NULL
 };
 
+/* The options of dkim that take a value. */
+static const char *const dkim_valued[] = { "--key-record", NULL };
+
 static int	run_mailq(int, char **, const char *);
 
 /* How a command names its config. */
@@ -46,6 +49,9 @@ static const struct command {
 	    0 },
 	{ "queue", cmd_queue, "[-c FILE] [list|flush|delete ID...|hold ID..."
 	    "|release ID...]", CONFIG_C, NULL, 0 },
+	{ "dkim", cmd_dkim, "keygen [-c FILE] DOMAIN SELECTOR [--ed25519] | "
+	    "sign [-c FILE] DOMAIN | verify --key-record FILE", CONFIG_C,
+	    dkim_valued, 0 },
 	{ "sendmail", cmd_sendmail, "[-t] [-i] [-f SENDER] [-F NAME] "
 	    "[-C FILE] [--] [RCPT ...]", CONFIG_OWN, NULL, 1 },
 	{ "mailq", run_mailq, "[-C FILE]", CONFIG_COMPAT, NULL, 1 },
