@@ -1,13 +1,15 @@
-/* cmd_dkim - `postern dkim keygen|sign|verify`: make a DKIM key and the
- * DNS record to publish; sign and verify a message on stdin (diagnostics:
- * the server signs and verifies by itself).
+/* cmd_dkim - `postern dkim keygen|check|sign|verify`: make a DKIM key and
+ * the DNS record to publish; check that the published record carries our
+ * key; sign and verify a message on stdin (diagnostics: the server signs
+ * and verifies by itself).
  * Trusts: the administrator's command line and config; the message on
  *         stdin is anyone's and goes through dkim.c's checks.
  * Gives:  keygen: the private key written (0600, never over an existing
  *         file) and the TXT record on stdout; sign: the signed message;
- *         verify: one line per signature. Exit codes as in cmds.h.
- * Never:  overwrites a key file, or asks DNS (verify takes the record
- *         from a file). */
+ *         check: "match" or what differs; verify: one line per
+ *         signature. Exit codes as in cmds.h.
+ * Never:  overwrites a key file; asks DNS only for check (verify takes
+ *         the record from a file). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,10 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
+#include "buf.h"
 #include "cmds.h"
 #include "config.h"
 #include "dkim.h"
 #include "dkim_key.h"
+#include "dns.h"
 #include "fileio.h"
 
 /* A message on stdin: the largest max_message_size allows. */
@@ -269,6 +275,106 @@ verify(int argc, char **argv)
 	return ex;
 }
 
+/* The p= of a key record, or NULL with *len 0. */
+static const char *
+record_key(const char *txt, size_t len, size_t *klen)
+{
+	struct dkim_taglist t;
+	const struct dkim_tag *p;
+
+	*klen = 0;
+	if (dkim_tags_parse(txt, len, &t) == -1 ||
+	    (p = dkim_tags_find(&t, "p")) == NULL)
+		return NULL;
+	*klen = p->value_len;
+	return p->value;
+}
+
+/* postern dkim check DOMAIN: does SELECTOR._domainkey.DOMAIN publish the
+ * public half of our key? 0 match, 1 it does not (or no record), 75 DNS
+ * trouble, 78 no key. */
+static int
+check(int argc, char **argv, const struct config *c)
+{
+	const struct config_dkim_sign *ds;
+	struct event_base *base = NULL;
+	struct dns_answer *a = NULL;
+	struct dns *d = NULL;
+	struct buf ours;
+	const char *ok, *pk;
+	char why[512], name[400];
+	size_t oklen, pklen, i;
+	EVP_PKEY *k;
+	int ex = CMDS_EX_REFUSED, st;
+
+	if (argc != 2) {
+		fprintf(stderr, "postern: dkim check: DOMAIN is required\n");
+		return CMDS_EX_USAGE;
+	}
+	if ((ds = config_dkim_sign(c, argv[1])) == NULL) {
+		fprintf(stderr, "postern: dkim check: no dkim_sign line for %s "
+		    "in %s\n", argv[1], c->path);
+		return CMDS_EX_REFUSED;
+	}
+	if ((k = dkim_key_load(ds->keyfile, why, sizeof(why))) == NULL) {
+		fprintf(stderr, "postern: dkim check: %s\n", why);
+		return CMDS_EX_CONFIG;
+	}
+	buf_init(&ours, DKIM_TAGLIST_MAX);
+	(void)snprintf(name, sizeof(name), "%s._domainkey.%s", ds->selector,
+	    ds->domain);
+	if (dkim_key_record(k, &ours) == -1 ||
+	    (ok = record_key(ours.data, ours.len, &oklen)) == NULL) {
+		fprintf(stderr, "postern: dkim check: cannot format our key\n");
+		ex = CMDS_EX_CONFIG;
+		goto out;
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL ||
+	    (base = event_base_new()) == NULL ||
+	    (d = dns_new(base, c->dns_servers, why, sizeof(why))) == NULL) {
+		fprintf(stderr, "postern: dkim check: resolver: %s\n",
+		    base == NULL ? "no event base" : why);
+		ex = CMDS_EX_TEMPFAIL;
+		goto out;
+	}
+	st = dns_query_wait(d, base, DNS_T_TXT, name, a);
+	if (st == OUTCOME_TEMP) {
+		printf("%s: DNS trouble (temporary); try again\n", name);
+		ex = CMDS_EX_TEMPFAIL;
+		goto out;
+	}
+	if (st != OUTCOME_OK) {
+		printf("%s: no record (%s); publish:\n", name,
+		    dns_status_name(st));
+		buf_reset(&ours);
+		if (dkim_key_zone_line(k, ds->domain, ds->selector, &ours) == 0)
+			fwrite(ours.data, 1, ours.len, stdout);
+		goto out;
+	}
+	for (i = 0; i < a->nrr; i++) {
+		pk = record_key(dns_rr_text(a, i), a->rr[i].len, &pklen);
+		if (pk != NULL && pklen == oklen && memcmp(pk, ok, oklen) == 0) {
+			printf("%s: match\n", name);
+			ex = CMDS_EX_OK;
+			goto out;
+		}
+	}
+	printf("%s: the published key is not ours (%zu record%s); publish:\n",
+	    name, a->nrr, a->nrr == 1 ? "" : "s");
+	buf_reset(&ours);
+	if (dkim_key_zone_line(k, ds->domain, ds->selector, &ours) == 0)
+		fwrite(ours.data, 1, ours.len, stdout);
+out:
+	if (d != NULL)
+		dns_free(d);
+	if (base != NULL)
+		event_base_free(base);
+	free(a);
+	buf_free(&ours);
+	EVP_PKEY_free(k);
+	return ex;
+}
+
 int
 cmd_dkim(int argc, char **argv, const char *config)
 {
@@ -276,12 +382,14 @@ cmd_dkim(int argc, char **argv, const char *config)
 	int ex;
 
 	if (argc < 2) {
-		fprintf(stderr, "postern: dkim: keygen, sign or verify?\n");
+		fprintf(stderr, "postern: dkim: keygen, check, sign or "
+		    "verify?\n");
 		return CMDS_EX_USAGE;
 	}
 	if (strcmp(argv[1], "verify") == 0)
 		return verify(argc - 1, argv + 1);
-	if (strcmp(argv[1], "keygen") != 0 && strcmp(argv[1], "sign") != 0) {
+	if (strcmp(argv[1], "keygen") != 0 && strcmp(argv[1], "sign") != 0 &&
+	    strcmp(argv[1], "check") != 0) {
 		fprintf(stderr, "postern: dkim: unknown subcommand %s\n",
 		    argv[1]);
 		return CMDS_EX_USAGE;
@@ -290,6 +398,8 @@ cmd_dkim(int argc, char **argv, const char *config)
 		return CMDS_EX_CONFIG;
 	if (strcmp(argv[1], "keygen") == 0)
 		ex = keygen(argc - 1, argv + 1, c);
+	else if (strcmp(argv[1], "check") == 0)
+		ex = check(argc - 1, argv + 1, c);
 	else
 		ex = sign(argc - 1, argv + 1, c);
 	config_free(c);

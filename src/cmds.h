@@ -97,4 +97,10 @@ int	cmd_dnsquery(int argc, char **argv, const char *config);
  * no key for the domain; verify: a signature does not pass, or none),
  * 64 usage, 65 bad message, 75 I/O trouble, 78 bad config or key. */
 int	cmd_dkim(int argc, char **argv, const char *config);
+/* postern auth-check [-c FILE] --client IP --mail-from ADDR [--helo NAME]
+ * MESSAGE|- (cmd_authcheck.c): SPF, DKIM and DMARC of a saved message,
+ * each result with its reason, then the Authentication-Results field. 0
+ * the checks ran (whatever they found), 64 usage, 75 the message, the
+ * resolver or the suffix list could not be had, 78 bad config. */
+int	cmd_authcheck(int argc, char **argv, const char *config);
 #endif

@@ -67,6 +67,10 @@ static int	config_default_hostname(char *, size_t);
 static const struct param config_params[] = {
 	{ "hostname", PT_HOSTNAME, 0, NULL, 0, 0, OFF(hostname), 0, NULL,
 	    config_default_hostname },
+	/* The authserv-id of our Authentication-Results fields (RFC 8601);
+	 * unset: the hostname. */
+	{ "auth_serv_id", PT_HOSTNAME, 0, NULL, 0, 0, OFF(auth_serv_id), 0,
+	    NULL, NULL },
 	{ "local_domains", PT_DOMAINS, PF_REQUIRED, NULL, 0, 0,
 	    OFFN(local_domains, n_local_domains), NULL, NULL },
 	{ "local_networks", PT_CIDRS, 0, "127.0.0.1/32, ::1/128", 0, 0,
@@ -1129,6 +1133,8 @@ config_parse(const char *name, const char *text, size_t len,
 	}
 
 	/* Defaults derived from other keys. */
+	if (c->auth_serv_id == NULL && c->hostname != NULL)
+		c->auth_serv_id = xstrdup(c->hostname);
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL))
 		pctx_err(&x, 0, "tls_cert and tls_key go together");
 	if (c->tls_cert == NULL && (c->n_listen_smtps || c->n_listen_pop3s ||

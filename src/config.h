@@ -57,6 +57,7 @@ struct config_dkim_sign {
 struct config {
 	char		*path;		/* the config file */
 	char		*hostname;	/* default gethostname() */
+	char		*auth_serv_id;	/* Authentication-Results id; default hostname */
 	char		**local_domains; /* lower case, trailing dot removed */
 	size_t		 n_local_domains;
 	struct cidr	*local_networks; /* default 127.0.0.1/32, ::1/128 */

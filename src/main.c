@@ -21,6 +21,11 @@ static const char *const relaycheck_valued[] = {
 /* The options of dkim that take a value. */
 static const char *const dkim_valued[] = { "--key-record", NULL };
 
+/* The options of auth-check that take a value. */
+static const char *const authcheck_valued[] = {
+	"--client", "--mail-from", "--helo", NULL
+};
+
 static int	run_mailq(int, char **, const char *);
 
 /* How a command names its config. */
@@ -50,12 +55,15 @@ static const struct command {
 	{ "queue", cmd_queue, "[-c FILE] [list|flush|delete ID...|hold ID..."
 	    "|release ID...]", CONFIG_C, NULL, 0 },
 	{ "dkim", cmd_dkim, "keygen [-c FILE] DOMAIN SELECTOR [--ed25519] | "
-	    "sign [-c FILE] DOMAIN | verify --key-record FILE", CONFIG_C,
+	    "check [-c FILE] DOMAIN | sign [-c FILE] DOMAIN | "
+	    "verify --key-record FILE", CONFIG_C,
 	    dkim_valued, 0 },
 	{ "sendmail", cmd_sendmail, "[-t] [-i] [-f SENDER] [-F NAME] "
 	    "[-C FILE] [--] [RCPT ...]", CONFIG_OWN, NULL, 1 },
 	{ "mailq", run_mailq, "[-C FILE]", CONFIG_COMPAT, NULL, 1 },
 	{ "newaliases", cmd_newaliases, "[-C FILE]", CONFIG_COMPAT, NULL, 1 },
+	{ "auth-check", cmd_authcheck, "[-c FILE] --client IP --mail-from ADDR "
+	    "[--helo NAME] MESSAGE|-", CONFIG_C, authcheck_valued, 0 },
 	{ "dns-query", cmd_dnsquery, "[-c FILE] TXT|A|AAAA|MX|PTR NAME",
 	    CONFIG_C, NULL, 0 },
 };
