@@ -276,9 +276,12 @@ class SmtpBasic(PosternTestCase):
         r.close()
 
     def test_many_concurrent_sessions(self):
-        # one smtpd serves 999 idle connections; a message still goes through
-        # (max_sessions defaults to 1000: the 1001st would get a 421;
-        # test_limits.py has 1000 idle ones with max_sessions raised)
+        # one smtpd serves 940 idle strangers; a message still goes through.
+        # (max_sessions defaults to 1000, of which reserved_sessions = 50
+        # are kept from strangers on the MX port: a 951st stranger evicts
+        # the idlest, which on a busy machine may go before its 220 was
+        # flushed. test_limits.py has 1000 idle ones with max_sessions
+        # raised, and test_attack_stall.py the eviction itself.)
         import resource
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         want = 1200
@@ -288,13 +291,13 @@ class SmtpBasic(PosternTestCase):
             resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
         socks = []
         try:
-            for i in range(999):
+            for i in range(940):
                 socks.append(self.srv.raw(source="127.0.0.%d" % (2 + i % 50)))
             greeted = 0
             for r in socks:
                 if r.reply(10)[0] == 220:
                     greeted += 1
-            self.assertEqual(greeted, 999)
+            self.assertEqual(greeted, 940)
             msg = b"Subject: tok-busy\r\n\r\nbusy\r\n"
             self.send(msg)
             self.delivered("alice", b"tok-busy")
