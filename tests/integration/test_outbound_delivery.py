@@ -65,6 +65,11 @@ class Outbound(PosternTestCase):
             "dns_servers = %s" % dns.server,
             "remote_smtp_port = %d" % sinkport])
         self.send(srv, ["bob@example.net", "carol@example.net"], b"tok-mx")
+        # smtp-sink creates its dump file when the transaction starts and
+        # writes it as data arrives: read it once postern has the 250.
+        for rcpt in ("bob", "carol"):
+            self.assertTrue(srv.wait_log(r"to=<%s@example\.net> relay=\S+ status=sent" % rcpt,
+                                         30), srv.log()[-3000:])
         files = sink.wait_files(1, 10)
         self.assertEqual(len(files), 1, srv.log()[-3000:])
         dump = files[0]
