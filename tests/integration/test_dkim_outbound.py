@@ -57,7 +57,8 @@ def signatures(msg):
 class DkimOutbound(PosternTestCase):
 
     def setUp(self):
-        self.sink = PySink(host="127.0.0.12").start()
+        self.sink = PySink(host="127.0.0.12", rcpt_reply=lambda n, a:
+                           "550 5.1.1 no such user" if a.startswith("nobody@") else None).start()
         self.addCleanup(self.sink.stop)
 
     def make_server(self, broken_key=False):
@@ -76,6 +77,7 @@ class DkimOutbound(PosternTestCase):
             "aliases = %s" % apath,
             "dkim_sign mydomain.test = s1:dkim/s1.key",
             "dkim_sign ed.mydomain.test = e1:dkim/e1.key",
+            "dkim_sign mx.mydomain.test = m1:dkim/m1.key",
         ]
         if broken_key:
             srv.extra.append("dkim_sign broken.mydomain.test = b1:dkim/nosuch.key")
@@ -84,6 +86,8 @@ class DkimOutbound(PosternTestCase):
             b"s1._domainkey.mydomain.test.": self.keygen(srv, "mydomain.test", "s1"),
             b"e1._domainkey.ed.mydomain.test.": self.keygen(
                 srv, "ed.mydomain.test", "e1", ed=True),
+            b"m1._domainkey.mx.mydomain.test.": self.keygen(
+                srv, "mx.mydomain.test", "m1", ed=True),
         }
         for name, pw in PASSWORDS.items():
             r = srv.user("passwd", name, pw)
@@ -202,6 +206,22 @@ class DkimOutbound(PosternTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         msg = self.arrived(1, srv)
         self.assertSignedBy(msg, "mydomain.test", "s1", "rsa-sha256")
+
+    # -- our bounce, From: MAILER-DAEMON@ our hostname ----------------------------
+    def test_bounce_signed(self):
+        srv = self.make_server()
+        # a stranger's mail to an alias whose target refuses it: the
+        # forward goes unsigned, the bounce (ours) is signed
+        with open(os.path.join(srv.dir, "aliases"), "w") as f:
+            f.write("fwd: nobody@example.net\n")
+        srv.stop()
+        srv.start()
+        self.send_plain(srv, "127.0.0.2", "carol@example.net",
+                        ["fwd@mydomain.test"], message("carol@example.net", "tok-bounce"))
+        msg = self.arrived(1, srv)
+        self.assertEqual(self.sink.messages[0]["rcpts"], ["carol@example.net"])
+        self.assertIn(b"multipart/report", msg)
+        self.assertSignedBy(msg, "mx.mydomain.test", "m1", "ed25519-sha256")
 
     # -- an unreadable key -------------------------------------------------------
     def test_unreadable_key_logged_mail_goes(self):
