@@ -1,6 +1,7 @@
 /* qmgr - the queue process: finds acknowledged messages in spool/queue,
  *        delivers local recipients into their Maildir (expanding aliases),
- *        hands remote recipients to deliver_remote.c, records every
+ *        hands remote recipients to deliver_remote.c (with a DKIM
+ *        signature when the mail is ours: dkim_out.h), records every
  *        result on disk, retries temporary failures on a schedule kept in
  *        spool/deferred, bounces permanent ones (RFC 3464), and removes a
  *        message when nothing is pending.
@@ -9,7 +10,8 @@
  *         name too), deferred/ID by schedule_parse; a bad one is moved
  *         into spool/corrupt with "id=ID moved to corrupt/: REASON",
  *         never acted on, never deleted. deferred/ID files are advisory.
- *         The aliases table comes from the master over IPC.
+ *         The aliases table comes from the master over IPC; the DKIM
+ *         keys are read from the dkim_sign files as root at start.
  * Gives:  at-least-once delivery per qfile.h's invariants: a status byte
  *         goes P -> D only after the Maildir copy is durable or the remote
  *         server said 250 to the end of data; P -> F only after the bounce
