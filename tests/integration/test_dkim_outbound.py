@@ -61,7 +61,7 @@ class DkimOutbound(PosternTestCase):
                            "550 5.1.1 no such user" if a.startswith("nobody@") else None).start()
         self.addCleanup(self.sink.stop)
 
-    def make_server(self, broken_key=False):
+    def make_server(self, broken_key=False, extra=()):
         srv = self.server(start=False, omit=("route",))
         crt, key = make_cert(srv.dir)
         srv.sub_port = free_port()
@@ -78,7 +78,7 @@ class DkimOutbound(PosternTestCase):
             "dkim_sign mydomain.test = s1:dkim/s1.key",
             "dkim_sign ed.mydomain.test = e1:dkim/e1.key",
             "dkim_sign mx.mydomain.test = m1:dkim/m1.key",
-        ]
+        ] + list(extra)
         if broken_key:
             srv.extra.append("dkim_sign broken.mydomain.test = b1:dkim/nosuch.key")
         srv.write_config()
@@ -157,6 +157,18 @@ class DkimOutbound(PosternTestCase):
                         ["bob@example.net"], message("alice@mydomain.test", "tok-lan"))
         msg = self.arrived(1, srv)
         self.assertSignedBy(msg, "mydomain.test", "s1", "rsa-sha256")
+        self.assertEqual(len(srv.wait_queue_empty(5)), 0)
+
+    # -- a retry is signed afresh, once -----------------------------------------
+    def test_retry_carries_one_signature(self):
+        self.sink.data_reply = lambda n: "451 4.3.0 try again later" if n == 0 else None
+        srv = self.make_server(extra=["retry_min = 1", "retry_max = 2"])
+        self.send_plain(srv, "127.0.0.1", "alice@mydomain.test",
+                        ["bob@example.net"], message("alice@mydomain.test", "tok-retry"))
+        msg = self.arrived(1, srv)
+        self.assertEqual(self.sink.transactions, 2)
+        self.assertSignedBy(msg, "mydomain.test", "s1", "rsa-sha256")
+        self.assertEqual(len(re.findall(r"dkim=signed", srv.log())), 2)
         self.assertEqual(len(srv.wait_queue_empty(5)), 0)
 
     # -- (3) a stranger's mail forwarded by an alias -----------------------------
