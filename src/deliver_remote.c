@@ -398,6 +398,19 @@ conn_send_body(struct conn *k)
 	return 0;
 }
 
+/* The job's prefix (a header field qmgr made) goes out through the same
+ * stuffer as the content: it is the first line of the message. */
+static void
+conn_send_prefix(struct conn *k)
+{
+	struct buf b;
+
+	buf_init(&b, 2 * k->job->prefix_len + 16);
+	(void)smtp_client_stuff(&k->st, k->job->prefix, k->job->prefix_len, &b);
+	bufferevent_write(k->bev, b.data, b.len);
+	buf_free(&b);
+}
+
 /* Take the next waiting job, or say goodbye. */
 static void
 conn_next_job(struct conn *k)
@@ -600,6 +613,8 @@ conn_handle(struct conn *k, enum smtpc_event ev)
 		k->in_body = 1;
 		k->body_off = k->job->content_off;
 		smtp_client_stuff_init(&k->st);
+		if (k->job->prefix_len > 0)
+			conn_send_prefix(k);
 		conn_timer_set(k, SMTPC_TO_BLOCK);
 		return conn_send_body(k);
 	case SMTPC_EV_TXN_DONE:

@@ -3,7 +3,8 @@
  *        (non-blocking, libevent), the smtp_client state machine, timeouts,
  *        connection reuse and concurrency limits.
  * Trusts: jobs from qmgr.c (recipients recorded in queue files: outbound
- *         only ever carries what the policy accepted); nothing from the
+ *         only ever carries what the policy accepted), and the prefix
+ *         qmgr puts before the content (a DKIM-Signature it made); nothing from the
  *         network (smtp_client.c parses it, bounded).
  * Gives:  per-recipient results for each job (OK / TEMP / PERM with the
  *         reply and the host that gave it), through the done callback,
@@ -39,7 +40,11 @@ struct dr_job {
 	char		id[32];
 	int		fd;		/* the queue file (owned by qmgr) */
 	off_t		content_off;
-	uint64_t	size;		/* content bytes */
+	uint64_t	size;		/* prefix and content bytes */
+	const char	*prefix;	/* sent before the content (the
+					 * DKIM-Signature field), owned by
+					 * qmgr; NULL: none */
+	size_t		prefix_len;
 	int		body_8bit;
 	char		from[260];
 	char		domain[256];	/* recipient domain (all rcpts share it) */

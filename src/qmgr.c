@@ -1,6 +1,7 @@
 /* qmgr - the queue process: finds acknowledged messages in spool/queue,
  *        delivers local recipients into their Maildir (expanding aliases),
- *        hands remote recipients to deliver_remote.c, records every
+ *        hands remote recipients to deliver_remote.c (with a DKIM
+ *        signature when the mail is ours: dkim_out.h), records every
  *        result on disk, retries temporary failures on a schedule kept in
  *        spool/deferred, bounces permanent ones (RFC 3464), and removes a
  *        message when nothing is pending.
@@ -9,7 +10,8 @@
  *         name too), deferred/ID by schedule_parse; a bad one is moved
  *         into spool/corrupt with "id=ID moved to corrupt/: REASON",
  *         never acted on, never deleted. deferred/ID files are advisory.
- *         The aliases table comes from the master over IPC.
+ *         The aliases table comes from the master over IPC; the DKIM
+ *         keys are read from the dkim_sign files as root at start.
  * Gives:  at-least-once delivery per qfile.h's invariants: a status byte
  *         goes P -> D only after the Maildir copy is durable or the remote
  *         server said 250 to the end of data; P -> F only after the bounce
@@ -26,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -35,6 +38,9 @@
 #include "aliases.h"
 #include "buf.h"
 #include "deliver_remote.h"
+#include "dkim.h"
+#include "dkim_key.h"
+#include "dkim_out.h"
 #include "dsn.h"
 #include "fileio.h"
 #include "ipc.h"
@@ -65,6 +71,8 @@ struct qmsg {
 	struct qfile_envelope e;
 	struct schedule	sched;
 	struct buf	hdr;		/* the content's header block */
+	struct buf	dkim;		/* this attempt's DKIM-Signature field,
+					 * or empty */
 	struct qfail	*fails;
 	size_t		nfails;
 	int		remote_temp;	/* a remote recipient failed temporarily */
@@ -87,6 +95,8 @@ static struct qmgr {
 	struct event	*wake_ev;
 	time_t		wake_at;
 	uint32_t	idseq;
+	EVP_PKEY	**dkim_keys;	/* one per cfg->dkim_sign line; NULL:
+					 * unreadable, that domain unsigned */
 } q;
 
 static void scan_queue(void);
@@ -623,6 +633,7 @@ msg_free(struct qmsg *m)
 	free(m->jobs);
 	free(m->fails);
 	buf_free(&m->hdr);
+	buf_free(&m->dkim);
 	schedule_free(&m->sched);
 	qfile_envelope_free(&m->e);
 	if (m->fd != -1)
@@ -720,6 +731,94 @@ job_done(struct dr_job *j, void *arg)
 	finish(m);
 }
 
+/* -- DKIM signing -------------------------------------------------------- */
+
+/* As root, before the drop: every dkim_sign line's key. A key that cannot
+ * be read is said once here; its domain's mail goes out unsigned. */
+static void
+dkim_keys_load(const struct config *cfg)
+{
+	char why[512];
+	size_t i;
+
+	if (cfg->n_dkim_sign == 0)
+		return;
+	q.dkim_keys = xcalloc(cfg->n_dkim_sign, sizeof(*q.dkim_keys));
+	for (i = 0; i < cfg->n_dkim_sign; i++) {
+		const struct config_dkim_sign *ds = &cfg->dkim_sign[i];
+		enum dkim_alg alg;
+
+		q.dkim_keys[i] = dkim_key_load(ds->keyfile, why, sizeof(why));
+		if (q.dkim_keys[i] != NULL &&
+		    dkim_key_alg(q.dkim_keys[i], &alg) == -1) {
+			EVP_PKEY_free(q.dkim_keys[i]);
+			q.dkim_keys[i] = NULL;
+			(void)xsnprintf(why, sizeof(why), "%s: not an RSA or "
+			    "Ed25519 key", ds->keyfile);
+		}
+		if (q.dkim_keys[i] == NULL)
+			log_warn("dkim_sign %s (line %u): %s; mail from %s "
+			    "goes out unsigned", ds->domain, ds->line, why,
+			    ds->domain);
+	}
+}
+
+/* This attempt's DKIM-Signature into m->dkim, when m comes from one of
+ * ours (dkim_out.h) and its From: domain has a readable key; else
+ * m->dkim stays empty and the mail goes unsigned. The signature covers
+ * the content as stored, our Received: first. size: content bytes. */
+static void
+dkim_for(struct qmsg *m, uint64_t size)
+{
+	const struct config *cfg = q.rt->cfg;
+	struct dkim_sign_params p;
+	struct relay_policy pol;
+	enum dkim_out_origin o;
+	char domain[256], why[512];
+	const char *msg;
+	size_t maplen;
+	void *map;
+	int i;
+
+	buf_init(&m->dkim, DKIM_TAGLIST_MAX);
+	if (q.dkim_keys == NULL || size == 0)
+		return;
+	relay_policy_from_config(&pol, cfg);
+	o = dkim_out_origin(&pol, m->e.client, m->e.auth);
+	if (o == DKIM_OUT_STRANGER)
+		return;
+	maplen = (size_t)m->e.content_off + (size_t)size;
+	map = mmap(NULL, maplen, PROT_READ, MAP_SHARED, m->fd, 0);
+	if (map == MAP_FAILED) {
+		log_warn("id=%s dkim: not signed: mmap: %s", m->id,
+		    strerror(errno));
+		return;
+	}
+	msg = (const char *)map + m->e.content_off;
+	/* The whole header section (m->hdr may be cut for bounces): a
+	 * second From: anywhere in it means no signature. */
+	i = dkim_out_choose(cfg->dkim_sign, cfg->n_dkim_sign, o, msg,
+	    dkim_header_len(msg, (size_t)size), domain, sizeof(domain));
+	if (i < 0 || q.dkim_keys[i] == NULL) {
+		(void)munmap(map, maplen);
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	p.domain = cfg->dkim_sign[i].domain;
+	p.selector = cfg->dkim_sign[i].selector;
+	(void)dkim_key_alg(q.dkim_keys[i], &p.alg);
+	p.key = q.dkim_keys[i];
+	p.hcanon = p.bcanon = DKIM_CANON_RELAXED;
+	p.now = (int64_t)time(NULL);
+	if (dkim_sign(msg, (size_t)size, &p, &m->dkim, why, sizeof(why)) == -1) {
+		buf_reset(&m->dkim);
+		log_warn("id=%s dkim: not signed: %s", m->id, why);
+	} else
+		log_info("id=%s dkim=signed d=%s s=%s", m->id, p.domain,
+		    p.selector);
+	(void)munmap(map, maplen);
+}
+
 /* Group m's pending remote recipients by destination and submit them. */
 static void
 submit_remote(struct qmsg *m, const int *want)
@@ -732,6 +831,8 @@ submit_remote(struct qmsg *m, const int *want)
 
 	if (fstat(m->fd, &st) == 0 && st.st_size > m->e.content_off)
 		size = (uint64_t)(st.st_size - m->e.content_off);
+	/* One signature per attempt, shared by every destination. */
+	dkim_for(m, size);
 	for (i = 0; i < m->e.nrcpts; i++) {
 		const char *at;
 		char key[300], kj[300];
@@ -754,7 +855,9 @@ submit_remote(struct qmsg *m, const int *want)
 			(void)xsnprintf(j->id, sizeof(j->id), "%s", m->id);
 			j->fd = m->fd;
 			j->content_off = m->e.content_off;
-			j->size = size;
+			j->prefix = m->dkim.len > 0 ? m->dkim.data : NULL;
+			j->prefix_len = m->dkim.len;
+			j->size = size + m->dkim.len;
 			j->body_8bit = eight;
 			(void)xsnprintf(j->from, sizeof(j->from), "%s", m->e.from);
 			(void)xsnprintf(j->domain, sizeof(j->domain), "%s", at);
@@ -1053,6 +1156,8 @@ qmgr_main(struct runtime *rt)
 		log_warn("inotify on queue/: %s; relying on rescans",
 		    strerror(errno));
 	(void)pickup_init(rt);		/* maildrop/ -> queue/ (postern sendmail) */
+	/* The DKIM keys are root's files, like tls_key: read them now. */
+	dkim_keys_load(rt->cfg);
 	etc_fd = open("/etc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (etc_fd != -1) {
 		pc.dirs[pc.ndirs].fd = etc_fd;
