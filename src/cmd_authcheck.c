@@ -60,29 +60,17 @@ static int
 ac_crlf(struct buf *b)
 {
 	struct buf c;
-	size_t i;
 
 	if (b->len == 0 || memchr(b->data, '\n', b->len) == NULL)
 		return 0;
-	for (i = 0; i < b->len; i++)
-		if (b->data[i] == '\n' && (i == 0 || b->data[i - 1] != '\r'))
-			break;
-	if (i == b->len)
-		return 0;
 	buf_init(&c, 2 * AC_MESSAGE_MAX);
-	for (i = 0; i < b->len; i++) {
-		if (b->data[i] == '\n' && (i == 0 || b->data[i - 1] != '\r') &&
-		    buf_append(&c, "\r", 1) == -1)
-			goto full;
-		if (buf_append(&c, b->data + i, 1) == -1)
-			goto full;
+	if (dkim_crlf(b->data, b->len, &c) == -1) {
+		buf_free(&c);
+		return -1;
 	}
 	buf_free(b);
 	*b = c;
 	return 0;
-full:
-	buf_free(&c);
-	return -1;
 }
 
 static enum spf_rcode

@@ -54,7 +54,6 @@ static int
 read_message(size_t max, struct buf *out)
 {
 	struct buf in;
-	size_t i;
 
 	buf_init(&in, max);
 	if (fileio_read_all(0, &in) == -1) {
@@ -64,13 +63,8 @@ read_message(size_t max, struct buf *out)
 		return -1;
 	}
 	buf_init(out, max + max / 2 + 2);
-	for (i = 0; i < in.len; i++) {
-		if (in.data[i] == '\n' && (i == 0 || in.data[i - 1] != '\r') &&
-		    buf_appendc(out, '\r') == -1)
-			goto big;
-		if (buf_appendc(out, in.data[i]) == -1)
-			goto big;
-	}
+	if (dkim_crlf(in.data ? in.data : "", in.len, out) == -1)
+		goto big;
 	if (out->data == NULL)
 		(void)buf_append(out, "", 0);
 	buf_free(&in);

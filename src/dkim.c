@@ -1245,3 +1245,18 @@ dkim_verify_message(struct dkim_verify *v, const char *msg, size_t len,
 	dkim_verify_body_end(v);
 	return 0;
 }
+
+int
+dkim_crlf(const char *in, size_t n, struct buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r') &&
+		    buf_appendc(out, '\r') == -1)
+			return -1;
+		if (buf_appendc(out, in[i]) == -1)
+			return -1;
+	}
+	return 0;
+}

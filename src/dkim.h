@@ -223,6 +223,10 @@ int	dkim_verify_message(struct dkim_verify *v, const char *msg,
 	    size_t len, int64_t now);
 /* "pass", "fail", "neutral", "permerror", "temperror" ("none" pending). */
 const char *dkim_result_name(enum dkim_result r);
+/* Append in[0..n) to out with every bare LF made CRLF (a message saved
+ * with LF line ends, as the CRLF form DKIM hashes). 0, or -1 when out is
+ * full. */
+int	dkim_crlf(const char *in, size_t n, struct buf *out);
 /* The length of the header section of msg, including the empty line
  * that ends it (the body starts there); len when there is none. */
 size_t	dkim_header_len(const char *msg, size_t len);
