@@ -98,20 +98,23 @@ struct imap_parser {
 	int		 toobig;
 	/* state (private to imap_parse.c) */
 	uint64_t	 max_literal;
-	int		 state;
-	int		 in_append;
-	unsigned	 depth;
-	uint64_t	 lit_left;
-	int		 lit_streaming;
-	int		 lit_skipping;
-	int		 after_error;
+	int		 state;		/* enum pstate in imap_parse.c */
+	int		 need_reset;	/* last event ended a command */
+	unsigned	 depth;		/* open lists */
+	size_t		 top_args;	/* tokens at depth 0 */
+	uint64_t	 lit_left;	/* octets of the current literal */
+	int		 lit_plus;	/* the current literal is non-synchronizing */
+	int		 lit_stream;	/* ... and is APPEND's message */
+	int		 bad_after_skip;	/* give IMAP_EV_BAD once skipped */
+	size_t		 line_octets;	/* command text so far, literals excluded */
 	size_t		 arena_len;
-	size_t		 tok_start;
+	size_t		 tok_start;	/* current token's first octet in arena */
+	int		 in_bracket;	/* atom: inside "[...]" */
+	unsigned	 ndigits;
+	int		 skip_phase;	/* skipping a line: "{N+}" at its end? */
+	uint64_t	 skip_num;
+	unsigned	 skip_ndigits;
 	char		 arena[IMAP_CMD_MAX + 1];
-	char		 numbuf[24];
-	size_t		 numlen;
-	int		 lit_plus;
-	int		 cr;
 };
 
 /* Ready for the first command; max_literal: the largest APPEND message. */
