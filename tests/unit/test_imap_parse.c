@@ -7,7 +7,7 @@
 #include "buf.h"
 #include "imap_parse.h"
 
-#define MAXLIT	(2u * 1024 * 1024)
+#define MAXLIT	8	/* APPEND messages in the table: 8 octets at most */
 
 /* The events of in[0..len) fed in pieces of `step` octets (0: whole), as
  * text: "CMD tag NAME a1|a2..", "CONT", "BEGIN n", "DATA n" (streamed
