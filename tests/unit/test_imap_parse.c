@@ -146,7 +146,7 @@ static const struct pcase cases[] = {
 	{ S("a X {65537+}\r\nb NOOP\r\n"), "" },
 	{ S("a APPEND x {3000000}\r\nb NOOP\r\n"),
 	    "BAD a toobig\nCMD b NOOP\n" },
-	{ S("a APPEND x {10+}\r\nb NOOP\r\n\r\nc NOOP\r\n"),
+	{ S("a APPEND x {10+}\r\nb NOOP\r\n\r\n\r\nc NOOP\r\n"),
 	    "BAD a toobig\nCMD c NOOP\n" },
 	/* an error before an announced non-sync literal: its octets go */
 	{ S("a X ( {6+}\r\n)\r\nx\r\n y\r\nb NOOP\r\n"),
@@ -263,7 +263,7 @@ test_reject(void **state)
 	size_t n;
 
 	(void)state;
-	imap_parse_init(p, MAXLIT);
+	imap_parse_init(p, 1000);
 	n = imap_parse_feed(p, S("a APPEND x {100}\r\nb NOOP\r\n"), &ev);
 	assert_int_equal(ev, IMAP_EV_CONTINUE);
 	assert_int_equal(n, 18);
@@ -274,7 +274,7 @@ test_reject(void **state)
 	assert_string_equal(p->cmd.tag, "b");
 
 	/* small sync literal */
-	imap_parse_init(p, MAXLIT);
+	imap_parse_init(p, 1000);
 	imap_parse_feed(p, S("a LOGIN {3}\r\n"), &ev);
 	assert_int_equal(ev, IMAP_EV_CONTINUE);
 	imap_parse_reject_literal(p);
@@ -283,7 +283,7 @@ test_reject(void **state)
 	assert_string_equal(p->cmd.tag, "b");
 
 	/* non-sync after BEGIN: the octets (with a CRLF) are skipped */
-	imap_parse_init(p, MAXLIT);
+	imap_parse_init(p, 1000);
 	n = imap_parse_feed(p, S("a APPEND x {8+}\r\n"), &ev);
 	assert_int_equal(ev, IMAP_EV_LITERAL_BEGIN);
 	imap_parse_reject_literal(p);
