@@ -688,7 +688,7 @@ put(struct buf *out, const char *s, size_t len, int atom_ok)
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (!is_atom_char(c))
+		if (!is_atom_char(c) || c == '[')	/* '[' opens a section */
 			atom = 0;
 		if (c == '\r' || c == '\n' || c == '\0' || c >= 0x80)
 			quotable = 0;

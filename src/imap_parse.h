@@ -19,7 +19,16 @@
  *           NIL, and list brackets as tokens of their own, each with its
  *           depth. "BODY[HEADER.FIELDS (A B)]<0.10>" is one atom (the
  *           bracketed part of an atom may hold spaces and parentheses).
- *         - Sequence sets ("1:3,5,7:*") parsed and tested.
+ *         - Which literal is streamed: in an APPEND, any literal at the
+ *           top level after the mailbox (so the message, and each message
+ *           of MULTIAPPEND; a date sent as a literal would be streamed
+ *           too). Every other literal is a STRING token.
+ *         - Leniencies: a bare LF ends a line like CRLF; empty lines are
+ *           ignored; runs of spaces between tokens are one separator.
+ *           Quoted strings may hold 8-bit octets (UTF-8 of IMAP4rev2).
+ *         - Sequence sets ("1:3,5,7:*") parsed and tested; 4294967295
+ *           is refused as a number (it stands for "*" in struct
+ *           imap_seqset).
  * Limits: IMAP_CMD_MAX octets of command text (tokens, small literals
  *         included); IMAP_ARGS_MAX tokens; IMAP_DEPTH_MAX nested lists;
  *         literals other than APPEND's message at most IMAP_LITERAL_SMALL
@@ -150,8 +159,10 @@ int	imap_seqset_contains(const struct imap_seqset *set, uint32_t n,
 
 /* ---- output helpers ---- */
 struct buf;
-/* Append s as an IMAP astring-safe string: an atom when it is one, else
- * quoted when it can be, else a literal. -1 when out is full. */
+/* Append s as an IMAP astring-safe string: an atom when it is one (not
+ * "NIL", no '[' or '*'/'%'), else quoted when it can be (no CR, LF, NUL
+ * or 8-bit octet, under 1024 octets; "" when empty), else a literal
+ * "{n}\r\n...". -1 when out is full (then nothing was appended). */
 int	imap_put_string(struct buf *out, const char *s, size_t len);
 /* NIL for s == NULL, else imap_put_string (never an atom: nstring). */
 int	imap_put_nstring(struct buf *out, const char *s, size_t len);

@@ -394,6 +394,22 @@ test_limits(void **state)
 	assert_string_equal(t.data, "BAD a toobig\nCMD b NOOP\n");
 	buf_free(&in);
 	buf_free(&t);
+	/* exactly IMAP_DEPTH_MAX deep: fine */
+	buf_init(&in, 1 << 20);
+	buf_appends(&in, "a X ");
+	for (k = 0; k < IMAP_DEPTH_MAX; k++)
+		buf_appendc(&in, '(');
+	for (k = 0; k < IMAP_DEPTH_MAX; k++)
+		buf_appendc(&in, ')');
+	buf_appends(&in, "\r\n");
+	buf_init(&t, 1 << 20);
+	imap_parse_init(p, MAXLIT);
+	transcript(p, in.data, in.len, 0, &t);
+	assert_int_equal(p->cmd.nargs, 2 * IMAP_DEPTH_MAX);
+	assert_int_equal(p->cmd.args[IMAP_DEPTH_MAX - 1].depth,
+	    IMAP_DEPTH_MAX - 1);
+	buf_free(&in);
+	buf_free(&t);
 	/* too long: an atom, then spaces */
 	buf_init(&in, 1 << 20);
 	buf_appends(&in, "a X ");
@@ -490,6 +506,9 @@ test_put(void **state)
 	put_case(0, S("a b"), S("\"a b\""));
 	put_case(0, S("a\"b\\"), S("\"a\\\"b\\\\\""));
 	put_case(0, S("NIL"), S("\"NIL\""));
+	put_case(0, S("a[b"), S("\"a[b\""));
+	put_case(0, S("\\Seen"), S("\"\\\\Seen\""));
+	put_case(0, S("a*"), S("\"a*\""));
 	put_case(0, S("a\r\nb"), S("{4}\r\na\r\nb"));
 	put_case(0, S("a\0b"), S("{3}\r\na\0b"));
 	put_case(0, S("caf\xc3\xa9"), S("{5}\r\ncaf\xc3\xa9"));
