@@ -46,10 +46,8 @@ reset_cmd(struct imap_parser *p)
 	p->depth = 0;
 	p->top_args = 0;
 	p->line_octets = 0;
-	p->lit_left = 0;
 	p->lit_plus = 0;
 	p->lit_stream = 0;
-	p->bad_after_skip = 0;
 	p->in_bracket = 0;
 	p->ndigits = 0;
 	p->need_reset = 0;
@@ -69,6 +67,8 @@ imap_parse_init(struct imap_parser *p, uint64_t max_literal)
 	p->skip_phase = 0;
 	p->skip_num = 0;
 	p->skip_ndigits = 0;
+	p->lit_left = 0;	/* not in reset_cmd(): a skip outlives it */
+	p->bad_after_skip = 0;
 	reset_cmd(p);
 }
 

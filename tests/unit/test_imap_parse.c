@@ -290,7 +290,26 @@ test_reject(void **state)
 	n = imap_parse_feed(p, S("c NOOP\r\n\r\nb NOOP\r\n"), &ev);
 	assert_int_equal(ev, IMAP_EV_COMMAND);
 	assert_string_equal(p->cmd.tag, "b");
-	(void)n;
+	/* ... even when they hold what looks like lines */
+	imap_parse_init(p, 1000);
+	imap_parse_feed(p, S("a APPEND x {4+}\r\n"), &ev);
+	assert_int_equal(ev, IMAP_EV_LITERAL_BEGIN);
+	imap_parse_reject_literal(p);
+	n = imap_parse_feed(p, S("x\r\ny\r\nb NOOP\r\n"), &ev);
+	assert_int_equal(ev, IMAP_EV_COMMAND);
+	assert_string_equal(p->cmd.tag, "b");
+	/* after some of the octets were streamed */
+	imap_parse_init(p, 1000);
+	imap_parse_feed(p, S("a APPEND x {6}\r\n"), &ev);
+	assert_int_equal(ev, IMAP_EV_CONTINUE);
+	imap_parse_feed(p, NULL, 0, &ev);
+	assert_int_equal(ev, IMAP_EV_LITERAL_BEGIN);
+	n = imap_parse_feed(p, S("x\r"), &ev);
+	assert_int_equal(ev, IMAP_EV_LITERAL_DATA);
+	imap_parse_reject_literal(p);
+	n = imap_parse_feed(p, S("\ny\r\n z\r\nb NOOP\r\n"), &ev);
+	assert_int_equal(ev, IMAP_EV_COMMAND);
+	assert_string_equal(p->cmd.tag, "b");
 	free(p);
 }
 
