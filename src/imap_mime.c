@@ -13,6 +13,8 @@
  *         A bare local part (no '@') is ("name" NIL "local" "") so that a
  *         NIL host keeps meaning a group marker.
  * Limits: IMAP_MIME_DEPTH, IMAP_MIME_PARTS, IMAP_SPANS_MAX (imap_mime.h);
+ *         search is a plain scan, O(message x needle) at worst (the
+ *         session bounds the needle by its line length);
  *         RFC 2231 parameters and RFC 2047 words are passed on undecoded
  *         (clients decode them); a media type or boundary longer than
  *         MIME_TOKEN_MAX is cut (a boundary so cut matches nothing).
@@ -379,6 +381,9 @@ put_params(struct buf *out, const char *v, size_t n, size_t i)
 	return r ? -1 : 0;
 }
 
+#define DEFAULT_TEXT	1	/* text/plain; charset=us-ascii */
+#define DEFAULT_MESSAGE	2	/* message/rfc822 (in a multipart/digest) */
+
 /* One part's MIME header, read once. */
 struct mime {
 	size_t	s, h, e;	/* part start, body start, end */
@@ -387,7 +392,7 @@ struct mime {
 	size_t	bndlen;
 	char	*ct;		/* unfolded Content-Type or NULL */
 	size_t	ctn, ct_params;	/* where its parameters begin */
-	int	deflt;		/* no usable Content-Type */
+	int	deflt;		/* no usable Content-Type: DEFAULT_* */
 };
 
 static void
@@ -427,7 +432,7 @@ mime_read(const char *m, size_t s, size_t e, int digest, struct mime *p)
 		}
 	}
 	if (p->type[0] == '\0') {
-		p->deflt = 1;
+		p->deflt = digest ? DEFAULT_MESSAGE : DEFAULT_TEXT;
 		copy_tok(p->type, digest ? "MESSAGE" : "TEXT", digest ? 7 : 4);
 		copy_tok(p->sub, digest ? "RFC822" : "PLAIN", digest ? 6 : 5);
 		return;
@@ -448,7 +453,7 @@ mime_read(const char *m, size_t s, size_t e, int digest, struct mime *p)
 	}
 	if (p->bndlen == 0) {
 		/* a multipart we cannot split: a plain text leaf */
-		p->deflt = 1;
+		p->deflt = DEFAULT_TEXT;
 		copy_tok(p->type, "TEXT", 4);
 		copy_tok(p->sub, "PLAIN", 5);
 	}
@@ -732,8 +737,9 @@ put_addresses(struct buf *out, const char *v, size_t n)
 			if (a.phrase.len > 0)
 				buf_appendc(&a.phrase, ' ');
 			read_quoted(v, n, &i, '"', '"', &a.spec);
-			buf_append(&a.phrase, a.spec.data + before,
-			    a.spec.len - before);
+			if (a.spec.len > before)
+				buf_append(&a.phrase, a.spec.data + before,
+				    a.spec.len - before);
 			continue;
 		}
 		if (c == ':' && !in_group) {
@@ -974,8 +980,10 @@ static int body_out(struct bs *c, size_t s, size_t e, int depth, int digest,
 static int
 put_type_params(struct buf *out, const struct mime *p)
 {
-	if (p->deflt)
+	if (p->deflt == DEFAULT_TEXT)
 		return buf_appends(out, "(\"CHARSET\" \"US-ASCII\")");
+	if (p->deflt == DEFAULT_MESSAGE)
+		return buf_appends(out, "NIL");
 	return put_params(out, p->ct, p->ctn, p->ct_params);
 }
 

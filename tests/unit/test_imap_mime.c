@@ -201,6 +201,7 @@ test_addresses(void **state)
 		{ "From: \"q\\\"x\" <a@b>\r\n", "((\"q\\\"x\" NIL \"a\" \"b\"))" },
 		{ "From: \r\n", "NIL" },
 		{ "From: <>\r\n", "NIL" },
+		{ "From: \"\" <a@b>\r\n", "((NIL NIL \"a\" \"b\"))" },
 		{ "From: \"broken <x@y\r\n", "((NIL NIL \"broken <x\" \"y\"))" },
 	};
 	char buf[256], *e;
@@ -343,6 +344,22 @@ test_extension_fields(void **state)
 	    "\"a \\\"desc\\\"\" \"quoted-printable\" 6 1 NIL (\"inline\" NIL) "
 	    "NIL \"http://x/a\") \"related\" (\"boundary\" \"=_b\" \"type\" "
 	    "\"x/y\") NIL (\"en\" \"de\") NIL)");
+}
+
+static void
+test_digest_default(void **state)
+{
+	const char *m = "Content-Type: multipart/digest; boundary=d\r\n\r\n"
+	    "--d\r\n\r\nSubject: one\r\n\r\nx\r\n--d--\r\n";
+
+	(void)state;
+	CHECK_STR(structure(m, strlen(m), 0),
+	    "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 17 "
+	    "(NIL \"one\" NIL NIL NIL NIL NIL NIL NIL NIL) "
+	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 1) "
+	    "3) \"digest\")");
+	CHECK_STR(section(m, strlen(m), "1.1"), "x");
+	CHECK_STR(section(m, strlen(m), "1.HEADER"), "Subject: one\r\n\r\n");
 }
 
 static void
@@ -506,6 +523,7 @@ main(void)
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_odd_messages),
 		cmocka_unit_test(test_extension_fields),
+		cmocka_unit_test(test_digest_default),
 		cmocka_unit_test(test_nesting_limit),
 		cmocka_unit_test(test_search),
 		cmocka_unit_test(test_message_date),
