@@ -360,9 +360,12 @@ unquote(const char *v, size_t n, size_t *len_r)
 	return o;
 }
 
-/* "(name value ...)" of the parameters after *i, or NIL. */
+/* "(name value ...)" of the parameters after *i, or NIL; with
+ * need_charset, a missing charset is added as us-ascii (RFC 2045 5.2's
+ * default for text). */
 static int
-put_params(struct buf *out, const char *v, size_t n, size_t i)
+put_params(struct buf *out, const char *v, size_t n, size_t i,
+    int need_charset)
 {
 	size_t ns, nn, vs, vn, ul;
 	int any = 0, r = 0;
@@ -376,6 +379,13 @@ put_params(struct buf *out, const char *v, size_t n, size_t i)
 		u = unquote(v + vs, vn, &ul);
 		r |= put_nstring(out, u, ul);
 		free(u);
+		if (ci_eqs(v + ns, nn, "charset"))
+			need_charset = 0;
+	}
+	if (need_charset) {
+		r |= buf_appends(out, any ? " " : "(");
+		r |= buf_appends(out, "\"CHARSET\" \"US-ASCII\"");
+		any = 1;
 	}
 	r |= buf_appends(out, any ? ")" : "NIL");
 	return r ? -1 : 0;
@@ -882,6 +892,9 @@ struct bs {
 	size_t		 parts;
 };
 
+/* Lines are line ends, as Dovecot counts them: a last line without one
+ * (the text before a boundary, whose CRLF belongs to the boundary) adds
+ * nothing. */
 static uint64_t
 count_lines(const char *m, size_t s, size_t e)
 {
@@ -891,8 +904,6 @@ count_lines(const char *m, size_t s, size_t e)
 	for (i = s; i < e; i++)
 		if (m[i] == '\n')
 			n++;
-	if (e > s && m[e - 1] != '\n')
-		n++;
 	return n;
 }
 
@@ -927,7 +938,7 @@ put_disposition(struct buf *out, const char *m, const struct mime *p)
 	r |= buf_appendc(out, '(');
 	r |= put_nstring(out, v + ts, tn);
 	r |= buf_appendc(out, ' ');
-	r |= put_params(out, v, n, i);
+	r |= put_params(out, v, n, i, 0);
 	r |= buf_appendc(out, ')');
 	free(v);
 	return r ? -1 : 0;
@@ -984,7 +995,8 @@ put_type_params(struct buf *out, const struct mime *p)
 		return buf_appends(out, "(\"CHARSET\" \"US-ASCII\")");
 	if (p->deflt == DEFAULT_MESSAGE)
 		return buf_appends(out, "NIL");
-	return put_params(out, p->ct, p->ctn, p->ct_params);
+	return put_params(out, p->ct, p->ctn, p->ct_params,
+	    is_type(p, "text", NULL));
 }
 
 static int
@@ -1026,7 +1038,8 @@ leaf_out(struct bs *c, struct mime *p, int depth, struct buf *out)
 		    (unsigned long long)count_lines(m, p->h, p->e));
 	}
 	if (c->ext) {
-		r |= buf_appends(out, " NIL");	/* body-fld-md5 */
+		r |= buf_appendc(out, ' ');
+		r |= put_field(out, m, p, "Content-MD5");
 		r |= put_ext_common(out, m, p);
 	}
 	r |= buf_appendc(out, ')');
@@ -1067,7 +1080,7 @@ body_out(struct bs *c, size_t s, size_t e, int depth, int digest,
 	r |= put_cstr(out, p.sub);
 	if (c->ext) {
 		r |= buf_appendc(out, ' ');
-		r |= put_params(out, p.ct, p.ctn, p.ct_params);
+		r |= put_params(out, p.ct, p.ctn, p.ct_params, 0);
 		r |= put_ext_common(out, c->m, &p);
 	}
 	r |= buf_appendc(out, ')');

@@ -64,22 +64,22 @@ static const char m1_env[] =
     "((NIL NIL \"a\" \"b\")) NIL NIL NIL NIL NIL)"
 
 static const char m1_bs[] =
-    "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7BIT\" 12 2 "
+    "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7BIT\" 12 1 "
     "NIL NIL NIL NIL)"
     "(\"application\" \"octet-stream\" (\"name\" \"a.bin\") NIL NIL "
     "\"base64\" 4 NIL (\"attachment\" (\"filename\" \"a.bin\")) NIL NIL)"
     "(\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 39 " INNER_ENV " "
-    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 1 "
-    "NIL NIL NIL NIL) 4 NIL NIL NIL NIL) "
+    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 0 "
+    "NIL NIL NIL NIL) 3 NIL NIL NIL NIL) "
     "\"mixed\" (\"boundary\" \"XX\") NIL NIL NIL)";
 
 static const char m1_body[] =
-    "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7BIT\" 12 2)"
+    "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7BIT\" 12 1)"
     "(\"application\" \"octet-stream\" (\"name\" \"a.bin\") NIL NIL "
     "\"base64\" 4)"
     "(\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 39 " INNER_ENV " "
-    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 1) "
-    "4) \"mixed\")";
+    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 0) "
+    "3) \"mixed\")";
 
 static char *
 envelope(const char *m, size_t n)
@@ -169,9 +169,10 @@ test_lf_only(void **state)
 
 	(void)state;
 	CHECK_STR(structure(m, strlen(m), 1),
-	    "((\"text\" \"html\" NIL NIL NIL \"7BIT\" 8 1 NIL NIL NIL NIL)"
+	    "((\"text\" \"html\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 8 "
+	    "0 NIL NIL NIL NIL)"
 	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" "
-	    "5 1 NIL NIL NIL NIL) \"alternative\" (\"boundary\" \"b\") "
+	    "5 0 NIL NIL NIL NIL) \"alternative\" (\"boundary\" \"b\") "
 	    "NIL NIL NIL)");
 	CHECK_STR(section(m, strlen(m), "1"), "<p>x</p>");
 	CHECK_STR(section(m, strlen(m), "2"), "plain");
@@ -335,13 +336,14 @@ test_extension_fields(void **state)
 	    "--=_b\r\nContent-Type: TEXT/PLAIN; CHARSET=\"ISO-8859-1\" (c)\r\n"
 	    "Content-ID: <id1@x>\r\nContent-Description: a \"desc\"\r\n"
 	    "Content-Transfer-Encoding: quoted-printable\r\n"
+	    "Content-MD5: Q2hlY2s=\r\n"
 	    "Content-Disposition: inline\r\nContent-Location: http://x/a\r\n"
 	    "\r\ncaf=E9\r\n--=_b--\r\n";
 
 	(void)state;
 	CHECK_STR(structure(m, strlen(m), 1),
 	    "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"ISO-8859-1\") \"<id1@x>\" "
-	    "\"a \\\"desc\\\"\" \"quoted-printable\" 6 1 NIL (\"inline\" NIL) "
+	    "\"a \\\"desc\\\"\" \"quoted-printable\" 6 0 \"Q2hlY2s=\" (\"inline\" NIL) "
 	    "NIL \"http://x/a\") \"related\" (\"boundary\" \"=_b\" \"type\" "
 	    "\"x/y\") NIL (\"en\" \"de\") NIL)");
 }
@@ -356,8 +358,8 @@ test_digest_default(void **state)
 	CHECK_STR(structure(m, strlen(m), 0),
 	    "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 17 "
 	    "(NIL \"one\" NIL NIL NIL NIL NIL NIL NIL NIL) "
-	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 1) "
-	    "3) \"digest\")");
+	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 0) "
+	    "2) \"digest\")");
 	CHECK_STR(section(m, strlen(m), "1.1"), "x");
 	CHECK_STR(section(m, strlen(m), "1.HEADER"), "Subject: one\r\n\r\n");
 }
