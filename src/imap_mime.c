@@ -8,8 +8,10 @@
  * Gives:  strings written as IMAP quoted strings when they can be (no CR,
  *         LF, NUL or 8-bit octet, short), else as literals; media types,
  *         parameters and encodings as the message gives them, the default
- *         ("TEXT" "PLAIN" ("CHARSET" "US-ASCII") ... "7BIT") as in RFC 9051's
- *         examples; sizes in octets as stored (LF-only messages count LF).
+ *         ("text" "plain" ("charset" "us-ascii") ... "7bit") and the line
+ *         counts as Dovecot gives them (a text part without a charset
+ *         gets charset us-ascii, RFC 2045 5.2); sizes in octets as stored
+ *         (LF-only messages count LF: BODY[] sends them as stored).
  *         A bare local part (no '@') is ("name" NIL "local" "") so that a
  *         NIL host keeps meaning a group marker.
  * Limits: IMAP_MIME_DEPTH, IMAP_MIME_PARTS, IMAP_SPANS_MAX (imap_mime.h);
@@ -384,7 +386,7 @@ put_params(struct buf *out, const char *v, size_t n, size_t i,
 	}
 	if (need_charset) {
 		r |= buf_appends(out, any ? " " : "(");
-		r |= buf_appends(out, "\"CHARSET\" \"US-ASCII\"");
+		r |= buf_appends(out, "\"charset\" \"us-ascii\"");
 		any = 1;
 	}
 	r |= buf_appends(out, any ? ")" : "NIL");
@@ -443,8 +445,8 @@ mime_read(const char *m, size_t s, size_t e, int digest, struct mime *p)
 	}
 	if (p->type[0] == '\0') {
 		p->deflt = digest ? DEFAULT_MESSAGE : DEFAULT_TEXT;
-		copy_tok(p->type, digest ? "MESSAGE" : "TEXT", digest ? 7 : 4);
-		copy_tok(p->sub, digest ? "RFC822" : "PLAIN", digest ? 6 : 5);
+		copy_tok(p->type, digest ? "message" : "text", digest ? 7 : 4);
+		copy_tok(p->sub, digest ? "rfc822" : "plain", digest ? 6 : 5);
 		return;
 	}
 	if (!ci_eqs(p->type, strlen(p->type), "multipart"))
@@ -464,8 +466,8 @@ mime_read(const char *m, size_t s, size_t e, int digest, struct mime *p)
 	if (p->bndlen == 0) {
 		/* a multipart we cannot split: a plain text leaf */
 		p->deflt = DEFAULT_TEXT;
-		copy_tok(p->type, "TEXT", 4);
-		copy_tok(p->sub, "PLAIN", 5);
+		copy_tok(p->type, "text", 4);
+		copy_tok(p->sub, "plain", 5);
 	}
 }
 
@@ -988,11 +990,27 @@ put_ext_common(struct buf *out, const char *m, const struct mime *p)
 static int body_out(struct bs *c, size_t s, size_t e, int depth, int digest,
     struct buf *out);
 
+/* An RFC 2045 token: what a Content-Transfer-Encoding must be; anything
+ * else is no known encoding and reads as the default. */
+static int
+is_token(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f ||
+		    strchr("()<>@,;:\\\"/[]?=", s[i]) != NULL)
+			return 0;
+	return 1;
+}
+
 static int
 put_type_params(struct buf *out, const struct mime *p)
 {
 	if (p->deflt == DEFAULT_TEXT)
-		return buf_appends(out, "(\"CHARSET\" \"US-ASCII\")");
+		return buf_appends(out, "(\"charset\" \"us-ascii\")");
 	if (p->deflt == DEFAULT_MESSAGE)
 		return buf_appends(out, "NIL");
 	return put_params(out, p->ct, p->ctn, p->ct_params,
@@ -1019,8 +1037,8 @@ leaf_out(struct bs *c, struct mime *p, int depth, struct buf *out)
 	r |= put_field(out, m, p, "Content-Description");
 	r |= buf_appendc(out, ' ');
 	enc = get_field(m, p->s, p->h, "Content-Transfer-Encoding", &n);
-	if (enc == NULL || n == 0)
-		r |= buf_appends(out, "\"7BIT\"");
+	if (enc == NULL || !is_token(enc, n))
+		r |= buf_appends(out, "\"7bit\"");
 	else
 		r |= put_nstring(out, enc, n);
 	free(enc);
@@ -1072,10 +1090,10 @@ body_out(struct bs *c, size_t s, size_t e, int depth, int digest,
 	}
 	if (nparts == 0)	/* RFC 9051 wants at least one */
 		r |= buf_appends(out, c->ext ?
-		    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL "
-		    "\"7BIT\" 0 0 NIL NIL NIL NIL)" :
-		    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL "
-		    "\"7BIT\" 0 0)");
+		    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL "
+		    "\"7bit\" 0 0 NIL NIL NIL NIL)" :
+		    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL "
+		    "\"7bit\" 0 0)");
 	r |= buf_appendc(out, ' ');
 	r |= put_cstr(out, p.sub);
 	if (c->ext) {

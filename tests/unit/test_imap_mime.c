@@ -64,21 +64,21 @@ static const char m1_env[] =
     "((NIL NIL \"a\" \"b\")) NIL NIL NIL NIL NIL)"
 
 static const char m1_bs[] =
-    "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7BIT\" 12 1 "
+    "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 12 1 "
     "NIL NIL NIL NIL)"
     "(\"application\" \"octet-stream\" (\"name\" \"a.bin\") NIL NIL "
     "\"base64\" 4 NIL (\"attachment\" (\"filename\" \"a.bin\")) NIL NIL)"
-    "(\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 39 " INNER_ENV " "
-    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 0 "
+    "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 39 " INNER_ENV " "
+    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 0 "
     "NIL NIL NIL NIL) 3 NIL NIL NIL NIL) "
     "\"mixed\" (\"boundary\" \"XX\") NIL NIL NIL)";
 
 static const char m1_body[] =
-    "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7BIT\" 12 1)"
+    "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 12 1)"
     "(\"application\" \"octet-stream\" (\"name\" \"a.bin\") NIL NIL "
     "\"base64\" 4)"
-    "(\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 39 " INNER_ENV " "
-    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 0) "
+    "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 39 " INNER_ENV " "
+    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 0) "
     "3) \"mixed\")";
 
 static char *
@@ -159,6 +159,108 @@ test_bodystructure_mixed(void **state)
 }
 
 /* The same message with LF line ends: same structure, sizes in LF octets. */
+/* Dovecot's own test message (lib-imap's test-imap-bodystructure), with
+ * CRLF line ends so that our octet counts are its (CRLF) sizes: the
+ * structure must be the one Dovecot gives, character for character. */
+static const char dovecot_msg[] =
+    "From: user@domain.org\n"
+    "Date: Sat, 24 Mar 2007 23:00:00 +0200\n"
+    "Mime-Version: 1.0\n"
+    "Content-Type: multipart/mixed; boundary=\"foo\n"
+    " bar\"\n"
+    "\n"
+    "Root MIME prologue\n"
+    "\n"
+    "--foo bar\n"
+    "Content-Type: text/x-myown; charset=us-ascii; foo=\"quoted\\\"string\"\n"
+    "Content-ID: <foo@example.com>\n"
+    "Content-MD5: Q2hlY2sgSW50ZWdyaXR5IQ==\n"
+    "Content-Disposition: inline; foo=bar\n"
+    "Content-Description: hellodescription\n"
+    "Content-Language: en, fi, se\n"
+    "Content-Location: http://example.com/test.txt\n"
+    "\n"
+    "hello\n"
+    "\n"
+    "--foo bar\n"
+    "Content-Type: message/rfc822\n"
+    "\n"
+    "From: sub@domain.org\n"
+    "To: sub-to1@domain.org, sub-to2@domain.org\n"
+    "Date: Sun, 12 Aug 2012 12:34:56 +0300\n"
+    "Subject: submsg\n"
+    "Content-Type: multipart/alternative; boundary=\"sub1\"\n"
+    "\n"
+    "Sub MIME prologue\n"
+    "--sub1\n"
+    "Content-Type: text/html\n"
+    "Content-Transfer-Encoding: 8bit\n"
+    "\n"
+    "<p>Hello world</p>\n"
+    "\n"
+    "--sub1\n"
+    "Content-Type: text/plain\n"
+    "Content-Transfer-Encoding: ?invalid\n"
+    "\n"
+    "Hello another world\n"
+    "\n"
+    "--sub1--\n"
+    "Sub MIME epilogue\n"
+    "\n"
+    "--foo bar--\n"
+    "Root MIME epilogue\n";
+
+#define DOVECOT_SUBENV \
+    "(\"Sun, 12 Aug 2012 12:34:56 +0300\" \"submsg\" " \
+    "((NIL NIL \"sub\" \"domain.org\")) ((NIL NIL \"sub\" \"domain.org\")) " \
+    "((NIL NIL \"sub\" \"domain.org\")) ((NIL NIL \"sub-to1\" \"domain.org\")" \
+    "(NIL NIL \"sub-to2\" \"domain.org\")) NIL NIL NIL NIL)"
+
+static void
+test_dovecot_structure(void **state)
+{
+	struct buf crlf;
+	size_t i;
+
+	(void)state;
+	buf_init(&crlf, 1 << 16);
+	for (i = 0; dovecot_msg[i] != '\0'; i++) {
+		if (dovecot_msg[i] == '\n')
+			buf_appendc(&crlf, '\r');
+		buf_appendc(&crlf, dovecot_msg[i]);
+	}
+	CHECK_STR(structure(crlf.data, crlf.len, 1),
+	    "((\"text\" \"x-myown\" (\"charset\" \"us-ascii\" \"foo\" "
+	    "\"quoted\\\"string\") \"<foo@example.com>\" \"hellodescription\" "
+	    "\"7bit\" 7 1 \"Q2hlY2sgSW50ZWdyaXR5IQ==\" (\"inline\" (\"foo\" "
+	    "\"bar\")) (\"en\" \"fi\" \"se\") \"http://example.com/test.txt\")"
+	    "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 412 " DOVECOT_SUBENV
+	    " ((\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"8bit\" 20 "
+	    "1 NIL NIL NIL NIL)(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL "
+	    "NIL \"7bit\" 21 1 NIL NIL NIL NIL) \"alternative\" (\"boundary\" "
+	    "\"sub1\") NIL NIL NIL) 21 NIL NIL NIL NIL) \"mixed\" (\"boundary\" "
+	    "\"foo bar\") NIL NIL NIL)");
+	CHECK_STR(structure(crlf.data, crlf.len, 0),
+	    "((\"text\" \"x-myown\" (\"charset\" \"us-ascii\" \"foo\" "
+	    "\"quoted\\\"string\") \"<foo@example.com>\" \"hellodescription\" "
+	    "\"7bit\" 7 1)(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 412 "
+	    DOVECOT_SUBENV " ((\"text\" \"html\" (\"charset\" \"us-ascii\") NIL "
+	    "NIL \"8bit\" 20 1)(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL "
+	    "NIL \"7bit\" 21 1) \"alternative\") 21) \"mixed\")");
+	CHECK_STR(section(crlf.data, crlf.len, "2.1"),
+	    "<p>Hello world</p>\r\n");
+	CHECK_STR(section(crlf.data, crlf.len, "2.3"), "");
+	CHECK_STR(section(crlf.data, crlf.len, "2.1.1"), "");
+	CHECK_STR(section(crlf.data, crlf.len, "2.2"),
+	    "Hello another world\r\n");
+	CHECK_STR(section(crlf.data, crlf.len, "2.2.MIME"),
+	    "Content-Type: text/plain\r\n"
+	    "Content-Transfer-Encoding: ?invalid\r\n\r\n");
+	CHECK_STR(section(crlf.data, crlf.len, "2.HEADER.FIELDS (subject)"),
+	    "Subject: submsg\r\n\r\n");
+	buf_free(&crlf);
+}
+
 static void
 test_lf_only(void **state)
 {
@@ -169,9 +271,9 @@ test_lf_only(void **state)
 
 	(void)state;
 	CHECK_STR(structure(m, strlen(m), 1),
-	    "((\"text\" \"html\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 8 "
+	    "((\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 8 "
 	    "0 NIL NIL NIL NIL)"
-	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" "
+	    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" "
 	    "5 0 NIL NIL NIL NIL) \"alternative\" (\"boundary\" \"b\") "
 	    "NIL NIL NIL)");
 	CHECK_STR(section(m, strlen(m), "1"), "<p>x</p>");
@@ -301,7 +403,7 @@ test_odd_messages(void **state)
 	assert_int_equal(imap_header_length(hdr_only, strlen(hdr_only)),
 	    strlen(hdr_only));
 	CHECK_STR(structure(hdr_only, strlen(hdr_only), 0),
-	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" "
+	    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" "
 	    "0 0)");
 	CHECK_STR(section(hdr_only, strlen(hdr_only), "TEXT"), "");
 	CHECK_STR(section(hdr_only, strlen(hdr_only), "HEADER"), hdr_only);
@@ -311,19 +413,19 @@ test_odd_messages(void **state)
 	CHECK_STR(envelope(nul, sizeof(nul) - 1),
 	    "(NIL \"ab\" NIL NIL NIL NIL NIL NIL NIL NIL)");
 	CHECK_STR(structure(msg822, strlen(msg822), 0),
-	    "(\"message\" \"rfc822\" NIL NIL NIL \"7BIT\" 15 "
+	    "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 15 "
 	    "(NIL \"x\" NIL NIL NIL NIL NIL NIL NIL NIL) "
-	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 3 1)"
+	    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1)"
 	    " 3)");
 	CHECK_STR(section(msg822, strlen(msg822), "1"), "Subject: x\n\nhi\n");
 	CHECK_STR(section(msg822, strlen(msg822), "1.1"), "hi\n");
 	CHECK_STR(section(msg822, strlen(msg822), "1.HEADER"),
 	    "Subject: x\n\n");
 	CHECK_STR(structure(nobnd, strlen(nobnd), 0),
-	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" "
+	    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" "
 	    "12 1)");
 	CHECK_STR(structure("", 0, 1),
-	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" "
+	    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" "
 	    "0 0 NIL NIL NIL NIL)");
 }
 
@@ -356,9 +458,9 @@ test_digest_default(void **state)
 
 	(void)state;
 	CHECK_STR(structure(m, strlen(m), 0),
-	    "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 17 "
+	    "((\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 17 "
 	    "(NIL \"one\" NIL NIL NIL NIL NIL NIL NIL NIL) "
-	    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 0) "
+	    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0) "
 	    "2) \"digest\")");
 	CHECK_STR(section(m, strlen(m), "1.1"), "x");
 	CHECK_STR(section(m, strlen(m), "1.HEADER"), "Subject: one\r\n\r\n");
@@ -519,6 +621,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_envelope_rfc_like),
 		cmocka_unit_test(test_bodystructure_mixed),
+		cmocka_unit_test(test_dovecot_structure),
 		cmocka_unit_test(test_lf_only),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_envelope_defaults),
