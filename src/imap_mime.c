@@ -18,8 +18,9 @@
  *         search is a plain scan, O(message x needle) at worst (the
  *         session bounds the needle by its line length);
  *         RFC 2231 parameters and RFC 2047 words are passed on undecoded
- *         (clients decode them); a media type or boundary longer than
- *         MIME_TOKEN_MAX is cut (a boundary so cut matches nothing).
+ *         (clients decode them); a media type longer than MIME_TOKEN_MAX
+ *         is cut there, a multipart whose boundary is longer is a text
+ *         leaf.
  * Never:  does I/O; every allocation is freed before returning. */
 #include <ctype.h>
 #include <stdint.h>
@@ -1222,7 +1223,7 @@ imap_section(const char *msg, size_t len, const char *spec, size_t speclen,
     struct imap_spans *out)
 {
 	size_t i = 0, s = 0, e = len, h, ps, pe;
-	int is_msg = 1, have_part = 0, found = 1, digest = 0;
+	int is_msg = 1, have_part = 0, found = 1, digest = 0, levels = 0;
 	struct mime p;
 	struct parts it;
 
@@ -1248,6 +1249,9 @@ imap_section(const char *msg, size_t len, const char *spec, size_t speclen,
 			i++;
 		}
 		have_part = 1;
+		/* deeper than BODYSTRUCTURE shows is no part we give */
+		if (++levels > IMAP_MIME_DEPTH)
+			found = 0;
 		if (!found)
 			continue;
 		mime_read(msg, s, e, digest, &p);

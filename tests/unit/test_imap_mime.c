@@ -479,6 +479,20 @@ test_nesting_limit(void **state)
 		buf_appends(&m, "Content-Type: message/rfc822\r\n\r\n");
 	buf_appends(&m, "x\r\n");
 	assert_int_equal(imap_bodystructure(m.data, m.len, 1, &out), 0);
+	{
+		char spec[512];
+		size_t k = 0;
+
+		for (i = 0; i < IMAP_MIME_DEPTH - 1; i++) {
+			spec[k++] = '1';
+			spec[k++] = '.';
+		}
+		memcpy(spec + k, "HEADER", 7);
+		CHECK_STR(section(m.data, m.len, spec),
+		    "Content-Type: message/rfc822\r\n\r\n");
+		memcpy(spec + k, "1.1", 4);
+		CHECK_STR(section(m.data, m.len, spec), "");
+	}
 	buf_reset(&out);
 	buf_reset(&m);
 	for (i = 0; i < 200; i++)
