@@ -15,8 +15,7 @@
  *         A bare local part (no '@') is ("name" NIL "local" "") so that a
  *         NIL host keeps meaning a group marker.
  * Limits: IMAP_MIME_DEPTH, IMAP_MIME_PARTS, IMAP_SPANS_MAX (imap_mime.h);
- *         search is a plain scan, O(message x needle) at worst (the
- *         session bounds the needle by its line length);
+ *         search is linear in the message and the needle;
  *         RFC 2231 parameters and RFC 2047 words are passed on undecoded
  *         (clients decode them); a media type longer than MIME_TOKEN_MAX
  *         is cut there, a multipart whose boundary is longer is a text
@@ -65,29 +64,41 @@ ci_eqs(const char *a, size_t an, const char *s)
 	return ci_eq(a, an, s, strlen(s));
 }
 
-/* Case-insensitive substring search (ASCII folding only). */
+/* Case-insensitive substring search (ASCII folding only), Knuth-Morris-
+ * Pratt so that a SEARCH on a large message is linear whatever the
+ * needle. */
 static int
 ci_find(const char *h, size_t hn, const char *nd, size_t nn)
 {
-	size_t i, j;
-	int first;
+	size_t *fail, i, k;
+	int hit = 0;
 
 	if (nn == 0)
 		return 1;
 	if (nn > hn)
 		return 0;
-	first = lc((unsigned char)nd[0]);
-	for (i = 0; i + nn <= hn; i++) {
-		if (lc((unsigned char)h[i]) != first)
-			continue;
-		for (j = 1; j < nn; j++)
-			if (lc((unsigned char)h[i + j]) !=
-			    lc((unsigned char)nd[j]))
-				break;
-		if (j == nn)
-			return 1;
+	fail = xcalloc(nn, sizeof(*fail));
+	for (i = 1, k = 0; i < nn; i++) {
+		while (k > 0 && lc((unsigned char)nd[i]) !=
+		    lc((unsigned char)nd[k]))
+			k = fail[k - 1];
+		if (lc((unsigned char)nd[i]) == lc((unsigned char)nd[k]))
+			k++;
+		fail[i] = k;
 	}
-	return 0;
+	for (i = 0, k = 0; i < hn; i++) {
+		while (k > 0 && lc((unsigned char)h[i]) !=
+		    lc((unsigned char)nd[k]))
+			k = fail[k - 1];
+		if (lc((unsigned char)h[i]) == lc((unsigned char)nd[k]))
+			k++;
+		if (k == nn) {
+			hit = 1;
+			break;
+		}
+	}
+	free(fail);
+	return hit;
 }
 
 static int

@@ -24,8 +24,7 @@
  *         IMAP_SPANS_MAX spans per section (a HEADER.FIELDS with more
  *         matching lines is cut there). RFC 2047 words and RFC 2231
  *         parameters are passed on undecoded (clients decode them);
- *         search decodes base64 and quoted-printable but no charset, and
- *         is a plain scan, O(message x needle) at worst.
+ *         search decodes base64 and quoted-printable but no charset.
  * Never:  does I/O or keeps pointers into the message after returning. */
 #ifndef POSTERN_IMAP_MIME_H
 #define POSTERN_IMAP_MIME_H

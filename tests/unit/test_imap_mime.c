@@ -532,6 +532,15 @@ test_search(void **state)
 	assert_int_equal(imap_search_body(m, n, "hello", 5), 0);
 	assert_int_equal(imap_search_body(m, n, "", 0), 1);
 	assert_int_equal(imap_search_body("", 0, "x", 1), 0);
+	/* needles with repeats (the failure links of the scan) */
+	assert_int_equal(imap_search_body("\r\naabaabaaab", 12, "AABAAAB", 7),
+	    1);
+	assert_int_equal(imap_search_body("\r\naabaabaaab", 12, "aabaaba",
+	    7), 1);
+	assert_int_equal(imap_search_body("\r\naabaabaaab", 12, "aaaa", 4),
+	    0);
+	assert_int_equal(imap_search_header("S: ababac\r\n", 12, "s",
+	    "abac", 4), 1);
 }
 
 static void
