@@ -5,7 +5,8 @@
  * section span lies inside the message (or is the CRLF marker of length
  * 2), the spans' lengths add up to total, the header length is within the
  * message, a refused output (tiny buffer) leaves the buffer as it was,
- * and a parsed IMAP date-time formats back into something that parses to
+ * ENVELOPE and BODYSTRUCTURE are balanced lists (strings and literals
+ * well formed), and a parsed IMAP date-time formats back into something that parses to
  * the same time. */
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,44 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct imap_spans spans;
+
+/* The output is one balanced parenthesised list: quoted strings and
+ * literals skipped, depth never below zero, zero at the end. */
+static void
+check_balanced(const char *o, size_t n)
+{
+	size_t i = 0, lit;
+	long depth = 0;
+
+	while (i < n) {
+		if (o[i] == '"') {
+			for (i++; i < n && o[i] != '"'; i++)
+				if (o[i] == '\\')
+					i++;
+			if (i >= n)
+				abort();
+			i++;
+		} else if (o[i] == '{') {
+			lit = 0;
+			for (i++; i < n && o[i] >= '0' && o[i] <= '9'; i++)
+				lit = lit * 10 + (size_t)(o[i] - '0');
+			if (n - i < 3 || o[i] != '}' || o[i + 1] != '\r' ||
+			    o[i + 2] != '\n' || n - i - 3 < lit)
+				abort();
+			i += 3 + lit;
+		} else {
+			if (o[i] == '(')
+				depth++;
+			else if (o[i] == ')' && --depth < 0)
+				abort();
+			else if (o[i] == '\r' || o[i] == '\n' || o[i] == '\0')
+				abort();
+			i++;
+		}
+	}
+	if (depth != 0 || n == 0 || o[0] != '(' || o[n - 1] != ')')
+		abort();
+}
 
 static void
 check_section(const char *m, size_t n, const char *spec, size_t sl)
@@ -66,11 +105,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (imap_header_length(m, n) > n)
 		abort();
 	buf_init(&out, 1 << 24);
-	(void)imap_envelope(m, n, &out);
+	if (imap_envelope(m, n, &out) == 0)
+		check_balanced(out.data, out.len);
 	buf_reset(&out);
-	(void)imap_bodystructure(m, n, 1, &out);
+	if (imap_bodystructure(m, n, 1, &out) == 0)
+		check_balanced(out.data, out.len);
 	buf_reset(&out);
-	(void)imap_bodystructure(m, n, 0, &out);
+	if (imap_bodystructure(m, n, 0, &out) == 0)
+		check_balanced(out.data, out.len);
 	buf_free(&out);
 	buf_init(&out, 16);
 	if (imap_bodystructure(m, n, 1, &out) < 0 && out.len != 0)

@@ -1035,14 +1035,23 @@ leaf_out(struct bs *c, struct mime *p, int depth, struct buf *out)
 	const char *m = c->m;
 	size_t n;
 	char *enc;
-	int r = 0;
+	int r = 0, nested;
 
+	/* A multipart or message past the limits is an opaque leaf; named
+	 * as such, since a client reading "message" "rfc822" or "multipart"
+	 * expects what follows those. */
+	nested = is_message(p) && depth + 1 < IMAP_MIME_DEPTH &&
+	    c->parts < IMAP_MIME_PARTS;
 	r |= buf_appendc(out, '(');
-	r |= put_cstr(out, p->type);
-	r |= buf_appendc(out, ' ');
-	r |= put_cstr(out, p->sub);
-	r |= buf_appendc(out, ' ');
-	r |= put_type_params(out, p);
+	if ((is_message(p) && !nested) || is_multipart(p))
+		r |= buf_appends(out, "\"application\" \"octet-stream\" NIL");
+	else {
+		r |= put_cstr(out, p->type);
+		r |= buf_appendc(out, ' ');
+		r |= put_cstr(out, p->sub);
+		r |= buf_appendc(out, ' ');
+		r |= put_type_params(out, p);
+	}
 	r |= buf_appendc(out, ' ');
 	r |= put_field(out, m, p, "Content-ID");
 	r |= buf_appendc(out, ' ');
@@ -1055,8 +1064,7 @@ leaf_out(struct bs *c, struct mime *p, int depth, struct buf *out)
 		r |= put_nstring(out, enc, n);
 	free(enc);
 	r |= buf_printf(out, " %zu", p->e - p->h);
-	if (is_message(p) && depth + 1 < IMAP_MIME_DEPTH &&
-	    c->parts < IMAP_MIME_PARTS) {
+	if (nested) {
 		r |= buf_appendc(out, ' ');
 		r |= imap_envelope(m + p->h, p->e - p->h, out);
 		r |= buf_appendc(out, ' ');

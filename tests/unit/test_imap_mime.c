@@ -479,6 +479,10 @@ test_nesting_limit(void **state)
 		buf_appends(&m, "Content-Type: message/rfc822\r\n\r\n");
 	buf_appends(&m, "x\r\n");
 	assert_int_equal(imap_bodystructure(m.data, m.len, 1, &out), 0);
+	/* the innermost shown is an opaque leaf, not a half message */
+	assert_non_null(strstr(out.data, "(\"application\" \"octet-stream\" "
+	    "NIL NIL NIL \"7bit\" "));
+	assert_null(strstr(strstr(out.data, "octet-stream"), "rfc822"));
 	{
 		char spec[512];
 		size_t k = 0;
@@ -499,7 +503,8 @@ test_nesting_limit(void **state)
 		buf_printf(&m, "Content-Type: multipart/mixed; boundary=%d\r\n"
 		    "\r\n--%d\r\n", i, i);
 	assert_int_equal(imap_bodystructure(m.data, m.len, 1, &out), 0);
-	assert_true(out.len > 0);
+	assert_non_null(strstr(out.data, "(\"application\" \"octet-stream\" "
+	    "NIL NIL NIL \"7bit\" "));
 	buf_free(&m);
 	buf_free(&out);
 }
