@@ -522,13 +522,23 @@ next_delim(const char *m, size_t p, size_t e, const char *bnd, size_t bl,
 
 		if (e - p >= bl + 2 && m[p] == '-' && m[p + 1] == '-' &&
 		    memcmp(m + p + 2, bnd, bl) == 0) {
+			size_t t;
+
 			q = p + 2 + bl;
 			*close_r = e - q >= 2 && m[q] == '-' && m[q + 1] == '-';
-			while (q < e && m[q] != '\n')
-				q++;
-			*ls_r = p;
-			*after_r = q < e ? q + 1 : e;
-			return 1;
+			/* only WSP may follow the boundary (RFC 2046 5.1.1),
+			 * so "--b2" is no delimiter of boundary "b"; the
+			 * close delimiter may carry junk */
+			for (t = q; t < e && !*close_r && m[t] != '\n' &&
+			    (is_wsp(m[t]) || m[t] == '\r'); t++)
+				;
+			if (*close_r || t >= e || m[t] == '\n') {
+				while (q < e && m[q] != '\n')
+					q++;
+				*ls_r = p;
+				*after_r = q < e ? q + 1 : e;
+				return 1;
+			}
 		}
 		while (p < e && m[p] != '\n')
 			p++;

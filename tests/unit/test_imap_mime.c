@@ -450,6 +450,25 @@ test_extension_fields(void **state)
 	    "\"x/y\") NIL (\"en\" \"de\") NIL)");
 }
 
+/* "--b2" is no delimiter of boundary "b" (only WSP may follow it). */
+static void
+test_boundary_prefix(void **state)
+{
+	const char *m = "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b \r\nContent-Type: multipart/alternative; boundary=b2\r\n\r\n"
+	    "--b2\r\n\r\none\r\n--b2\r\n\r\ntwo\r\n--b2--\r\n"
+	    "--b\r\n\r\nthree\r\n--b--\r\n";
+
+	(void)state;
+	CHECK_STR(structure(m, strlen(m), 0),
+	    "(((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" "
+	    "3 0)(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL "
+	    "\"7bit\" 3 0) \"alternative\")(\"text\" \"plain\" (\"charset\" "
+	    "\"us-ascii\") NIL NIL \"7bit\" 5 0) \"mixed\")");
+	CHECK_STR(section(m, strlen(m), "1.2"), "two");
+	CHECK_STR(section(m, strlen(m), "2"), "three");
+}
+
 static void
 test_digest_default(void **state)
 {
@@ -656,6 +675,7 @@ main(void)
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_odd_messages),
 		cmocka_unit_test(test_extension_fields),
+		cmocka_unit_test(test_boundary_prefix),
 		cmocka_unit_test(test_digest_default),
 		cmocka_unit_test(test_nesting_limit),
 		cmocka_unit_test(test_search),
