@@ -8,13 +8,23 @@
  *         message with LF line ends) give a best-effort answer, never a
  *         crash or an overrun.
  * Gives:  output appended to a struct buf (ENVELOPE, BODYSTRUCTURE as IMAP
- *         parenthesised lists, strings quoted or as literals via
- *         imap_put_nstring) and sections as spans into the message, so
+ *         parenthesised lists, strings quoted or as literals by
+ *         imap_put_nstring's rules; nothing appended on -1) and sections as spans into the message, so
  *         BODY[] of a 50 MB message copies nothing.
+ *         BODYSTRUCTURE as Dovecot writes it: types, parameters and
+ *         encodings as the message gives them, the defaults lower case
+ *         ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit"), lines
+ *         = line ends in the part, sizes = octets as stored (the octets
+ *         BODY[] sends), Content-MD5 as given. A bare local part with no
+ *         '@' is (NIL NIL "local" "") so that a NIL host still means a
+ *         group marker.
  * Limits: MIME nesting to IMAP_MIME_DEPTH (deeper parts are treated as
- *         opaque leaves); IMAP_MIME_PARTS parts per message; at most
+ *         opaque leaves, and a section path longer than that names no
+ *         part); IMAP_MIME_PARTS parts per message; at most
  *         IMAP_SPANS_MAX spans per section (a HEADER.FIELDS with more
- *         matching lines is cut there).
+ *         matching lines is cut there). RFC 2047 words and RFC 2231
+ *         parameters are passed on undecoded (clients decode them);
+ *         search decodes base64 and quoted-printable but no charset.
  * Never:  does I/O or keeps pointers into the message after returning. */
 #ifndef POSTERN_IMAP_MIME_H
 #define POSTERN_IMAP_MIME_H
