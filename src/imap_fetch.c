@@ -517,7 +517,7 @@ literal_chunk(struct imap_fetch_iter *it, struct buf *out, size_t until)
 			n = r;
 		if (n > it->left)
 			n = (size_t)it->left;
-		p = s->off == IMAP_SPAN_CRLF ? "\r\n" + it->span_off :
+		p = s->off == IMAP_SPAN_CRLF ? &"\r\n"[it->span_off] :
 		    it->data + s->off + it->span_off;
 		if (buf_append(out, p, n) < 0)
 			return -1;
