@@ -320,7 +320,10 @@ imap_fetch_parse(const struct imap_arg *args, size_t nargs, int uid,
 			*why_r = "unexpected text after fetch attributes";
 			return -1;
 		}
-		i++;
+		if (++i < nargs && args[i].type == IMAP_TOK_LIST_CLOSE) {
+			*why_r = "empty fetch modifier list";
+			return -1;
+		}
 		while (i < nargs && args[i].type != IMAP_TOK_LIST_CLOSE) {
 			if (!tok_is(&args[i], "CHANGEDSINCE") ||
 			    i + 1 >= nargs ||

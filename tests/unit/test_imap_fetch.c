@@ -177,6 +177,7 @@ test_fetch_parse_bad(void **state)
 		"MODSEQ", "FLAGS FLAGS", "FLAGS (CHANGEDSINCE)",
 		"FLAGS (VANISHED)", "FLAGS (CHANGEDSINCE 5", "\"FLAGS\"",
 		"(FLAGS (UID))", "FLAGS (CHANGEDSINCE 5) x", "BODY.PEEK",
+		"FLAGS ()", "FLAGS (CHANGEDSINCE 1 CHANGEDSINCE)",
 	};
 	const char *why;
 	size_t k;
