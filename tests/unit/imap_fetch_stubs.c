@@ -127,6 +127,42 @@ imap_section(const char *msg, size_t len, const char *spec,
 	} else if (speclen == 4 && strncasecmp(spec, "TEXT", 4) == 0) {
 		out->s[0].off = h;
 		out->s[0].len = len - h;
+	} else if (speclen > 15 && strncasecmp(spec, "HEADER.FIELDS (", 15)
+	    == 0) {
+		/* Lines whose name is in the list, then the blank line. */
+		size_t i = 0, e, c;
+
+		while (i < h && out->n + 1 < IMAP_SPANS_MAX) {
+			for (e = i; e < h && msg[e] != '\n'; e++)
+				;
+			if (e < h)
+				e++;
+			for (c = i; c < e && msg[c] != ':'; c++)
+				;
+			if (c < e && c > i) {
+				size_t k;
+
+				for (k = 15; k + (c - i) <= speclen; k++)
+					if (strncasecmp(spec + k, msg + i,
+					    c - i) == 0 && (spec[k + c - i] ==
+					    ' ' || spec[k + c - i] == ')') &&
+					    (spec[k - 1] == ' ' ||
+					    spec[k - 1] == '('))
+						break;
+				if (k + (c - i) <= speclen) {
+					out->s[out->n].off = i;
+					out->s[out->n].len = e - i;
+					out->total += e - i;
+					out->n++;
+				}
+			}
+			i = e;
+		}
+		out->s[out->n].off = IMAP_SPAN_CRLF;
+		out->s[out->n].len = 2;
+		out->n++;
+		out->total += 2;
+		return 0;
 	} else
 		return 0;
 	out->n = 1;

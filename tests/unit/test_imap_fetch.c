@@ -352,6 +352,66 @@ test_fetch_literals(void **state)
 	buf_free(&want);
 }
 
+/* Every literal "{n}\r\n" in the response is followed by n octets and
+ * then " " or ")": the framing a client relies on. Returns the number of
+ * literals; *first gets the first one's octets. */
+static size_t
+check_framing(const struct buf *all, const char **first, size_t *first_len)
+{
+	size_t i = 0, n = 0, lits = 0;
+
+	while (i < all->len) {
+		if (all->data[i] == '{') {
+			n = 0;
+			for (i++; i < all->len && all->data[i] >= '0' &&
+			    all->data[i] <= '9'; i++)
+				n = n * 10 + (size_t)(all->data[i] - '0');
+			assert_true(i + 3 <= all->len);
+			assert_memory_equal(all->data + i, "}\r\n", 3);
+			i += 3;
+			if (lits++ == 0) {
+				*first = all->data + i;
+				*first_len = n;
+			}
+			assert_true(i + n < all->len);
+			i += n;
+			assert_true(all->data[i] == ' ' || all->data[i] == ')');
+		} else
+			i++;
+	}
+	return lits;
+}
+
+static void
+test_fetch_header_fields(void **state)
+{
+	struct buf all;
+	const char *lit = NULL;
+	size_t litlen = 0, len = sizeof(msg1) - 1;
+
+	(void)state;
+	/* The matching lines and the blank line, clipped, byte by byte. */
+	produce("(BODY.PEEK[HEADER.FIELDS (SUBJECT)]<3.100> FLAGS)", 0, &m1, 1,
+	    msg1, len, 0, 1, &all);
+	assert_int_equal(check_framing(&all, &lit, &litlen), 1);
+	assert_int_equal(litlen, strlen("ject: Hello World\r\n\r\n"));
+	assert_memory_equal(lit, "ject: Hello World\r\n\r\n", litlen);
+	assert_true(strncmp(all.data,
+	    "* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)]<3> {", 45) == 0);
+	buf_free(&all);
+	/* Origin inside the final CRLF. */
+	produce("BODY.PEEK[HEADER.FIELDS (Subject)]<23.5>", 0, &m1, 1, msg1,
+	    len, 0, 1, &all);
+	assert_int_equal(check_framing(&all, &lit, &litlen), 1);
+	assert_int_equal(litlen, 1);
+	assert_memory_equal(lit, "\n", 1);
+	buf_free(&all);
+	produce("(BODY[HEADER] BODY[TEXT] BODY[1] BODY[HEADER.FIELDS.NOT (To)])",
+	    0, &m1, 1, msg1, len, 0, 7, &all);
+	assert_int_equal(check_framing(&all, &lit, &litlen), 4);
+	buf_free(&all);
+}
+
 static void
 test_fetch_structures_framed(void **state)
 {
@@ -646,6 +706,7 @@ main(void)
 		cmocka_unit_test(test_fetch_parse_modifier_and_limit),
 		cmocka_unit_test(test_fetch_simple_values),
 		cmocka_unit_test(test_fetch_literals),
+		cmocka_unit_test(test_fetch_header_fields),
 		cmocka_unit_test(test_fetch_structures_framed),
 		cmocka_unit_test(test_fetch_big_literal),
 		cmocka_unit_test(test_fetch_full_out),
