@@ -24,7 +24,8 @@ SRCS     := $(sort $(wildcard src/*.c))
 # outside; tests/unit/pure_fatal.c gives it there. The I/O the linker cannot
 # see (libc's system calls, stdio, the clock) tools/check-pure.sh bans.
 PURE     := address aliases apop authres base64 buf conn_limits decimal \
-	dkim dkim_out dmarc dns_cache dsn grants hex linebuf log_quote \
+	dkim dkim_out dmarc dns_cache dsn grants hex imap_fetch imap_mime \
+	imap_parse linebuf log_quote \
 	mailbox_index maildrop msgheader netaddr pop3_session psl qfile \
 	relay rules sasl schedule scram sendmail_args slots smtp_client \
 	smtp_data smtp_session spf throttle users_name
@@ -66,10 +67,6 @@ $(B)/test_%: tests/unit/test_%.c $(B)/libpostern.a $(B)/libpostern-pure.a tests/
 $(PURETESTS): $(B)/test_%: tests/unit/test_%.c $(B)/libpostern-pure.a $(B)/pure_fatal.o tests/unit/unit.h
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(WARN) -Wno-missing-prototypes -o $@ $< $(B)/pure_fatal.o $(B)/libpostern-pure.a $(PURELIBS) -lcmocka
 
-# Test stand-ins for imap_parse.c and imap_mime.c until those land: the
-# lead deletes tests/unit/imap_fetch_stubs.c and these two lines at merge.
-$(B)/test_imap_fetch build-fuzz/fuzz_imap_fetch: tests/unit/imap_fetch_stubs.c
-$(B)/test_imap_fetch build-fuzz/fuzz_imap_fetch: LDLIBS += tests/unit/imap_fetch_stubs.c
 
 $(B)/pure_fatal.o: tests/unit/pure_fatal.c src/log.h | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
