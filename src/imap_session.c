@@ -68,6 +68,7 @@ struct priv {
 	enum wait_kind		 wait;
 	char			 wait_user[IMAP_USER_MAX + 1];
 	int			 scram_outcome;
+	int			 scram_first_sent;	/* step 1 went out */
 	char			 scram_user[IMAP_USER_MAX + 1];
 
 	/* mailbox */
@@ -498,6 +499,7 @@ sasl_scram(struct imap_session *s, const char *b64, size_t len, int step)
 		return;
 	}
 	pv->wait = step == 1 ? WAIT_SCRAM1 : WAIT_SCRAM2;
+	pv->scram_first_sent = 1;
 	s->state = IMAP_STATE_AUTH_WAIT;
 	pv->scram_outcome = -1;
 	pv->ops->scram_step(pv->arg, step, dec, n);
@@ -533,7 +535,7 @@ sasl_line(struct imap_session *s, const char *line, size_t len)
 	if (pv->sasl == SASL_PLAIN)
 		sasl_plain(s, line, len);
 	else
-		sasl_scram(s, line, len, 2);
+		sasl_scram(s, line, len, pv->scram_first_sent ? 2 : 1);
 }
 
 /* ---- mailbox selection ---- */
@@ -678,7 +680,12 @@ c_authenticate(struct cmdctx *x)
 		return;
 	}
 	(void)xsnprintf(pv->tag, sizeof(pv->tag), "%s", x->c->tag);
-	if (strcasecmp(x->a[0].s, "PLAIN") == 0 && plain_ok)
+	pv->scram_first_sent = 0;
+	if (strcasecmp(x->a[0].s, "PLAIN") == 0 && !plain_ok) {
+		reply(s, "%s NO [PRIVACYREQUIRED] PLAIN needs TLS", x->c->tag);
+		return;
+	}
+	if (strcasecmp(x->a[0].s, "PLAIN") == 0)
 		pv->sasl = SASL_PLAIN;
 	else if (strcasecmp(x->a[0].s, "SCRAM-SHA-256") == 0)
 		pv->sasl = SASL_SCRAM;
@@ -1518,7 +1525,7 @@ c_copy(struct cmdctx *x)
 		size_t nex = 0;
 
 		if (n > 0) {
-			reply(s, "* OK %.*sMoved", (int)codes.len - 1, codes.data);
+			reply(s, "* OK %sMoved", codes.data);
 			for (k = 0; k < n; k++)
 				(void)imap_folder_store(&pv->f, idx[k], '+',
 				    IMAP_F_DELETED);
@@ -1707,6 +1714,7 @@ dispatch(struct imap_session *s, struct imap_cmd *c)
 	struct cmdctx x;
 	const char *name = c->name;
 	size_t k;
+	unsigned errors;
 
 	memset(&x, 0, sizeof(x));
 	x.s = s;
@@ -1744,7 +1752,12 @@ dispatch(struct imap_session *s, struct imap_cmd *c)
 		    strcasecmp(name, "MOVE") == 0 ? "MOVE" : "COPY");
 		x.uid = 1;
 	}
+	errors = P(s)->errors;
 	cmds[k].fn(&x);
+	/* max_errors counts errors in a row: a command that went through
+	 * without one starts the count again (a login failure counts). */
+	if (P(s)->errors == errors && s->state != IMAP_STATE_AUTH_WAIT)
+		P(s)->errors = 0;
 }
 
 /* ---- raw lines (SASL, IDLE) ---- */
@@ -1917,7 +1930,9 @@ imap_session_feed(struct imap_session *s, const char *in, size_t len)
 		case IMAP_EV_BAD:
 			append_reset(pv);
 			if (pv->p->toobig)
-				reply(s, "%s BAD [TOOBIG] %s", pv->p->cmd.tag,
+				reply(s, "%s %s [TOOBIG] %s", pv->p->cmd.tag,
+				    strcmp(pv->p->cmd.name, "APPEND") == 0 ?
+				    "NO" : "BAD",
 				    pv->p->error ? pv->p->error : "Too big");
 			else
 				bad(s, pv->p->cmd.tag[0] ? pv->p->cmd.tag : "*",
