@@ -38,6 +38,11 @@
 #include "imap_store.h"
 #include "log.h"
 
+/* Declared by the imap_fetch module's header as merged (it frees an
+ * ENVELOPE/BODYSTRUCTURE under construction); repeated here so this file
+ * builds against the contract header too. */
+void	imap_fetch_abort(struct imap_fetch_iter *it);
+
 #define SESS_LINE_MAX	16384	/* an AUTHENTICATE line: SCRAM messages
 				 * are a few hundred octets, PLAIN less */
 #define SASL_MSG_MAX	4096	/* decoded SASL message */
@@ -147,8 +152,8 @@ static void
 put_flags(struct buf *b, unsigned fl)
 {
 	static const struct { unsigned bit; const char *name; } names[] = {
-		{ IMAP_F_ANSWERED, "\\Answered" }, { IMAP_F_FLAGGED, "\\Flagged" },
-		{ IMAP_F_DELETED, "\\Deleted" }, { IMAP_F_SEEN, "\\Seen" },
+		{ IMAP_F_SEEN, "\\Seen" }, { IMAP_F_ANSWERED, "\\Answered" },
+		{ IMAP_F_FLAGGED, "\\Flagged" }, { IMAP_F_DELETED, "\\Deleted" },
 		{ IMAP_F_DRAFT, "\\Draft" },
 	};
 	size_t i;
@@ -1609,12 +1614,12 @@ c_search(struct cmdctx *x)
 			(void)buf_printf(&s->out, " MIN %" PRIu32, min);
 		if ((ret & IMAP_SEARCH_RET_MAX) && count)
 			(void)buf_printf(&s->out, " MAX %" PRIu32, max);
+		if (ret & IMAP_SEARCH_RET_COUNT)
+			(void)buf_printf(&s->out, " COUNT %" PRIu32, count);
 		if ((ret & IMAP_SEARCH_RET_ALL) && count) {
 			(void)buf_appends(&s->out, " ALL ");
 			put_uidset(&s->out, hits, count);
 		}
-		if (ret & IMAP_SEARCH_RET_COUNT)
-			(void)buf_printf(&s->out, " COUNT %" PRIu32, count);
 		(void)buf_appends(&s->out, "\r\n");
 	} else {
 		(void)buf_appends(&s->out, "* SEARCH");
@@ -1832,6 +1837,8 @@ imap_session_free(struct imap_session *s)
 	if (pv == NULL)
 		return;
 	if (pv->pumping) {
+		if (pv->fin_msg)
+			imap_fetch_abort(&pv->it);
 		fetch_unmap(pv);
 		free(pv->fidx);
 	}

@@ -414,7 +414,7 @@ dialogue(size_t step)
 
 	reset_tr(&w);
 	feed(&w, "e STORE 1 +FLAGS (\\Deleted)\r\n", step);
-	HAS(&w, "* 1 FETCH (FLAGS (\\Deleted \\Seen))\r\n");
+	HAS(&w, "* 1 FETCH (FLAGS (\\Seen \\Deleted))\r\n");
 	HAS(&w, "e OK STORE completed\r\n");
 	reset_tr(&w);
 	feed(&w, "f STORE 3 FLAGS.SILENT (\\Flagged)\r\n", step);
