@@ -896,6 +896,7 @@ name_matches(const char *pat, const char *name)
 #define LR_SPECIAL	0x04
 #define LR_STATUS	0x08
 #define LR_LSUB		0x10
+#define LR_SHOWSUB	0x20	/* \Subscribed wanted (LIST-EXTENDED) */
 #define LS_MESSAGES	0x01
 #define LS_UIDNEXT	0x02
 #define LS_UIDVALIDITY	0x04
@@ -1013,7 +1014,7 @@ c_list(struct cmdctx *x)
 		extended = 1;
 		for (i++; i < n && a[i].type != IMAP_TOK_LIST_CLOSE; i++) {
 			if (is_atom(&a[i], "SUBSCRIBED"))
-				opt |= LR_SUBSCRIBED;
+				opt |= LR_SUBSCRIBED | LR_SHOWSUB;
 			else if (is_atom(&a[i], "SPECIAL-USE"))
 				opt |= LR_SPECIAL;
 			else if (is_atom(&a[i], "REMOTE") ||
@@ -1062,7 +1063,7 @@ c_list(struct cmdctx *x)
 			goto usage;
 		for (i += 2; i < n && a[i].type != IMAP_TOK_LIST_CLOSE; i++) {
 			if (is_atom(&a[i], "SUBSCRIBED"))
-				opt |= LR_CHILDREN;	/* always shown */
+				opt |= LR_SHOWSUB;
 			else if (is_atom(&a[i], "CHILDREN"))
 				opt |= LR_CHILDREN;
 			else if (is_atom(&a[i], "SPECIAL-USE"))
@@ -1094,6 +1095,8 @@ c_list(struct cmdctx *x)
 			continue;
 		if (fi[k].nonexistent && !(opt & LR_SUBSCRIBED))
 			continue;
+		if ((opt & LR_SPECIAL) && fi[k].special == IMAP_SPECIAL_NONE)
+			continue;
 		(void)buf_printf(&s->out, "* %s (", kw);
 		if (fi[k].nonexistent)
 			(void)buf_appends(&s->out, (opt & LR_LSUB) ?
@@ -1101,7 +1104,7 @@ c_list(struct cmdctx *x)
 		else
 			(void)buf_appends(&s->out, fi[k].has_children ?
 			    "\\HasChildren" : "\\HasNoChildren");
-		if (fi[k].subscribed && extended && !(opt & LR_LSUB))
+		if (fi[k].subscribed && (opt & LR_SHOWSUB))
 			(void)buf_appends(&s->out, " \\Subscribed");
 		(void)buf_appends(&s->out, special_attr(fi[k].special));
 		(void)buf_appends(&s->out, ") \"/\" ");
