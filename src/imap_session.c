@@ -1916,6 +1916,14 @@ imap_session_feed(struct imap_session *s, const char *in, size_t len)
 				    "Command not valid in this state");
 				break;
 			}
+			if (strcmp(pv->p->cmd.name, "APPEND") == 0 &&
+			    pv->p->literal_size > pv->set.max_message_size) {
+				/* refuse before the client sends it */
+				imap_parse_reject_literal(pv->p);
+				reply(s, "%s NO [TOOBIG] Message too big",
+				    pv->p->cmd.tag);
+				break;
+			}
 			reply(s, "+ Ready for literal data");
 			break;
 		case IMAP_EV_LITERAL_BEGIN:

@@ -20,6 +20,7 @@ struct world {
 	char			 last_user[80];
 	int			 watched;	/* last watch() fd */
 	int			 watches;
+	int			 scram_steps, scram_aborts;
 	struct buf		 log;
 	struct buf		 tr;		/* everything the server sent */
 	size_t			 max_out;
@@ -39,16 +40,30 @@ op_check(void *arg, const char *user, const char *pass)
 		    OUTCOME_DENIED : w->outcome, NULL);
 }
 
+/* A fake auth process: step 1 "n,,n=alice,r=c" answers "r=cs,s=x,i=1";
+ * step 2 "c=biws,r=cs,p=ok" answers "v=good" and alice; else denied. */
 static void
 op_scram_step(void *arg, int step, const char *msg, size_t len)
 {
-	(void)arg; (void)step; (void)msg; (void)len;
+	struct world *w = arg;
+
+	w->scram_steps++;
+	if (step == 1 && len == 14 && memcmp(msg, "n,,n=alice,r=c", 14) == 0)
+		imap_session_sasl_result(&w->s, "r=cs,s=x,i=1", 12);
+	else if (step == 2 && len == 16 &&
+	    memcmp(msg, "c=biws,r=cs,p=ok", 16) == 0) {
+		imap_session_sasl_result(&w->s, "v=good", 6);
+		imap_session_auth_result(&w->s, OUTCOME_OK, "alice");
+	} else
+		imap_session_auth_result(&w->s, OUTCOME_DENIED, NULL);
 }
 
 static void
 op_scram_abort(void *arg)
 {
-	(void)arg;
+	struct world *w = arg;
+
+	w->scram_aborts++;
 }
 
 static int
@@ -279,7 +294,7 @@ test_tls_policy(void **state)
 	HASNT(&w, "STARTTLS");
 	HASNT(&w, "LOGINDISABLED");
 	reset_tr(&w);
-	feed(&w, "e LOGIN alice wonderland\r\n", 0);
+	feed(&w, "e LOGIN alice wonderland\r\n", 1);
 	HAS(&w, "e OK [CAPABILITY IMAP4rev2");
 	HASNT(&w, "AUTH=");
 	assert_int_equal(w.s.state, IMAP_STATE_AUTH);
@@ -337,6 +352,53 @@ test_authenticate_plain(void **state)
 	world_free(&w);
 }
 
+/* base64: "n,,n=alice,r=c" "c=biws,r=cs,p=ok" "r=cs,s=x,i=1" "v=good" */
+#define SC1	"biwsbj1hbGljZSxyPWM="
+#define SC2	"Yz1iaXdzLHI9Y3MscD1vaw=="
+#define SS1	"cj1jcyxzPXgsaT0x"
+#define SS2	"dj1nb29k"
+
+static void
+test_authenticate_scram(void **state)
+{
+	struct world w;
+	size_t step;
+
+	(void)state;
+	for (step = 0; step < 2; step++) {
+		world_init(&w, 0);
+		feed(&w, "a AUTHENTICATE SCRAM-SHA-256 " SC1 "\r\n", step);
+		HAS(&w, "+ " SS1 "\r\n");
+		assert_int_equal(w.s.state, IMAP_STATE_SASL);
+		feed(&w, SC2 "\r\n", step);
+		HAS(&w, "+ " SS2 "\r\n");
+		assert_int_equal(w.s.state, IMAP_STATE_SASL);
+		HASNT(&w, "a OK");
+		feed(&w, "\r\n", step);
+		HAS(&w, "a OK [CAPABILITY ");
+		assert_string_equal(w.s.user, "alice");
+		assert_int_equal(w.scram_steps, 2);
+		world_free(&w);
+	}
+
+	world_init(&w, 0);
+	feed(&w, "b AUTHENTICATE SCRAM-SHA-256\r\n", 0);
+	HAS(&w, "+ \r\n");
+	feed(&w, SC1 "\r\n", 0);
+	HAS(&w, "+ " SS1 "\r\n");
+	feed(&w, "*\r\n", 0);
+	HAS(&w, "b BAD ");
+	assert_int_equal(w.scram_aborts, 1);
+	assert_int_equal(w.s.state, IMAP_STATE_NOT_AUTH);
+	feed(&w, "c AUTHENTICATE SCRAM-SHA-256 " SC1 "\r\nYz1iaXdz\r\n", 0);
+	HAS(&w, "c NO [AUTHENTICATIONFAILED]");
+	feed(&w, "d AUTHENTICATE SCRAM-SHA-256 !!!\r\n", 0);
+	HAS(&w, "d BAD ");
+	feed(&w, "e AUTHENTICATE PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n", 0);
+	HAS(&w, "e NO [PRIVACYREQUIRED]");
+	world_free(&w);
+}
+
 static void
 test_bad_cases(void **state)
 {
@@ -362,6 +424,32 @@ test_bad_cases(void **state)
 	HAS(&w, "h BAD ");
 	assert_false(w.s.close);
 	world_free(&w);
+}
+
+static void
+test_append_refusals(void **state)
+{
+	struct world w;
+	size_t step;
+
+	(void)state;
+	for (step = 0; step < 2; step++) {
+		world_init(&w, 1);
+		feed(&w, "a APPEND INBOX {3}\r\n", step);
+		HAS(&w, "a BAD Command not valid in this state\r\n");
+		HASNT(&w, "+ Ready");
+		feed(&w, "b LOGIN alice wonderland\r\n", step);
+		HAS(&w, "b OK ");
+		feed(&w, "c APPEND nosuch {3}\r\n", step);
+		HAS(&w, "+ ");
+		feed(&w, "abc\r\n", step);
+		HAS(&w, "c NO [TRYCREATE]");
+		feed(&w, "d APPEND INBOX {99999999}\r\n", step);
+		HAS(&w, "d NO [TOOBIG]");
+		feed(&w, "e NOOP\r\n", step);
+		HAS(&w, "e OK NOOP completed\r\n");
+		world_free(&w);
+	}
 }
 
 static void
@@ -577,7 +665,9 @@ main(void)
 		cmocka_unit_test(test_tls_policy),
 		cmocka_unit_test(test_login_failures),
 		cmocka_unit_test(test_authenticate_plain),
+		cmocka_unit_test(test_authenticate_scram),
 		cmocka_unit_test(test_bad_cases),
+		cmocka_unit_test(test_append_refusals),
 		cmocka_unit_test(test_too_many_errors),
 		cmocka_unit_test(test_dialogue_whole),
 		cmocka_unit_test(test_dialogue_bytes),
