@@ -512,7 +512,7 @@ dialogue(size_t step)
 	reset_tr(&w);
 	feed(&w, "g EXPUNGE\r\n", step);
 	HAS(&w, "* 1 EXPUNGE\r\ng OK EXPUNGE completed\r\n");
-	assert_int_equal(count_files(w.dir, "cur"), 2);
+	assert_int_equal(count_files(w.dir, "cur") + count_files(w.dir, "new"), 2);
 
 	reset_tr(&w);
 	feed(&w, "h SEARCH FLAGGED\r\n", step);
@@ -574,6 +574,41 @@ test_dialogue_sevens(void **state)
 {
 	(void)state;
 	dialogue(7);
+}
+
+/* 120 messages of 3000 octets: the response crosses the high-water mark
+ * many times; out stays bounded and every message comes out once. */
+static void
+test_fetch_pumped(void **state)
+{
+	struct world w;
+	char name[64], *body;
+	size_t i, n = 0;
+	const char *p;
+
+	(void)state;
+	world_init(&w, 1);
+	body = calloc(1, 3001);
+	assert_non_null(body);
+	memcpy(body, "Subject: big\r\n\r\n", 16);
+	memset(body + 16, 'x', 3000 - 18);
+	memcpy(body + 2998, "\r\n", 2);
+	for (i = 0; i < 120; i++) {
+		(void)xsnprintf(name, sizeof(name), "cur/2%03zu.X.host:2,", i);
+		put_file(w.dir, name, body);
+	}
+	free(body);
+	feed(&w, "a LOGIN alice wonderland\r\nb SELECT INBOX\r\n", 0);
+	HAS(&w, "* 123 EXISTS\r\n");
+	reset_tr(&w);
+	w.max_out = 0;
+	feed(&w, "c FETCH 1:* BODY[]\r\nd NOOP\r\n", 0);
+	HAS(&w, "c OK FETCH completed\r\nd OK NOOP completed\r\n");
+	for (p = w.tr.data; (p = strstr(p, " FETCH (")) != NULL; p++)
+		n++;
+	assert_int_equal(n, 123);
+	assert_true(w.max_out <= IMAP_OUT_HIGHWATER + 16384);
+	world_free(&w);
 }
 
 static void
@@ -672,6 +707,7 @@ main(void)
 		cmocka_unit_test(test_dialogue_whole),
 		cmocka_unit_test(test_dialogue_bytes),
 		cmocka_unit_test(test_dialogue_sevens),
+		cmocka_unit_test(test_fetch_pumped),
 		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_mailboxes),
 	};
