@@ -689,6 +689,16 @@ test_mailboxes(void **state)
 	HAS(&w, "l OK MOVE completed\r\n");
 	feed(&w, "m COPY 1 Nowhere\r\n", 0);
 	HAS(&w, "m NO [TRYCREATE]");
+	/* IMAP4rev2 enabled: SEARCH answers with ESEARCH */
+	reset_tr(&w);
+	feed(&w, "n SEARCH FLAGGED\r\no UID SEARCH FLAGGED\r\n", 0);
+	HAS(&w, "* ESEARCH (TAG \"n\")");
+	HAS(&w, "* ESEARCH (TAG \"o\") UID");
+	HASNT(&w, "* SEARCH");
+	HAS(&w, "o OK UID SEARCH completed\r\n");
+	feed(&w, "p UNSELECT\r\n", 0);
+	HAS(&w, "p OK UNSELECT completed\r\n");
+	assert_int_equal(w.s.state, IMAP_STATE_AUTH);
 	world_free(&w);
 }
 
