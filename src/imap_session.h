@@ -15,9 +15,17 @@
  *         produced piecewise (imap_session_pump) so s->out stays bounded.
  *         Every malformed command gets a tagged BAD and the session goes
  *         on; too many in a row (max_errors) gives BYE.
- * Limits: see imap_parse.h for the reader; s->out never holds more than
+ * Limits: see imap_parse.h for the reader; an AUTHENTICATE line or the
+ *         line ending IDLE at most 16 KiB; s->out never holds more than
  *         IMAP_OUT_MAX and no input is consumed while it holds
- *         IMAP_OUT_HIGHWATER or more; one message mapped at a time.
+ *         IMAP_OUT_HIGHWATER or more; one message mapped at a time. Only
+ *         FETCH is produced piecewise: a SEARCH, LIST or STORE answer
+ *         larger than IMAP_OUT_MAX is cut short. One message per APPEND
+ *         (no MULTIAPPEND); keywords are not kept (PERMANENTFLAGS has no
+ *         \*). SCRAM: after the auth process's server-final message
+ *         (imap_session_sasl_result) and outcome (auth_result) the client
+ *         gets "+ base64(server-final)" and must answer an empty line
+ *         before the tagged OK.
  * Never:  touches a socket; logs or keeps a password; deletes a message
  *         without EXPUNGE/CLOSE/MOVE/UID EXPUNGE from the client. */
 #ifndef POSTERN_IMAP_SESSION_H
