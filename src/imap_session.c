@@ -38,11 +38,6 @@
 #include "imap_store.h"
 #include "log.h"
 
-/* Declared by the imap_fetch module's header as merged (it frees an
- * ENVELOPE/BODYSTRUCTURE under construction); repeated here so this file
- * builds against the contract header too. */
-void	imap_fetch_abort(struct imap_fetch_iter *it);
-
 #define SESS_LINE_MAX	16384	/* an AUTHENTICATE line: SCRAM messages
 				 * are a few hundred octets, PLAIN less */
 #define SASL_MSG_MAX	4096	/* decoded SASL message */
