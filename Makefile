@@ -204,7 +204,10 @@ install: all
 
 # Side-by-side benchmarks against Postfix and Dovecot (not part of check).
 bench: all
-	@sh bench/run.sh
+	@QUICK=$(QUICK) sh bench/run.sh
+
+bench-callgrind: all
+	@BENCH_ONLY=callgrind sh bench/run.sh
 
 clean:
 	rm -rf build build-asan build-fuzz postern
