@@ -51,7 +51,7 @@ from hashlib import md5
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-POSTERN = os.path.join(REPO, "postern")
+POSTERN = os.environ.get("BENCH_POSTERN") or os.path.join(REPO, "postern")
 HZ = os.sysconf("SC_CLK_TCK")
 DOMAIN = "bench.test"
 RCPT = "user@" + DOMAIN
@@ -264,23 +264,6 @@ def wait_gone(pid, timeout):
 # Each: name, root (pid of the process tree measured), port (SMTP) or
 # pop_port/imap_port, maildir(user), start(), stop().
 
-def postern_knows(key_line):
-    """Whether this postern's config parser accepts key_line (a new key
-    such as listen_imap is detected this way, not by version)."""
-    d = tempfile.mkdtemp(prefix="postern-bench-probe-")
-    try:
-        conf = os.path.join(d, "p.conf")
-        with open(conf, "w") as f:
-            f.write("hostname = probe.local\nspool = %s/spool\n"
-                    "users = %s/users\n%s\n" % (d, d, key_line))
-        open(os.path.join(d, "users"), "w").close()
-        r = subprocess.run([POSTERN, "check", "-c", conf],
-                           capture_output=True, text=True)
-        return r.returncode == 0
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
-
-
 class Postern:
     def __init__(self, root, name="postern", wrapper=(), imap=False):
         self.name, self.wrapper = name, list(wrapper)
@@ -350,6 +333,25 @@ class Postern:
             self.proc.wait(5)
         self.logf.close()
         self.root = None
+
+
+def postern_has_imap():
+    """Whether this postern serves IMAP: `postern check` of the bench's own
+    config with listen_imap either passes or fails on that key (any other
+    failure is the harness's and stops the run)."""
+    d = tempfile.mkdtemp(prefix="postern-bench-probe-")
+    try:
+        probe = Postern(d, imap=True)
+        open(os.path.join(probe.dir, "users"), "w").close()
+        r = subprocess.run([POSTERN, "check", "-c", probe.conf],
+                           capture_output=True, text=True)
+        if r.returncode == 0:
+            return True
+        if "listen_imap" in r.stderr:
+            return False
+        raise RuntimeError("postern check of the bench config: " + r.stderr)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 POSTFIX_MASTER = """\
@@ -533,8 +535,11 @@ service imap-login {{
 """
 
 
-def dovecot_has_imap():
-    return os.path.exists("/usr/lib/dovecot/imap")
+def dovecot_has(protocol):
+    """Whether Dovecot's server for protocol (dovecot-pop3d,
+    dovecot-imapd) is installed."""
+    return shutil.which("dovecot") is not None and \
+        os.path.exists("/usr/lib/dovecot/" + protocol)
 
 
 class Dovecot:
@@ -563,7 +568,8 @@ class Dovecot:
         with open(self.conf, "w") as f:
             f.write(DOVECOT_CONF.format(
                 d=d, pop_port=self.pop_port, imap_port=self.imap_port,
-                protocols="pop3 imap" if dovecot_has_imap() else "pop3",
+                protocols=" ".join(p for p in ("pop3", "imap")
+                                   if dovecot_has(p)),
                 procs=IMAP_IDLE + 100, clients=4 * (IMAP_IDLE + 100)))
         self.root = None
 
@@ -598,8 +604,9 @@ class Dovecot:
 class Conn:
     """A line-oriented client connection (POP3, IMAP)."""
 
-    def __init__(self, port, timeout=60):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout)
+    def __init__(self, port, timeout=60, source="127.0.0.1"):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout,
+                                          source_address=(source, 0))
         self.f = self.s.makefile("rb")
 
     def line(self):
@@ -624,9 +631,16 @@ def pop3_cmd(c, line):
     return r
 
 
-def pop3_login(port, user, password, apop=False):
+def client_address(i):
+    """Client i's own loopback address: concurrent clients are different
+    hosts, as in real use (postern's auth lets a few checks of one
+    address run at a time; Dovecot limits connections per user and IP)."""
+    return "127.0.%d.%d" % (1 + i // 250, 1 + i % 250)
+
+
+def pop3_login(port, user, password, source, apop=False):
     """One POP3 session: greeting, USER/PASS or APOP, QUIT."""
-    c = Conn(port)
+    c = Conn(port, source=source)
     try:
         greeting = c.line()
         if apop:
@@ -643,9 +657,9 @@ def pop3_login(port, user, password, apop=False):
         c.close()
 
 
-def pop3_retr_all(port, user, password):
+def pop3_retr_all(port, user, password, source):
     """USER/PASS, STAT, RETR 1..n, QUIT; returns n."""
-    c = Conn(port)
+    c = Conn(port, source=source)
     try:
         c.line()
         pop3_cmd(c, b"USER " + user.encode())
@@ -685,16 +699,16 @@ def imap_cmd(c, tag, command):
         untagged += 1
 
 
-def imap_open(port, user, password):
-    c = Conn(port)
+def imap_open(port, user, password, source="127.0.0.1"):
+    c = Conn(port, source=source)
     if not c.line().startswith(b"* OK"):
         raise RuntimeError("no IMAP greeting")
     imap_cmd(c, b"L", b"LOGIN %s %s" % (user.encode(), password.encode()))
     return c
 
 
-def imap_login(port, user, password):
-    c = imap_open(port, user, password)
+def imap_login(port, user, password, source):
+    c = imap_open(port, user, password, source)
     try:
         imap_cmd(c, b"Q", b"LOGOUT")
     finally:
@@ -852,8 +866,9 @@ def scenario_smtp_idle(srv, n=IDLE_SESSIONS):
 
 
 def scenario_logins(srv, login, port, users, clients, seconds=LOGIN_SECONDS):
-    """clients threads, each logging in and out as its own user
-    (login(port, user, password)) until the time is up."""
+    """clients threads, each logging in and out as its own user from its
+    own address (login(port, user, password, source)) until the time is
+    up."""
     counts = [0] * clients
     with Measure(srv) as m:
         deadline = m.t0 + seconds
@@ -861,7 +876,7 @@ def scenario_logins(srv, login, port, users, clients, seconds=LOGIN_SECONDS):
         def loop(i):
             u = users[i % len(users)]
             while time.time() < deadline:
-                login(port, u, "pw-" + u)
+                login(port, u, "pw-" + u, client_address(i))
                 counts[i] += 1
         parallel(clients, loop)
     return m.result(logins=sum(counts), logins_per_s=sum(counts) / m.seconds)
@@ -872,7 +887,8 @@ def scenario_pop3_retr(srv, users):
 
     def client(i):
         for _ in range(POP_ROUNDS):
-            retrs[i] += pop3_retr_all(srv.pop_port, users[i], "pw-" + users[i])
+            retrs[i] += pop3_retr_all(srv.pop_port, users[i], "pw-" + users[i],
+                                      client_address(i))
     with Measure(srv, 0.2) as m:
         parallel(len(users), client)
     return m.result(retrs=sum(retrs), retr_per_s=sum(retrs) / m.seconds)
@@ -907,8 +923,9 @@ def scenario_imap_idle(srv, users, n=IMAP_IDLE):
     turn = itertools.count()
 
     def idling():
-        u = users[next(turn) % len(users)]
-        c = imap_open(srv.imap_port, u, "pw-" + u)
+        i = next(turn)
+        u = users[i % len(users)]
+        c = imap_open(srv.imap_port, u, "pw-" + u, client_address(i))
         imap_cmd(c, b"S", b"SELECT INBOX")
         c.send(b"I IDLE")
         if not c.line().startswith(b"+"):
@@ -1180,7 +1197,7 @@ def mail_group(res, servers, pst, root, postern_imap):
                       POP_MSGS, POP_LEN, owner)
         make_messages([srv.maildir(FOLDER_USER)], IMAP_FOLDER, IMAP_MSG_LEN,
                       owner, sub="cur")
-    imap_servers = [dov] if dovecot_has_imap() else []
+    imap_servers = [dov] if dovecot_has("imap") else []
     if imap_servers and postern_imap:
         imap_servers.insert(0, pst)
     for srv in (pst, dov):
@@ -1196,7 +1213,8 @@ def mail_group(res, servers, pst, root, postern_imap):
                     log("  POP3 " + label)
                     res.setdefault("pop3_login", {}).setdefault(label, {})[
                         srv.name] = scenario_logins(
-                            srv, lambda p, u, pw, a=apop: pop3_login(p, u, pw, a),
+                            srv, lambda p, u, pw, src, a=apop:
+                            pop3_login(p, u, pw, src, a),
                             srv.pop_port,
                             APOP_USER_NAMES if apop else POP_USER_NAMES,
                             clients)
@@ -1227,11 +1245,11 @@ def run(res, servers, root):
         res["fsync"] = [scenario_fsync(root, n) for n in (1, 4)]
     postern_imap = False
     if wanted("imap"):
-        postern_imap = postern_knows("listen_imap = 127.0.0.1:1")
+        postern_imap = postern_has_imap()
         if not postern_imap:
             notes.append("postern has no listen_imap yet: IMAP rows are "
                          "Dovecot's alone")
-        if not dovecot_has_imap():
+        if not dovecot_has("imap"):
             notes.append("dovecot-imapd not installed: no IMAP rows")
     pst = Postern(root, imap=postern_imap)
     servers.append(pst)
@@ -1244,10 +1262,10 @@ def run(res, servers, root):
     if wanted("smtp") or wanted("idle"):
         smtp_group(res, servers, pst, root)
     if wanted("pop3") or wanted("imap"):
-        if shutil.which("dovecot"):
+        if dovecot_has("pop3"):
             mail_group(res, servers, pst, root, postern_imap)
         else:
-            notes.append("dovecot not installed: no POP3/IMAP rows")
+            notes.append("dovecot-pop3d not installed: no POP3/IMAP rows")
     if wanted("callgrind"):
         log("bench: callgrind, %d messages" % CALLGRIND_MSGS)
         res["callgrind"] = scenario_callgrind(root)
