@@ -1184,6 +1184,51 @@ def smtp_group(res, servers, pst, root):
         srv.stop()
 
 
+def record(res, key, label, srv, scenario, tolerant=False):
+    """res[key][label][server] = scenario() (label None: res[key][server]).
+    tolerant: a server that fails the scenario gets a note instead of
+    stopping the run (postern's IMAP while it is being written)."""
+    log("  %s%s" % (key, " " + label if label else ""))
+    slot = res.setdefault(key, {})
+    if label is not None:
+        slot = slot.setdefault(label, {})
+    try:
+        slot[srv.name] = scenario()
+    except (RuntimeError, OSError) as e:
+        if not tolerant:
+            raise
+        res["notes"].append("%s %s%s failed: %s" % (
+            srv.name, key, " " + label if label else "", e))
+
+
+def pop3_scenarios(res, srv):
+    for apop in (False, True):
+        users = APOP_USER_NAMES if apop else POP_USER_NAMES
+
+        def login(port, user, password, source, apop=apop):
+            pop3_login(port, user, password, source, apop)
+        for clients in LOGIN_CLIENTS:
+            record(res, "pop3_login", "%s, %s" % (
+                "APOP" if apop else "USER/PASS", clients_text(clients)), srv,
+                lambda: scenario_logins(srv, login, srv.pop_port, users,
+                                        clients))
+    record(res, "pop3_retr", None, srv,
+           lambda: scenario_pop3_retr(srv, POP_USER_NAMES))
+
+
+def imap_scenarios(res, srv):
+    tolerant = isinstance(srv, Postern)
+    wait_port(srv.imap_port, banner=b"* OK", bye=b"Q LOGOUT\r\n")
+    for clients in LOGIN_CLIENTS:
+        record(res, "imap_login", clients_text(clients), srv,
+               lambda: scenario_logins(srv, imap_login, srv.imap_port,
+                                       POP_USER_NAMES, clients), tolerant)
+    record(res, "imap_fetch", None, srv,
+           lambda: scenario_imap_fetch(srv, FOLDER_USER), tolerant)
+    record(res, "imap_idle", None, srv,
+           lambda: scenario_imap_idle(srv, POP_USER_NAMES), tolerant)
+
+
 def mail_group(res, servers, pst, root, postern_imap):
     """POP3 and IMAP against postern and Dovecot, the same files and the
     same password hashes."""
@@ -1197,44 +1242,15 @@ def mail_group(res, servers, pst, root, postern_imap):
                       POP_MSGS, POP_LEN, owner)
         make_messages([srv.maildir(FOLDER_USER)], IMAP_FOLDER, IMAP_MSG_LEN,
                       owner, sub="cur")
-    imap_servers = [dov] if dovecot_has("imap") else []
-    if imap_servers and postern_imap:
-        imap_servers.insert(0, pst)
     for srv in (pst, dov):
         log("bench: %s POP3/IMAP" % srv.name)
         srv.start()
-        if srv is pst:
-            wait_port(srv.pop_port, banner=b"+OK")
+        wait_port(srv.pop_port, banner=b"+OK")
         if wanted("pop3"):
-            for apop in (False, True):
-                for clients in LOGIN_CLIENTS:
-                    label = "%s, %s" % ("APOP" if apop else "USER/PASS",
-                                        clients_text(clients))
-                    log("  POP3 " + label)
-                    res.setdefault("pop3_login", {}).setdefault(label, {})[
-                        srv.name] = scenario_logins(
-                            srv, lambda p, u, pw, src, a=apop:
-                            pop3_login(p, u, pw, src, a),
-                            srv.pop_port,
-                            APOP_USER_NAMES if apop else POP_USER_NAMES,
-                            clients)
-            log("  POP3 RETR")
-            res.setdefault("pop3_retr", {})[srv.name] = \
-                scenario_pop3_retr(srv, POP_USER_NAMES)
-        if wanted("imap") and srv in imap_servers:
-            wait_port(srv.imap_port, banner=b"* OK", bye=b"Q LOGOUT\r\n")
-            for clients in LOGIN_CLIENTS:
-                label = clients_text(clients)
-                log("  IMAP login " + label)
-                res.setdefault("imap_login", {}).setdefault(label, {})[
-                    srv.name] = scenario_logins(srv, imap_login, srv.imap_port,
-                                                POP_USER_NAMES, clients)
-            log("  IMAP FETCH")
-            res.setdefault("imap_fetch", {})[srv.name] = \
-                scenario_imap_fetch(srv, FOLDER_USER)
-            log("  IMAP %d IDLE" % IMAP_IDLE)
-            res.setdefault("imap_idle", {})[srv.name] = \
-                scenario_imap_idle(srv, POP_USER_NAMES)
+            pop3_scenarios(res, srv)
+        if wanted("imap") and dovecot_has("imap") and \
+                (srv is dov or postern_imap):
+            imap_scenarios(res, srv)
         srv.stop()
 
 
