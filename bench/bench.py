@@ -1059,6 +1059,33 @@ def table(rows, ref):
     return [fmt % head] + [fmt % r for r in rows]
 
 
+# issue targets: (clients of the 2 KB load, minimum delivered ratio to
+# Postfix, minimum share of smtp-sink's 250 rate or None)
+TARGETS = [(1, 1.2, None), (20, 2.0, 0.5), (100, 2.0, None)]
+
+
+def target_lines(smtp):
+    """The delivered-rate targets, met or not, for the 2 KB loads run."""
+    out = []
+    for msgs, length, clients in SMTP_LOADS:
+        per = smtp.get(load_label(msgs, length, clients), {})
+        goal = [t for t in TARGETS if t[0] == clients and length == 2048]
+        if not goal or "postern" not in per:
+            continue
+        got = per["postern"]["delivered_per_s"]
+        checks = [("Postfix", goal[0][1], per.get("postfix", {}).get(
+            "delivered_per_s"))]
+        if goal[0][2] is not None:
+            checks.append(("smtp-sink", goal[0][2], per.get(
+                "smtp-sink", {}).get("accepted_per_s")))
+        for who, want, other in checks:
+            if other:
+                out.append("target at %s: delivered >= %.1f x %s: %.2f x, %s"
+                           % (clients_text(clients), want, who, got / other,
+                              "met" if got / other >= want else "NOT met"))
+    return out
+
+
 def report(res, machine):
     out = []
     w = out.append
@@ -1102,6 +1129,9 @@ def report(res, machine):
             w("")
             w("%s (reference %s)" % (title, ref))
             out.extend(table(rows, ref))
+    if "smtp" in res:
+        w("")
+        out.extend(target_lines(res["smtp"]))
     if "smtp_idle" in res and "postern" in res["smtp_idle"]:
         p, base = res["smtp_idle"]["postern"], res.get("smtpd_base_kib", 0)
         w("")
