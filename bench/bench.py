@@ -1101,6 +1101,7 @@ def report(res, machine):
             "%d thread%s %.0f ops/s" % (r["threads"], "s" if r["threads"] > 1
                                         else "", r["ops_per_s"])
             for r in res["fsync"]))
+        w("  (%s)" % res.get("spool_fs", "?"))
     sections = [("SMTP", "postfix", [
         ("idle server: ", res.get("mem_idle"), MEM_METRICS),
         ("%d idle sessions: " % IDLE_SESSIONS, res.get("smtp_idle"),
@@ -1169,8 +1170,10 @@ def machine_text():
                         capture_output=True, text=True).stdout.strip()
     dv = subprocess.run(["dovecot", "--version"], capture_output=True,
                         text=True).stdout.strip() if shutil.which("dovecot") else "-"
-    return "%d cores (%s), %d MiB RAM, load %.2f; Postfix %s, Dovecot %s" % (
-        os.cpu_count(), model, mem, os.getloadavg()[0], pf, dv)
+    return ("%d cores (%s), %d MiB RAM, kernel %s, load %.2f at the end; "
+            "Postfix %s, Dovecot %s" % (os.cpu_count(), model, mem,
+                                        os.uname().release,
+                                        os.getloadavg()[0], pf, dv))
 
 
 def commit():
@@ -1289,6 +1292,9 @@ def run(res, servers, root):
     if wanted("fsync"):
         log("bench: fsync rate")
         res["fsync"] = [scenario_fsync(root, n) for n in (1, 4)]
+        res["spool_fs"] = subprocess.run(
+            ["findmnt", "-n", "-o", "FSTYPE,SOURCE,OPTIONS", "-T", root],
+            capture_output=True, text=True).stdout.strip()
     postern_imap = False
     if wanted("imap"):
         postern_imap = postern_has_imap()
