@@ -678,9 +678,10 @@ def pop3_retr_all(port, user, password, source):
 LITERAL = re.compile(rb"\{(\d+)\}\r\n$")
 
 
-def imap_cmd(c, tag, command):
+def imap_cmd(c, tag, command, collect=None):
     """Sends TAG COMMAND, reads to the tagged reply (literals skipped as
-    data, not read as lines); returns (untagged responses, literal bytes)."""
+    data, not read as lines); returns (untagged responses, literal bytes).
+    collect: a list that gets each untagged response's first line."""
     c.send(tag + b" " + command)
     untagged = literal = 0
     while True:
@@ -697,6 +698,8 @@ def imap_cmd(c, tag, command):
                 raise RuntimeError("IMAP %r -> %r" % (command.split()[0], ln))
             return untagged, literal
         untagged += 1
+        if collect is not None:
+            collect.append(ln)
 
 
 def imap_open(port, user, password, source="127.0.0.1"):
@@ -905,14 +908,18 @@ def scenario_imap_fetch(srv, user):
                  ("bodies_s", b"FETCH 1:* BODY.PEEK[]")]
         with Measure(srv, 0.1) as m:
             for i, (key, command) in enumerate(steps):
+                selected = [] if key == "select_s" else None
                 t0 = time.time()
-                n, octets = imap_cmd(c, b"F%d" % i, command)
+                n, octets = imap_cmd(c, b"F%d" % i, command, selected)
                 res[key] = time.time() - t0
                 if key == "bodies_s":
                     res["body_bytes"] = octets
-                if key != "select_s" and n < IMAP_FOLDER:
-                    raise RuntimeError("%s: %d FETCH responses of %d"
-                                       % (srv.name, n, IMAP_FOLDER))
+                if selected is not None:
+                    n = max([int(x.split()[1]) for x in selected
+                             if x.rstrip().endswith(b" EXISTS")] or [0])
+                if n < IMAP_FOLDER:
+                    raise RuntimeError("%s: %s: %d messages of %d" % (
+                        srv.name, command.decode(), n, IMAP_FOLDER))
         imap_cmd(c, b"Q", b"LOGOUT")
     finally:
         c.close()
