@@ -40,7 +40,7 @@ UNITSRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNITBINS := $(UNITSRCS:tests/unit/%.c=$(B)/%)
 PURETESTS := $(filter $(PURE:%=$(B)/test_%),$(UNITBINS))
 
-.PHONY: all deps check unit integration demo lint check-asan check-valgrind fuzz fuzz-smoke bench install clean
+.PHONY: all deps check unit integration demo lint check-asan check-valgrind fuzz fuzz-smoke bench bench-callgrind install clean
 
 # The server binary; the sanitizer build puts its own under build-asan/.
 BIN      ?= postern
