@@ -41,7 +41,7 @@ UNITSRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNITBINS := $(UNITSRCS:tests/unit/%.c=$(B)/%)
 PURETESTS := $(filter $(PURE:%=$(B)/test_%),$(UNITBINS))
 
-.PHONY: all deps check unit integration demo lint check-asan check-valgrind fuzz fuzz-smoke bench install clean
+.PHONY: all deps check unit integration demo lint check-asan check-valgrind fuzz fuzz-smoke bench bench-callgrind install clean
 
 # The server binary; the sanitizer build puts its own under build-asan/.
 BIN      ?= postern
@@ -206,7 +206,10 @@ install: all
 
 # Side-by-side benchmarks against Postfix and Dovecot (not part of check).
 bench: all
-	@sh bench/run.sh
+	@QUICK=$(QUICK) sh bench/run.sh
+
+bench-callgrind: all
+	@BENCH_ONLY=callgrind sh bench/run.sh
 
 clean:
 	rm -rf build build-asan build-fuzz postern

@@ -1,36 +1,43 @@
 #!/usr/bin/env python3
-"""bench - postern side by side with Postfix (SMTP) and Dovecot (POP3).
+"""bench - postern side by side with Postfix, smtp-sink and Dovecot.
 
-Run by bench/run.sh (`make bench`), as root, loopback only. Every server
-is a private instance in one temporary directory: postern from this tree,
-Postfix from a config_directory/queue_directory of its own (postfix -c DIR),
-Dovecot from `dovecot -c FILE` with its own base_dir. All of them are
-stopped and the directory removed at the end, whatever happens.
+Run by bench/run.sh (`make bench`, `make bench QUICK=1`), as root, loopback
+only. Every server is a private instance in one temporary directory:
+postern from this tree, Postfix from a config_directory/queue_directory of
+its own (postfix -c DIR), Postfix's smtp-sink (no disk at all: the ceiling
+of the SMTP dialogue), Dovecot from `dovecot -c FILE` with its own base_dir.
+All of them are stopped and the directory removed at the end, whatever
+happens.
 
-Scenarios (each against a fresh instance, the same client for both sides):
-  throughput  smtp-source -m 2000 -s 20 -l 4096 to a local Maildir user:
-              messages/s until the last one is in the Maildir, CPU seconds
-              of every server process (reaped children included), peak
-              memory of the whole server (sum of RSS and of PSS).
-  idle        1000 SMTP sessions that got their greeting and say nothing:
-              RSS/PSS of the server (postern: one smtpd; Postfix: one
-              smtpd process per session).
-  big         100 concurrent sessions each sending one 50 MB message
-              (smtp-source -l 52428800): time to deliver, peak memory.
-  pop3        20 mailboxes of 100 messages of 4 KiB (the same files for
-              both), 20 concurrent clients, each: USER/PASS (the same
-              yescrypt hash for both), STAT, RETR 1..100, QUIT, 3 rounds.
+Scenario groups (BENCH_ONLY=a,b / BENCH_SKIP=a,b choose among them):
+  fsync      the disk under the spool: write+fdatasync ops/s from 1 thread
+             and from 4 threads (does the journal commit them together?).
+  smtp       smtp-source loads (SMTP_LOADS: 2 KB at 1, 20, 100 clients and
+             100 KB at 20) against postern, Postfix and smtp-sink: rate
+             until the last 250 and until the last file is in the Maildir,
+             CPU seconds, peak memory; memory of each server idle.
+  idle       IDLE_SESSIONS SMTP sessions past their greeting, silent.
+  pop3       logins/s (USER/PASS and APOP, 1 and 10 clients) and RETR
+             throughput against Dovecot, the same files and hashes.
+  imap       logins/s (1 and 10 clients), FETCH of an IMAP_FOLDER-message
+             folder, memory of IMAP_IDLE sessions in IDLE, against
+             Dovecot; postern's rows only when its config knows listen_imap.
+  callgrind  instructions per received message of postern's smtpd under
+             valgrind --tool=callgrind (CALLGRIND_MSGS at 1 client): the
+             stable regression figure.
 
-Ratios are postern / other, measured in the same run: < 1 means postern
-needs less time/CPU/memory; for rates > 1 means postern is faster.
-Results: bench/results/bench-STAMP.txt and .json.
+Ratios are postern / reference (Postfix for SMTP, Dovecot for POP3/IMAP),
+measured in the same run: rates > 1 and times/CPU/memory < 1 favour
+postern. Results: bench/results/bench-STAMP.txt and .json.
 
-Environment: BENCH_SKIP=big,pop3,...  skip scenarios;  BENCH_KEEP=1 keep
+Environment: QUICK=1 small counts (under 3 minutes);  BENCH_KEEP=1 keep
 the temporary directory.
 """
+import itertools
 import json
 import os
 import pwd
+import random
 import re
 import shutil
 import signal
@@ -40,20 +47,40 @@ import sys
 import tempfile
 import threading
 import time
+from hashlib import md5
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-POSTERN = os.path.join(REPO, "postern")
+POSTERN = os.environ.get("BENCH_POSTERN") or os.path.join(REPO, "postern")
 HZ = os.sysconf("SC_CLK_TCK")
 DOMAIN = "bench.test"
 RCPT = "user@" + DOMAIN
-SKIP = set(filter(None, os.environ.get("BENCH_SKIP", "").split(",")))
 NOBODY = 65534
+QUICK = os.environ.get("QUICK", "") not in ("", "0")
+GROUPS = ("fsync", "smtp", "idle", "pop3", "imap", "callgrind")
 
-THROUGHPUT_MSGS, THROUGHPUT_SESS, THROUGHPUT_LEN = 2000, 20, 4096
-IDLE_SESSIONS = 1000
-BIG_SESSIONS, BIG_LEN = 100, 50 * 1024 * 1024
-POP_USERS, POP_MSGS, POP_ROUNDS, POP_LEN = 20, 100, 3, 4096
+
+def sized(full, quick):
+    return quick if QUICK else full
+
+
+# (messages, bytes per message, concurrent clients)
+SMTP_LOADS = [(sized(20000, 300), 2048, 1), (sized(20000, 1000), 2048, 20),
+              (sized(20000, 1000), 2048, 100), (sized(2000, 100), 102400, 20)]
+IDLE_SESSIONS = sized(1000, 200)
+FSYNC_SECONDS = sized(5.0, 1.0)
+LOGIN_SECONDS = sized(10.0, 2.0)
+LOGIN_CLIENTS = (1, 10)
+POP_USERS, POP_MSGS, POP_ROUNDS, POP_LEN = 20, 100, sized(3, 1), 4096
+IMAP_FOLDER, IMAP_MSG_LEN = 5000, 2048
+IMAP_IDLE = sized(1000, 100)
+CALLGRIND_MSGS = sized(1000, 200)
+
+
+def wanted(group):
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+    skip = set(filter(None, os.environ.get("BENCH_SKIP", "").split(",")))
+    return (not only or group in only) and group not in skip
 
 
 def log(msg):
@@ -65,7 +92,6 @@ def free_port():
     """A free port outside the kernel's ephemeral range: the scenarios open
     thousands of client connections, whose source ports must not take the
     port of a server that starts later."""
-    import random
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
             lo, hi = map(int, f.read().split())
@@ -86,14 +112,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_port(port, timeout=20.0, banner=b""):
+def wait_port(port, timeout=20.0, banner=b"", bye=b"QUIT\r\n"):
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), 1.0) as s:
                 s.settimeout(2.0)
                 if s.recv(512).startswith(banner):
-                    s.sendall(b"QUIT\r\n")
+                    s.sendall(bye)
                     return
         except OSError:
             pass
@@ -211,38 +237,65 @@ def wait_count(d, n, timeout):
                        % (d, count_files(d), n, timeout))
 
 
+def clear_maildir(md):
+    for sub in ("new", "cur", "tmp"):
+        d = os.path.join(md, sub)
+        if os.path.isdir(d):
+            for n in os.listdir(d):
+                os.unlink(os.path.join(d, n))
+
+
+def kill_tree(root):
+    for p in tree(root) if stat_of(root) else []:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def wait_gone(pid, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline and stat_of(pid):
+        time.sleep(0.1)
+    return not stat_of(pid)
+
+
 # ---- the servers ---------------------------------------------------------
+# Each: name, root (pid of the process tree measured), port (SMTP) or
+# pop_port/imap_port, maildir(user), start(), stop().
 
 class Postern:
-    name = "postern"
-
-    def __init__(self, root):
-        self.dir = os.path.join(root, "postern")
+    def __init__(self, root, name="postern", wrapper=(), imap=False):
+        self.name, self.wrapper = name, list(wrapper)
+        self.dir = os.path.join(root, name)
         os.makedirs(self.dir)
         self.conf = os.path.join(self.dir, "postern.conf")
         self.spool = os.path.join(self.dir, "spool")
         self.port, self.pop_port = free_port(), free_port()
+        self.imap_port = free_port() if imap else None
+        lines = [
+            "hostname = postern.bench.local",
+            "local_domains = " + DOMAIN,
+            # the client is local: no per-client limit in the way
+            "local_networks = 127.0.0.0/8",
+            "users = " + os.path.join(self.dir, "users"),
+            "spool = " + self.spool,
+            "listen_smtp = 127.0.0.1:%d" % self.port,
+            "listen_pop3 = 127.0.0.1:%d" % self.pop_port,
+            "pop3_auth = any",
+            "max_message_size = 60000000",
+            "max_sessions = %d" % (max(IDLE_SESSIONS, IMAP_IDLE) + 100)]
+        if imap:
+            lines.append("listen_imap = 127.0.0.1:%d" % self.imap_port)
         with open(self.conf, "w") as f:
-            f.write("\n".join([
-                "hostname = postern.bench.local",
-                "local_domains = " + DOMAIN,
-                # the client is local: no per-client limit in the way
-                "local_networks = 127.0.0.0/8",
-                "users = " + os.path.join(self.dir, "users"),
-                "spool = " + self.spool,
-                "listen_smtp = 127.0.0.1:%d" % self.port,
-                "listen_pop3 = 127.0.0.1:%d" % self.pop_port,
-                "pop3_auth = any",
-                "max_message_size = 60000000",
-                "max_sessions = 1100",
-                ""]))
-        self.proc = None
-        self.logf = None
+            f.write("\n".join(lines) + "\n")
+        self.proc = self.logf = self.root = None
         self.hashes = {}
 
-    def add_user(self, name, password):
-        r = subprocess.run([POSTERN, "user", "add", "-c", self.conf, name],
-                           input=password + "\n", text=True,
+    def add_user(self, name, password, apop=False):
+        cmd = [POSTERN, "user", "add", "-c", self.conf] + \
+            (["--apop"] if apop else []) + [name]
+        r = subprocess.run(cmd, input=password + "\n", text=True,
                            capture_output=True)
         if r.returncode != 0:
             raise RuntimeError("postern user add: " + r.stderr)
@@ -255,13 +308,13 @@ class Postern:
     def maildir(self, user="user"):
         return os.path.join(self.spool, "mail", user, "Maildir")
 
-    def start(self):
+    def start(self, timeout=20.0):
         self.logf = open(os.path.join(self.dir, "server.log"), "ab")
-        self.proc = subprocess.Popen([POSTERN, "serve", "-c", self.conf],
-                                     stdin=subprocess.DEVNULL,
-                                     stdout=self.logf, stderr=self.logf,
-                                     start_new_session=True)
-        wait_port(self.port, banner=b"220")
+        self.proc = subprocess.Popen(
+            self.wrapper + [POSTERN, "serve", "-c", self.conf],
+            stdin=subprocess.DEVNULL, stdout=self.logf, stderr=self.logf,
+            start_new_session=True)
+        wait_port(self.port, timeout, banner=b"220")
         self.root = self.proc.pid
 
     def smtpd_pid(self):
@@ -274,15 +327,35 @@ class Postern:
             return
         self.proc.send_signal(signal.SIGTERM)
         try:
-            self.proc.wait(10)
+            self.proc.wait(60 if self.wrapper else 10)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(5)
         self.logf.close()
+        self.root = None
+
+
+def postern_has_imap():
+    """Whether this postern serves IMAP: `postern check` of the bench's own
+    config with listen_imap either passes or fails on that key (any other
+    failure is the harness's and stops the run)."""
+    d = tempfile.mkdtemp(prefix="postern-bench-probe-")
+    try:
+        probe = Postern(d, imap=True)
+        open(os.path.join(probe.dir, "users"), "w").close()
+        r = subprocess.run([POSTERN, "check", "-c", probe.conf],
+                           capture_output=True, text=True)
+        if r.returncode == 0:
+            return True
+        if "listen_imap" in r.stderr:
+            return False
+        raise RuntimeError("postern check of the bench config: " + r.stderr)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 POSTFIX_MASTER = """\
-127.0.0.1:{port} inet n - n - 1100 smtpd
+127.0.0.1:{port} inet n - n - {maxproc} smtpd
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n - 0 cleanup
 qmgr      unix  n - n 300 1 qmgr
@@ -312,7 +385,8 @@ class Postfix:
     """A private Postfix: its own config and queue directory, smtpd on a
     loopback port, virtual(8) delivery into DIR/mail/user/Maildir/ (the
     same Maildir writing as local(8) with home_mailbox = Maildir/, without
-    creating a system user for the run). Defaults otherwise (fsync on)."""
+    creating a system user for the run). Defaults otherwise (fsync on);
+    smtpd's maxproc is raised so the idle sessions each get a process."""
     name = "postfix"
 
     def __init__(self, root):
@@ -351,7 +425,8 @@ class Postfix:
                 "message_size_limit = 60000000",
                 ""]))
         with open(os.path.join(self.conf, "master.cf"), "w") as f:
-            f.write(POSTFIX_MASTER.format(port=self.port))
+            f.write(POSTFIX_MASTER.format(port=self.port,
+                                          maxproc=IDLE_SESSIONS + 100))
         self.root = None
 
     def maildir(self, user="user"):
@@ -374,45 +449,57 @@ class Postfix:
         subprocess.run(["postfix", "-c", self.conf, "stop"],
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while time.time() < deadline and stat_of(self.root):
-            time.sleep(0.1)
-        for p in tree(self.root) if stat_of(self.root) else []:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+        if not wait_gone(self.root, 10):
+            kill_tree(self.root)
         self.root = None
 
 
-class Dovecot:
-    """A private Dovecot (pop3 only) with its own base_dir, the users'
-    passwords as the same yescrypt hashes postern checks ({CRYPT})."""
-    name = "dovecot"
+class Sink:
+    """Postfix's smtp-sink: answers the whole dialogue, writes nothing.
+    Its rate is the ceiling of the client and the loopback; it has no
+    Maildir ("delivered" does not apply)."""
+    name = "smtp-sink"
 
-    def __init__(self, root, hashes):
-        self.dir = os.path.join(root, "dovecot")
-        os.makedirs(os.path.join(self.dir, "run"))
-        os.makedirs(os.path.join(self.dir, "mail"))
-        os.chown(os.path.join(self.dir, "mail"), NOBODY, NOBODY)
+    def __init__(self, root):
+        self.dir = os.path.join(root, "sink")
+        os.makedirs(self.dir)
         self.port = free_port()
-        d = self.dir
-        with open(os.path.join(d, "passwd"), "w") as f:
-            for u, h in sorted(hashes.items()):
-                f.write("%s:{CRYPT}%s:%d:%d::%s/mail/%s::\n"
-                        % (u, h, NOBODY, NOBODY, d, u))
-        self.conf = os.path.join(d, "dovecot.conf")
-        with open(self.conf, "w") as f:
-            f.write("""\
+        self.proc = self.root = None
+
+    def maildir(self, user="user"):
+        return None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["smtp-sink", "-u", "postfix", "127.0.0.1:%d" % self.port, "1024"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+        wait_port(self.port, banner=b"220")
+        self.root = self.proc.pid
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.root = None
+
+
+DOVECOT_CONF = """\
 base_dir = {d}/run
 log_path = {d}/dovecot.log
-protocols = pop3
+protocols = {protocols}
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain
+auth_mechanisms = plain apop
 mail_location = maildir:~/Maildir
 first_valid_uid = 1
+default_process_limit = {procs}
+default_client_limit = {clients}
 passdb {{
   driver = passwd-file
   args = {d}/passwd
@@ -421,16 +508,69 @@ userdb {{
   driver = passwd-file
   args = {d}/passwd
 }}
+protocol pop3 {{
+  mail_max_userip_connections = {procs}
+}}
+protocol imap {{
+  mail_max_userip_connections = {procs}
+}}
 service pop3-login {{
   inet_listener pop3 {{
     address = 127.0.0.1
-    port = {port}
+    port = {pop_port}
   }}
   inet_listener pop3s {{
     port = 0
   }}
 }}
-""".format(d=d, port=self.port))
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
+
+
+def dovecot_has(protocol):
+    """Whether Dovecot's server for protocol (dovecot-pop3d,
+    dovecot-imapd) is installed."""
+    return shutil.which("dovecot") is not None and \
+        os.path.exists("/usr/lib/dovecot/" + protocol)
+
+
+class Dovecot:
+    """A private Dovecot (POP3, and IMAP when dovecot-imapd is installed)
+    with its own base_dir. USER/PASS and LOGIN check the same yescrypt
+    hashes postern checks ({CRYPT}); APOP needs the secret in clear, as
+    postern's `user add --apop` keeps it ({PLAIN}). Defaults otherwise
+    (one login process per connection, no auth cache); process and
+    per-user connection limits raised for the idle sessions."""
+    name = "dovecot"
+
+    def __init__(self, root, hashes, plain):
+        self.dir = os.path.join(root, "dovecot")
+        os.makedirs(os.path.join(self.dir, "run"))
+        os.makedirs(os.path.join(self.dir, "mail"))
+        os.chown(os.path.join(self.dir, "mail"), NOBODY, NOBODY)
+        self.pop_port, self.imap_port = free_port(), free_port()
+        d = self.dir
+        with open(os.path.join(d, "passwd"), "w") as f:
+            secrets = [(u, "{CRYPT}" + h) for u, h in sorted(hashes.items())]
+            secrets += [(u, "{PLAIN}" + p) for u, p in sorted(plain.items())]
+            for u, s in secrets:
+                f.write("%s:%s:%d:%d::%s/mail/%s::\n"
+                        % (u, s, NOBODY, NOBODY, d, u))
+        self.conf = os.path.join(d, "dovecot.conf")
+        with open(self.conf, "w") as f:
+            f.write(DOVECOT_CONF.format(
+                d=d, pop_port=self.pop_port, imap_port=self.imap_port,
+                protocols=" ".join(p for p in ("pop3", "imap")
+                                   if dovecot_has(p)),
+                procs=IMAP_IDLE + 100, clients=4 * (IMAP_IDLE + 100)))
         self.root = None
 
     def maildir(self, user):
@@ -443,7 +583,7 @@ service pop3-login {{
                                stdin=subprocess.DEVNULL, stdout=lf, stderr=lf)
         if r.returncode != 0:
             raise RuntimeError("dovecot failed, see %s/start.log" % self.dir)
-        wait_port(self.port, banner=b"+OK")
+        wait_port(self.pop_port, banner=b"+OK")
         with open(os.path.join(self.dir, "run", "master.pid")) as f:
             self.root = int(f.read().split()[0])
 
@@ -454,19 +594,129 @@ service pop3-login {{
             os.kill(self.root, signal.SIGTERM)
         except OSError:
             pass
-        deadline = time.time() + 10
-        while time.time() < deadline and stat_of(self.root):
-            time.sleep(0.1)
-        if stat_of(self.root):
-            for p in tree(self.root):
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except OSError:
-                    pass
+        if not wait_gone(self.root, 10):
+            kill_tree(self.root)
         self.root = None
 
 
-# ---- scenarios -------------------------------------------------------------
+# ---- clients -----------------------------------------------------------------
+
+class Conn:
+    """A line-oriented client connection (POP3, IMAP)."""
+
+    def __init__(self, port, timeout=60, source="127.0.0.1"):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout,
+                                          source_address=(source, 0))
+        self.f = self.s.makefile("rb")
+
+    def line(self):
+        ln = self.f.readline()
+        if not ln:
+            raise RuntimeError("connection closed")
+        return ln
+
+    def send(self, data):
+        self.s.sendall(data + b"\r\n")
+
+    def close(self):
+        self.f.close()
+        self.s.close()
+
+
+def pop3_cmd(c, line):
+    c.send(line)
+    r = c.line()
+    if not r.startswith(b"+OK"):
+        raise RuntimeError("POP3 %r -> %r" % (line.split()[0], r))
+    return r
+
+
+def client_address(i):
+    """Client i's own loopback address: concurrent clients are different
+    hosts, as in real use (postern's auth lets a few checks of one
+    address run at a time; Dovecot limits connections per user and IP)."""
+    return "127.0.%d.%d" % (1 + i // 250, 1 + i % 250)
+
+
+def pop3_login(port, user, password, source, apop=False):
+    """One POP3 session: greeting, USER/PASS or APOP, QUIT."""
+    c = Conn(port, source=source)
+    try:
+        greeting = c.line()
+        if apop:
+            m = re.search(rb"<[^>]+>", greeting)
+            if not m:
+                raise RuntimeError("no APOP timestamp in %r" % greeting)
+            digest = md5(m.group(0) + password.encode()).hexdigest()
+            pop3_cmd(c, b"APOP %s %s" % (user.encode(), digest.encode()))
+        else:
+            pop3_cmd(c, b"USER " + user.encode())
+            pop3_cmd(c, b"PASS " + password.encode())
+        pop3_cmd(c, b"QUIT")
+    finally:
+        c.close()
+
+
+def pop3_retr_all(port, user, password, source):
+    """USER/PASS, STAT, RETR 1..n, QUIT; returns n."""
+    c = Conn(port, source=source)
+    try:
+        c.line()
+        pop3_cmd(c, b"USER " + user.encode())
+        pop3_cmd(c, b"PASS " + password.encode())
+        n = int(pop3_cmd(c, b"STAT").split()[1])
+        for i in range(1, n + 1):
+            pop3_cmd(c, b"RETR %d" % i)
+            while c.line() != b".\r\n":
+                pass
+        pop3_cmd(c, b"QUIT")
+        return n
+    finally:
+        c.close()
+
+
+LITERAL = re.compile(rb"\{(\d+)\}\r\n$")
+
+
+def imap_cmd(c, tag, command, collect=None):
+    """Sends TAG COMMAND, reads to the tagged reply (literals skipped as
+    data, not read as lines); returns (untagged responses, literal bytes).
+    collect: a list that gets each untagged response's first line."""
+    c.send(tag + b" " + command)
+    untagged = literal = 0
+    while True:
+        ln = c.line()
+        m = LITERAL.search(ln)
+        while m:
+            n = int(m.group(1))
+            literal += n
+            c.f.read(n)
+            ln = c.line()
+            m = LITERAL.search(ln)
+        if ln.startswith(tag + b" "):
+            if not ln.startswith(tag + b" OK"):
+                raise RuntimeError("IMAP %r -> %r" % (command.split()[0], ln))
+            return untagged, literal
+        untagged += 1
+        if collect is not None:
+            collect.append(ln)
+
+
+def imap_open(port, user, password, source="127.0.0.1"):
+    c = Conn(port, source=source)
+    if not c.line().startswith(b"* OK"):
+        raise RuntimeError("no IMAP greeting")
+    imap_cmd(c, b"L", b"LOGIN %s %s" % (user.encode(), password.encode()))
+    return c
+
+
+def imap_login(port, user, password, source):
+    c = imap_open(port, user, password, source)
+    try:
+        imap_cmd(c, b"Q", b"LOGOUT")
+    finally:
+        c.close()
+
 
 def smtp_source(port, msgs, sess, length, timeout):
     cmd = ["smtp-source", "-m", str(msgs), "-s", str(sess), "-l", str(length),
@@ -476,72 +726,277 @@ def smtp_source(port, msgs, sess, length, timeout):
         raise RuntimeError("smtp-source: %s %s" % (r.stdout, r.stderr))
 
 
-def run_delivery(srv, msgs, sess, length, timeout):
-    """smtp-source into srv; returns the measurements."""
-    md = srv.maildir()
-    before = count_files(md)
-    cpu0 = cpu_seconds(srv.root)
-    sampler = Sampler(srv.root, 0.25)
-    sampler.start()
+def parallel(n, fn):
+    """fn(i) in n threads; the first error is raised."""
+    errors = []
+
+    def run(i):
+        try:
+            fn(i)
+        except Exception as e:  # noqa: reported below
+            errors.append(e)
+    th = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+class Measure:
+    """Wall time, CPU of the server's tree and its peak memory over a block:
+    with Measure(srv) as m: ...; then m.result()."""
+
+    def __init__(self, srv, every=0.25):
+        self.srv, self.every = srv, every
+
+    def __enter__(self):
+        self.cpu0 = cpu_seconds(self.srv.root)
+        self.sampler = Sampler(self.srv.root, self.every)
+        self.sampler.start()
+        self.t0 = time.time()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.time() - self.t0
+        self.sampler.stop()
+        self.cpu = cpu_seconds(self.srv.root) - self.cpu0
+        return False
+
+    def result(self, **extra):
+        r = {"seconds": self.seconds, "cpu_s": self.cpu,
+             "peak_rss_kib": self.sampler.peak_rss,
+             "peak_pss_kib": self.sampler.peak_pss,
+             "peak_procs": self.sampler.peak_procs}
+        r.update(extra)
+        return r
+
+
+# ---- scenarios -----------------------------------------------------------------
+
+def scenario_fsync(directory, threads, seconds=FSYNC_SECONDS):
+    """Appends of 2 KiB, each followed by fdatasync (the size changes: the
+    journal commits each one), from `threads` threads on files of their own
+    in `directory`. Returns ops/s of all threads together."""
+    counts = [0] * threads
+    deadline = time.time() + seconds
+    block = b"x" * 2048
+
+    def loop(i):
+        path = os.path.join(directory, "fsync-%d" % i)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            while time.time() < deadline:
+                os.write(fd, block)
+                os.fdatasync(fd)
+                counts[i] += 1
+        finally:
+            os.close(fd)
+            os.unlink(path)
     t0 = time.time()
-    smtp_source(srv.port, msgs, sess, length, timeout)
-    t_acc = time.time()
-    t_del = wait_count(md, before + msgs, timeout)
-    sampler.stop()
-    cpu = cpu_seconds(srv.root) - cpu0
-    res = {"accept_s": t_acc - t0, "deliver_s": t_del - t0,
-           "msgs_per_s": msgs / (t_del - t0), "cpu_s": cpu,
-           "peak_rss_kib": sampler.peak_rss, "peak_pss_kib": sampler.peak_pss,
-           "peak_procs": sampler.peak_procs}
+    parallel(threads, loop)
+    return {"threads": threads, "ops": sum(counts),
+            "ops_per_s": sum(counts) / (time.time() - t0)}
+
+
+def clients_text(n):
+    return "%d client%s" % (n, "" if n == 1 else "s")
+
+
+def load_label(msgs, length, clients):
+    return "%d x %s, %s" % (msgs, kb(length), clients_text(clients))
+
+
+def kb(n):
+    return "%d KB" % (n // 1024)
+
+
+def scenario_smtp_load(srv, msgs, length, clients):
+    """smtp-source into srv: time to the last 250 and (with a Maildir) to
+    the last file in it."""
+    md = srv.maildir()
+    before = count_files(md) if md else 0
+    timeout = 120 + msgs / 20.0
+    with Measure(srv) as m:
+        smtp_source(srv.port, msgs, clients, length, timeout)
+        t_acc = time.time() - m.t0
+        if md:
+            wait_count(md, before + msgs, timeout)
+    res = m.result(accept_s=t_acc, accepted_per_s=msgs / t_acc)
+    if md:
+        res.update(deliver_s=m.seconds, delivered_per_s=msgs / m.seconds)
+        clear_maildir(md)
     if isinstance(srv, Postern):
         res["smtpd_hwm_kib"] = status_kib(srv.smtpd_pid(), "VmHWM")
     return res
 
 
-def clear_maildir(md):
-    for sub in ("new", "cur", "tmp"):
-        d = os.path.join(md, sub)
-        if os.path.isdir(d):
-            for n in os.listdir(d):
-                os.unlink(os.path.join(d, n))
+def scenario_memory_idle(srv):
+    time.sleep(0.5)
+    procs, rss, pss = memory(srv.root)
+    return {"procs": procs, "rss_kib": rss, "pss_kib": pss}
 
 
-def scenario_idle(srv, n=IDLE_SESSIONS):
-    socks = []
+def hold_sessions(srv, n, open_one):
+    """Opens n sessions with open_one() (each left waiting), measures the
+    server's memory, closes them."""
+    held = []
     try:
         for _ in range(n):
-            s = socket.socket()
-            s.setblocking(True)
-            s.settimeout(120)
-            s.connect(("127.0.0.1", srv.port))
-            socks.append(s)
-        for s in socks:
-            if not s.recv(512).startswith(b"220"):
-                raise RuntimeError("%s: no greeting in the idle test" % srv.name)
+            held.append(open_one())
         time.sleep(0.5)
         procs, rss, pss = memory(srv.root)
-        res = {"sessions": n, "procs": procs, "rss_kib": rss, "pss_kib": pss}
-        if isinstance(srv, Postern):
-            pid = srv.smtpd_pid()
-            res["smtpd_rss_kib"] = status_kib(pid, "VmRSS")
-        # and a new client is still served
-        smtp_source(srv.port, 1, 1, 1024, 60)
-        return res
+        return {"sessions": n, "procs": procs, "rss_kib": rss, "pss_kib": pss}
     finally:
-        for s in socks:
-            s.close()
+        for c in held:
+            c.close()
 
 
-def make_pop_mailboxes(dirs, owner):
-    """The same POP_MSGS files, CRLF line ends, in each Maildir."""
+def scenario_smtp_idle(srv, n=IDLE_SESSIONS):
+    """n SMTP sessions past their greeting, silent; then one message still
+    goes through."""
+    def greeted():
+        s = socket.create_connection(("127.0.0.1", srv.port), 120)
+        if not s.recv(512).startswith(b"220"):
+            raise RuntimeError("%s: no greeting in the idle test" % srv.name)
+        return s
+    res = hold_sessions(srv, n, greeted)
+    if isinstance(srv, Postern):
+        res["smtpd_rss_kib"] = status_kib(srv.smtpd_pid(), "VmRSS")
+    smtp_source(srv.port, 1, 1, 1024, 60)
+    return res
+
+
+def scenario_logins(srv, login, port, users, clients, seconds=LOGIN_SECONDS):
+    """clients threads, each logging in and out as its own user from its
+    own address (login(port, user, password, source)) until the time is
+    up."""
+    counts = [0] * clients
+    with Measure(srv) as m:
+        deadline = m.t0 + seconds
+
+        def loop(i):
+            u = users[i % len(users)]
+            while time.time() < deadline:
+                login(port, u, "pw-" + u, client_address(i))
+                counts[i] += 1
+        parallel(clients, loop)
+    return m.result(logins=sum(counts), logins_per_s=sum(counts) / m.seconds)
+
+
+def scenario_pop3_retr(srv, users):
+    retrs = [0] * len(users)
+
+    def client(i):
+        for _ in range(POP_ROUNDS):
+            retrs[i] += pop3_retr_all(srv.pop_port, users[i], "pw-" + users[i],
+                                      client_address(i))
+    with Measure(srv, 0.2) as m:
+        parallel(len(users), client)
+    return m.result(retrs=sum(retrs), retr_per_s=sum(retrs) / m.seconds)
+
+
+def scenario_imap_fetch(srv, user):
+    """SELECT of the IMAP_FOLDER-message INBOX (the first: indexes are
+    built), then the whole folder's flags and sizes, then every body."""
+    c = imap_open(srv.imap_port, user, "pw-" + user)
+    res = {}
+    try:
+        steps = [("select_s", b"SELECT INBOX"),
+                 ("flags_s", b"UID FETCH 1:* (FLAGS RFC822.SIZE)"),
+                 ("bodies_s", b"FETCH 1:* BODY.PEEK[]")]
+        with Measure(srv, 0.1) as m:
+            for i, (key, command) in enumerate(steps):
+                selected = [] if key == "select_s" else None
+                t0 = time.time()
+                n, octets = imap_cmd(c, b"F%d" % i, command, selected)
+                res[key] = time.time() - t0
+                if key == "bodies_s":
+                    res["body_bytes"] = octets
+                if selected is not None:
+                    n = max([int(x.split()[1]) for x in selected
+                             if x.rstrip().endswith(b" EXISTS")] or [0])
+                if n < IMAP_FOLDER:
+                    raise RuntimeError("%s: %s: %d messages of %d" % (
+                        srv.name, command.decode(), n, IMAP_FOLDER))
+        imap_cmd(c, b"Q", b"LOGOUT")
+    finally:
+        c.close()
+    return m.result(**res)
+
+
+def scenario_imap_idle(srv, users, n=IMAP_IDLE):
+    turn = itertools.count()
+
+    def idling():
+        i = next(turn)
+        u = users[i % len(users)]
+        c = imap_open(srv.imap_port, u, "pw-" + u, client_address(i))
+        imap_cmd(c, b"S", b"SELECT INBOX")
+        c.send(b"I IDLE")
+        if not c.line().startswith(b"+"):
+            raise RuntimeError("%s: IDLE refused" % srv.name)
+        return c
+    return hold_sessions(srv, n, idling)
+
+
+def callgrind_total(path):
+    """Total Ir of a callgrind output file (its summary/totals line)."""
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise RuntimeError("%s: no summary line" % path)
+
+
+def scenario_callgrind(root, msgs=CALLGRIND_MSGS):
+    """postern serve under callgrind (its forked children are followed),
+    msgs messages of 2 KB at 1 client. Only what runs inside the event
+    loop is counted (--toggle-collect=event_base_loop: startup and
+    shutdown left out); smtpd's file, written when it exits, gives its
+    instructions per message. (callgrind_control cannot be used: postern's
+    children are not dumpable, vgdb cannot reach them.)"""
+    out = os.path.join(root, "callgrind")
+    os.makedirs(out)
+    os.chmod(out, 0o777)     # the children write there after dropping root
+    srv = Postern(root, "postern-callgrind", wrapper=[
+        "valgrind", "--tool=callgrind", "--trace-children=yes",
+        "--collect-atstart=no", "--toggle-collect=event_base_loop",
+        "--callgrind-out-file=%s/callgrind.out.%%p" % out])
+    srv.add_user("user", "pw-user")
+    try:
+        srv.start(timeout=180)
+        pid = srv.smtpd_pid()
+        t0 = time.time()
+        smtp_source(srv.port, msgs, 1, 2048, 120 + msgs)
+        seconds = time.time() - t0
+    finally:
+        srv.stop()
+    ir = callgrind_total(os.path.join(out, "callgrind.out.%d" % pid))
+    return {"messages": msgs, "ir": ir, "ir_per_msg": ir / msgs,
+            "seconds": seconds, "valgrind": subprocess.run(
+                ["valgrind", "--version"], capture_output=True,
+                text=True).stdout.strip()}
+
+
+# ---- mailboxes -------------------------------------------------------------------
+
+def make_messages(dirs, count, length, owner, sub="new"):
+    """The same `count` messages of about `length` bytes (CRLF line ends) in
+    each Maildir of dirs, owned by `owner`."""
     line = b"x" * 70 + b"\r\n"
-    for i in range(POP_MSGS):
-        body = (b"From: bench@example.org\r\nSubject: message %d\r\n\r\n" % i)
-        body += line * ((POP_LEN - len(body)) // len(line))
-        name = "1700000000.M%dP1Q%d.bench,S=%d" % (i, i, len(body))
+    for md in dirs:
+        for s in ("new", "cur", "tmp"):
+            os.makedirs(os.path.join(md, s), exist_ok=True)
+    for i in range(count):
+        body = (b"From: bench@example.org\r\nTo: user@bench.test\r\n"
+                b"Subject: message %d\r\n\r\n" % i)
+        body += line * ((length - len(body)) // len(line))
+        name = "1700000000.M%dP1Q%d.bench,S=%d%s" % (
+            i, i, len(body), ":2," if sub == "cur" else "")
         for md in dirs:
-            path = os.path.join(md, "new", name)
-            with open(path, "wb") as f:
+            with open(os.path.join(md, sub, name), "wb") as f:
                 f.write(body)
     for md in dirs:
         for dp, dn, fn in os.walk(os.path.dirname(md)):
@@ -550,137 +1005,159 @@ def make_pop_mailboxes(dirs, owner):
             os.chown(dp, owner, owner)
 
 
-def pop3_client(port, user, password, rounds, errors, counts):
-    try:
-        for _ in range(rounds):
-            s = socket.create_connection(("127.0.0.1", port), 30)
-            f = s.makefile("rb")
-
-            def cmd(line):
-                s.sendall(line + b"\r\n")
-                r = f.readline()
-                if not r.startswith(b"+OK"):
-                    raise RuntimeError("%s: %r -> %r" % (user, line, r))
-                return r
-            if not f.readline().startswith(b"+OK"):
-                raise RuntimeError("no greeting")
-            cmd(b"USER " + user.encode())
-            cmd(b"PASS " + password.encode())
-            n = int(cmd(b"STAT").split()[1])
-            for i in range(1, n + 1):
-                cmd(b"RETR %d" % i)
-                while True:
-                    ln = f.readline()
-                    if ln == b".\r\n" or not ln:
-                        break
-                counts.append(1)
-            cmd(b"QUIT")
-            s.close()
-    except Exception as e:  # noqa: reported below
-        errors.append("%s: %s" % (user, e))
-
-
-def scenario_pop3(srv, users):
-    errors, counts = [], []
-    cpu0 = cpu_seconds(srv.root)
-    sampler = Sampler(srv.root, 0.2)
-    sampler.start()
-    t0 = time.time()
-    th = [threading.Thread(target=pop3_client,
-                           args=(srv.pop_port if isinstance(srv, Postern)
-                                 else srv.port, u, "pw-" + u, POP_ROUNDS,
-                                 errors, counts))
-          for u in users]
-    for t in th:
-        t.start()
-    for t in th:
-        t.join()
-    dt = time.time() - t0
-    sampler.stop()
-    if errors:
-        raise RuntimeError("%s POP3: %s" % (srv.name, errors[:3]))
-    return {"retrs": len(counts), "seconds": dt, "msgs_per_s": len(counts) / dt,
-            "cpu_s": cpu_seconds(srv.root) - cpu0,
-            "peak_rss_kib": sampler.peak_rss, "peak_pss_kib": sampler.peak_pss}
-
-
-# ---- report ----------------------------------------------------------------
+# ---- report ------------------------------------------------------------------
 
 def ratio(a, b):
-    return "%.2f" % (a / b) if b else "-"
+    return "%.2f" % (a / b) if a is not None and b else ""
 
 
-def fmt_mib(kib):
+def mib(kib):
     return "%.1f MiB" % (kib / 1024.0)
+
+
+def rate(x):
+    return "%.1f/s" % x
+
+
+def sec(x):
+    return "%.2f s" % x
+
+
+# (key, title, format[, key of smtp-sink's figure to compare with])
+SMTP_METRICS = [("accepted_per_s", "all 250s, msgs/s", rate, "accepted_per_s"),
+                ("delivered_per_s", "all in the Maildir, msgs/s", rate,
+                 "accepted_per_s"),
+                ("cpu_s", "CPU seconds", sec),
+                ("peak_rss_kib", "peak RSS (sum)", mib),
+                ("peak_pss_kib", "peak PSS (sum)", mib)]
+MEM_METRICS = [("rss_kib", "RSS (sum)", mib), ("pss_kib", "PSS (sum)", mib),
+               ("procs", "processes", str)]
+LOGIN_METRICS = [("logins_per_s", "logins/s", rate), ("cpu_s", "CPU seconds", sec)]
+RETR_METRICS = [("retr_per_s", "RETR/s", rate), ("cpu_s", "CPU seconds", sec),
+                ("peak_pss_kib", "peak PSS (sum)", mib)]
+FETCH_METRICS = [("select_s", "first SELECT", sec),
+                 ("flags_s", "UID FETCH 1:* (FLAGS RFC822.SIZE)", sec),
+                 ("bodies_s", "FETCH 1:* BODY.PEEK[]", sec),
+                 ("cpu_s", "CPU seconds", sec),
+                 ("peak_pss_kib", "peak PSS (sum)", mib)]
+
+
+def metric_rows(rows, prefix, per_server, ref, metrics):
+    """One row per metric: postern, the reference, their ratio and, for
+    SMTP rates, smtp-sink's rate and postern's share of it."""
+    p, o = per_server.get("postern", {}), per_server.get(ref, {})
+    s = per_server.get("smtp-sink", {})
+    for key, title, fmt, *vs_sink in metrics:
+        pv, ov = p.get(key), o.get(key)
+        sv = s.get(vs_sink[0]) if vs_sink else None
+        if pv is None and ov is None:
+            continue
+        rows.append((prefix + title, fmt(pv) if pv is not None else "-",
+                     fmt(ov) if ov is not None else "-", ratio(pv, ov),
+                     fmt(sv) if sv is not None else "", ratio(pv, sv)))
+
+
+def table(rows, ref):
+    head = ("measure", "postern", ref, "ratio", "smtp-sink", "/sink")
+    if not any(r[4] for r in rows):
+        head, rows = head[:4], [r[:4] for r in rows]
+    w = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+    fmt = "  ".join(["%%-%ds" % w[0]] + ["%%%ds" % x for x in w[1:]])
+    return [fmt % head] + [fmt % r for r in rows]
+
+
+# issue targets: (clients of the 2 KB load, minimum delivered ratio to
+# Postfix, minimum share of smtp-sink's 250 rate or None)
+TARGETS = [(1, 1.2, None), (20, 2.0, 0.5), (100, 2.0, None)]
+
+
+def target_lines(smtp):
+    """The delivered-rate targets, met or not, for the 2 KB loads run."""
+    out = []
+    for msgs, length, clients in SMTP_LOADS:
+        per = smtp.get(load_label(msgs, length, clients), {})
+        goal = [t for t in TARGETS if t[0] == clients and length == 2048]
+        if not goal or "postern" not in per:
+            continue
+        got = per["postern"]["delivered_per_s"]
+        checks = [("Postfix", goal[0][1], per.get("postfix", {}).get(
+            "delivered_per_s"))]
+        if goal[0][2] is not None:
+            checks.append(("smtp-sink", goal[0][2], per.get(
+                "smtp-sink", {}).get("accepted_per_s")))
+        for who, want, other in checks:
+            if other:
+                out.append("target at %s: delivered >= %.1f x %s: %.2f x, %s"
+                           % (clients_text(clients), want, who, got / other,
+                              "met" if got / other >= want else "NOT met"))
+    return out
 
 
 def report(res, machine):
     out = []
     w = out.append
-    w("postern benchmark, %s" % time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))
+    w("postern benchmark%s, %s, commit %s" % (
+        " (QUICK: small counts, not comparable)" if QUICK else "",
+        time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), res["commit"]))
     w("machine: %s" % machine)
-    w("ratio = postern / other, measured in this run (time, CPU, memory: "
-      "< 1 is better for postern; msgs/s: > 1 is better for postern)")
-    w("")
-    rows = []
-
-    def row(name, p, o, key, fmt, other):
-        rows.append((name, fmt(p[key]), fmt(o[key]), other, ratio(p[key], o[key])))
-
-    def num(x):
-        return "%.1f" % x
-
-    def sec(x):
-        return "%.2f s" % x
-
-    if "throughput" in res:
-        p, o = res["throughput"]["postern"], res["throughput"]["postfix"]
-        t = "SMTP %d x %d B, %d sessions: " % (THROUGHPUT_MSGS, THROUGHPUT_LEN,
-                                             THROUGHPUT_SESS)
-        row(t + "delivered msgs/s", p, o, "msgs_per_s", num, "postfix")
-        row(t + "all 250s received", p, o, "accept_s", sec, "postfix")
-        row(t + "CPU seconds", p, o, "cpu_s", sec, "postfix")
-        row(t + "peak RSS (sum)", p, o, "peak_rss_kib", fmt_mib, "postfix")
-        row(t + "peak PSS (sum)", p, o, "peak_pss_kib", fmt_mib, "postfix")
-    if "idle" in res:
-        p, o = res["idle"]["postern"], res["idle"]["postfix"]
-        t = "%d idle SMTP sessions: " % IDLE_SESSIONS
-        row(t + "RSS (sum)", p, o, "rss_kib", fmt_mib, "postfix")
-        row(t + "PSS (sum)", p, o, "pss_kib", fmt_mib, "postfix")
-        row(t + "processes", p, o, "procs", str, "postfix")
-    if "big" in res:
-        p, o = res["big"]["postern"], res["big"]["postfix"]
-        t = "%d sessions x 50 MB: " % BIG_SESSIONS
-        row(t + "all 250s received", p, o, "accept_s", sec, "postfix")
-        row(t + "all delivered", p, o, "deliver_s", sec, "postfix")
-        row(t + "CPU seconds", p, o, "cpu_s", sec, "postfix")
-        row(t + "peak RSS (sum)", p, o, "peak_rss_kib", fmt_mib, "postfix")
-        row(t + "peak PSS (sum)", p, o, "peak_pss_kib", fmt_mib, "postfix")
-    if "pop3" in res:
-        p, o = res["pop3"]["postern"], res["pop3"]["dovecot"]
-        t = "POP3 %d clients, %d RETR: " % (POP_USERS, p["retrs"])
-        row(t + "msgs/s", p, o, "msgs_per_s", num, "dovecot")
-        row(t + "CPU seconds", p, o, "cpu_s", sec, "dovecot")
-        row(t + "peak RSS (sum)", p, o, "peak_rss_kib", fmt_mib, "dovecot")
-        row(t + "peak PSS (sum)", p, o, "peak_pss_kib", fmt_mib, "dovecot")
-    wn = max(len(r[0]) for r in rows) if rows else 10
-    w("%-*s  %12s  %12s  %-8s %s" % (wn, "measure", "postern", "other", "other", "ratio"))
-    for r in rows:
-        w("%-*s  %12s  %12s  %-8s %s" % (wn, r[0], r[1], r[2], r[3], r[4]))
-    w("")
-    if "idle" in res:
-        p = res["idle"]["postern"]
-        w("postern smtpd alone with %d idle sessions: RSS %s (%.1f KiB per session "
-          "over the empty process's %s)" % (
-              IDLE_SESSIONS, fmt_mib(p["smtpd_rss_kib"]),
-              (p["smtpd_rss_kib"] - res.get("smtpd_base_kib", 0)) / IDLE_SESSIONS,
-              fmt_mib(res.get("smtpd_base_kib", 0))))
-    if "big" in res:
-        w("postern smtpd peak RSS (VmHWM) with %d x 50 MB: %s" % (
-            BIG_SESSIONS, fmt_mib(res["big"]["postern"]["smtpd_hwm_kib"])))
-    if "throughput" in res:
-        w("postern smtpd peak RSS (VmHWM) in the throughput run: %s" %
-          fmt_mib(res["throughput"]["postern"]["smtpd_hwm_kib"]))
+    w("ratio = postern / reference in this run: rates > 1 and times, CPU, "
+      "memory < 1 favour postern")
+    if "fsync" in res:
+        w("")
+        w("disk under the spool, 2 KiB append + fdatasync: " + ", ".join(
+            "%d thread%s %.0f ops/s" % (r["threads"], "s" if r["threads"] > 1
+                                        else "", r["ops_per_s"])
+            for r in res["fsync"]))
+        w("  (%s)" % res.get("spool_fs", "?"))
+    sections = [("SMTP", "postfix", [
+        ("idle server: ", res.get("mem_idle"), MEM_METRICS),
+        ("%d idle sessions: " % IDLE_SESSIONS, res.get("smtp_idle"),
+         MEM_METRICS)] + [
+        ("%s: " % label, per, SMTP_METRICS)
+        for label, per in res.get("smtp", {}).items()]),
+        ("POP3", "dovecot", [
+            ("login %s: " % label, per, LOGIN_METRICS)
+            for label, per in res.get("pop3_login", {}).items()] + [
+            ("%d clients x %d msgs x %d rounds: " % (
+                POP_USERS, POP_MSGS, POP_ROUNDS), res.get("pop3_retr"),
+             RETR_METRICS)]),
+        ("IMAP", "dovecot", [
+            ("login %s: " % label, per, LOGIN_METRICS)
+            for label, per in res.get("imap_login", {}).items()] + [
+            ("%d-message folder: " % IMAP_FOLDER, res.get("imap_fetch"),
+             FETCH_METRICS),
+            ("%d sessions in IDLE: " % IMAP_IDLE, res.get("imap_idle"),
+             MEM_METRICS)])]
+    for title, ref, parts in sections:
+        rows = []
+        for prefix, per, metrics in parts:
+            if per:
+                metric_rows(rows, prefix, per, ref, metrics)
+        if rows:
+            w("")
+            w("%s (reference %s)" % (title, ref))
+            out.extend(table(rows, ref))
+    if "smtp" in res:
+        w("")
+        out.extend(target_lines(res["smtp"]))
+    if "smtp_idle" in res and "postern" in res["smtp_idle"]:
+        p, base = res["smtp_idle"]["postern"], res.get("smtpd_base_kib", 0)
+        w("")
+        w("postern smtpd alone: %s empty, %s with %d idle sessions (%.1f KiB "
+          "per session)" % (mib(base), mib(p["smtpd_rss_kib"]), IDLE_SESSIONS,
+                            (p["smtpd_rss_kib"] - base) / IDLE_SESSIONS))
+    for label, per in res.get("smtp", {}).items():
+        if "postern" in per:
+            w("postern smtpd peak RSS (VmHWM) after %s: %s"
+              % (label, mib(per["postern"]["smtpd_hwm_kib"])))
+    if "callgrind" in res:
+        c = res["callgrind"]
+        w("")
+        w("callgrind: postern smtpd %.0f instructions per received message "
+          "(%d x 2 KB, 1 client, %s)" % (c["ir_per_msg"], c["messages"],
+                                         c["valgrind"]))
+    for n in res.get("notes", []):
+        w("note: " + n)
     return "\n".join(out) + "\n"
 
 
@@ -700,8 +1177,157 @@ def machine_text():
                         capture_output=True, text=True).stdout.strip()
     dv = subprocess.run(["dovecot", "--version"], capture_output=True,
                         text=True).stdout.strip() if shutil.which("dovecot") else "-"
-    return "%d cores (%s), %d MiB RAM; Postfix %s, Dovecot %s" % (
-        os.cpu_count(), model, mem, pf, dv)
+    return ("%d cores (%s), %d MiB RAM, kernel %s, load %.2f at the end; "
+            "Postfix %s, Dovecot %s" % (os.cpu_count(), model, mem,
+                                        os.uname().release,
+                                        os.getloadavg()[0], pf, dv))
+
+
+def commit():
+    r = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
+                       capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain",
+                            "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return (r.stdout.strip() or "?") + ("-dirty" if dirty else "")
+
+
+# ---- the run -------------------------------------------------------------------
+
+POP_USER_NAMES = ["u%02d" % i for i in range(POP_USERS)]
+APOP_USER_NAMES = ["a%02d" % i for i in range(max(LOGIN_CLIENTS))]
+FOLDER_USER = "big"
+
+
+def smtp_group(res, servers, pst, root):
+    """Every SMTP scenario against postern, Postfix and smtp-sink, one
+    server at a time."""
+    for srv in (pst, Postfix(root), Sink(root)):
+        if srv is not pst:
+            servers.append(srv)
+        log("bench: %s SMTP" % srv.name)
+        srv.start()
+        if srv is pst:
+            time.sleep(0.3)
+            res["smtpd_base_kib"] = status_kib(srv.smtpd_pid(), "VmRSS")
+        res.setdefault("mem_idle", {})[srv.name] = scenario_memory_idle(srv)
+        if wanted("smtp"):
+            for msgs, length, clients in SMTP_LOADS:
+                label = load_label(msgs, length, clients)
+                log("  %s" % label)
+                res.setdefault("smtp", {}).setdefault(label, {})[srv.name] = \
+                    scenario_smtp_load(srv, msgs, length, clients)
+        if wanted("idle") and not isinstance(srv, Sink):
+            log("  %d idle sessions" % IDLE_SESSIONS)
+            res.setdefault("smtp_idle", {})[srv.name] = scenario_smtp_idle(srv)
+            time.sleep(0.5)
+        srv.stop()
+
+
+def record(res, key, label, srv, scenario, tolerant=False):
+    """res[key][label][server] = scenario() (label None: res[key][server]).
+    tolerant: a server that fails the scenario gets a note instead of
+    stopping the run (postern's IMAP while it is being written)."""
+    log("  %s%s" % (key, " " + label if label else ""))
+    slot = res.setdefault(key, {})
+    if label is not None:
+        slot = slot.setdefault(label, {})
+    try:
+        slot[srv.name] = scenario()
+    except (RuntimeError, OSError) as e:
+        if not tolerant:
+            raise
+        res["notes"].append("%s %s%s failed: %s" % (
+            srv.name, key, " " + label if label else "", e))
+
+
+def pop3_scenarios(res, srv):
+    for apop in (False, True):
+        users = APOP_USER_NAMES if apop else POP_USER_NAMES
+
+        def login(port, user, password, source, apop=apop):
+            pop3_login(port, user, password, source, apop)
+        for clients in LOGIN_CLIENTS:
+            record(res, "pop3_login", "%s, %s" % (
+                "APOP" if apop else "USER/PASS", clients_text(clients)), srv,
+                lambda: scenario_logins(srv, login, srv.pop_port, users,
+                                        clients))
+    record(res, "pop3_retr", None, srv,
+           lambda: scenario_pop3_retr(srv, POP_USER_NAMES))
+
+
+def imap_scenarios(res, srv):
+    tolerant = isinstance(srv, Postern)
+    wait_port(srv.imap_port, banner=b"* OK", bye=b"Q LOGOUT\r\n")
+    for clients in LOGIN_CLIENTS:
+        record(res, "imap_login", clients_text(clients), srv,
+               lambda: scenario_logins(srv, imap_login, srv.imap_port,
+                                       POP_USER_NAMES, clients), tolerant)
+    record(res, "imap_fetch", None, srv,
+           lambda: scenario_imap_fetch(srv, FOLDER_USER), tolerant)
+    record(res, "imap_idle", None, srv,
+           lambda: scenario_imap_idle(srv, POP_USER_NAMES), tolerant)
+
+
+def mail_group(res, servers, pst, root, postern_imap):
+    """POP3 and IMAP against postern and Dovecot, the same files and the
+    same password hashes."""
+    dov = Dovecot(root, {u: h for u, h in pst.hashes.items()
+                         if u not in APOP_USER_NAMES},
+                  {u: "pw-" + u for u in APOP_USER_NAMES})
+    servers.append(dov)
+    pst_uid = pwd.getpwnam("postern").pw_uid
+    for srv, owner in ((pst, pst_uid), (dov, NOBODY)):
+        make_messages([srv.maildir(u) for u in POP_USER_NAMES + APOP_USER_NAMES],
+                      POP_MSGS, POP_LEN, owner)
+        make_messages([srv.maildir(FOLDER_USER)], IMAP_FOLDER, IMAP_MSG_LEN,
+                      owner, sub="cur")
+    for srv in (pst, dov):
+        log("bench: %s POP3/IMAP" % srv.name)
+        srv.start()
+        wait_port(srv.pop_port, banner=b"+OK")
+        if wanted("pop3"):
+            pop3_scenarios(res, srv)
+        if wanted("imap") and dovecot_has("imap") and \
+                (srv is dov or postern_imap):
+            imap_scenarios(res, srv)
+        srv.stop()
+
+
+def run(res, servers, root):
+    notes = res.setdefault("notes", [])
+    if wanted("fsync"):
+        log("bench: fsync rate")
+        res["fsync"] = [scenario_fsync(root, n) for n in (1, 4)]
+        res["spool_fs"] = subprocess.run(
+            ["findmnt", "-n", "-o", "FSTYPE,SOURCE,OPTIONS", "-T", root],
+            capture_output=True, text=True).stdout.strip()
+    postern_imap = False
+    if wanted("imap"):
+        postern_imap = postern_has_imap()
+        if not postern_imap:
+            notes.append("postern has no listen_imap yet: IMAP rows are "
+                         "Dovecot's alone")
+        if not dovecot_has("imap"):
+            notes.append("dovecot-imapd not installed: no IMAP rows")
+    pst = Postern(root, imap=postern_imap)
+    servers.append(pst)
+    if wanted("smtp") or wanted("idle") or wanted("pop3") or wanted("imap"):
+        pst.add_user("user", "pw-user")
+        for u in POP_USER_NAMES + [FOLDER_USER]:
+            pst.add_user(u, "pw-" + u)
+        for u in APOP_USER_NAMES:
+            pst.add_user(u, "pw-" + u, apop=True)
+    if wanted("smtp") or wanted("idle"):
+        smtp_group(res, servers, pst, root)
+    if wanted("pop3") or wanted("imap"):
+        if dovecot_has("pop3"):
+            mail_group(res, servers, pst, root, postern_imap)
+        else:
+            notes.append("dovecot-pop3d not installed: no POP3/IMAP rows")
+    if wanted("callgrind"):
+        log("bench: callgrind, %d messages" % CALLGRIND_MSGS)
+        res["callgrind"] = scenario_callgrind(root)
 
 
 def main():
@@ -718,62 +1344,11 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     root = tempfile.mkdtemp(prefix="postern-bench-")
     os.chmod(root, 0o755)     # Postfix and Dovecot children look inside
-    servers = []
-    res = {}
-    failed = None
+    servers, failed = [], None
+    res = {"commit": commit(), "quick": QUICK}
+    t0 = time.time()
     try:
-        # -- SMTP: postern, then Postfix, one scenario after the other.
-        for cls in (Postern, Postfix):
-            srv = cls(root)
-            servers.append(srv)
-            if isinstance(srv, Postern):
-                srv.add_user("user", "pw-user")
-                for i in range(POP_USERS):
-                    srv.add_user("u%02d" % i, "pw-u%02d" % i)
-            log("bench: %s" % srv.name)
-            srv.start()
-            if isinstance(srv, Postern):
-                time.sleep(0.3)
-                res["smtpd_base_kib"] = status_kib(srv.smtpd_pid(), "VmRSS")
-            if "throughput" not in SKIP:
-                log("  throughput: %d messages" % THROUGHPUT_MSGS)
-                res.setdefault("throughput", {})[srv.name] = run_delivery(
-                    srv, THROUGHPUT_MSGS, THROUGHPUT_SESS, THROUGHPUT_LEN, 300)
-                clear_maildir(srv.maildir())
-            if "big" not in SKIP:
-                log("  big: %d x 50 MB" % BIG_SESSIONS)
-                res.setdefault("big", {})[srv.name] = run_delivery(
-                    srv, BIG_SESSIONS, BIG_SESSIONS, BIG_LEN, 600)
-                clear_maildir(srv.maildir())
-            if "idle" not in SKIP:
-                log("  idle: %d sessions" % IDLE_SESSIONS)
-                res.setdefault("idle", {})[srv.name] = scenario_idle(srv)
-                time.sleep(0.5)
-            srv.stop()
-        # -- POP3: postern against Dovecot, the same files.
-        if "pop3" not in SKIP and shutil.which("dovecot"):
-            pst = servers[0]
-            dov = Dovecot(root, {u: h for u, h in pst.hashes.items()
-                                 if u != "user"})
-            servers.append(dov)
-            users = ["u%02d" % i for i in range(POP_USERS)]
-            pst_uid = pwd.getpwnam("postern").pw_uid
-            for u in users:
-                for md in (pst.maildir(u), dov.maildir(u)):
-                    for sub in ("new", "cur", "tmp"):
-                        os.makedirs(os.path.join(md, sub), exist_ok=True)
-            make_pop_mailboxes([pst.maildir(u) for u in users], pst_uid)
-            make_pop_mailboxes([dov.maildir(u) for u in users], NOBODY)
-            res["pop3"] = {}
-            for srv in (pst, dov):
-                log("bench: %s POP3" % srv.name)
-                srv.start()
-                if isinstance(srv, Postern):
-                    wait_port(srv.pop_port, banner=b"+OK")
-                res["pop3"][srv.name] = scenario_pop3(srv, users)
-                srv.stop()
-        elif "pop3" not in SKIP:
-            log("bench: dovecot not installed; POP3 comparison skipped")
+        run(res, servers, root)
     except Exception as e:     # report what was measured, then fail
         failed = "%s: %s" % (type(e).__name__, e)
         log("bench: FAILED: " + failed)
@@ -788,9 +1363,9 @@ def main():
             log("bench: kept " + root)
         else:
             shutil.rmtree(root, ignore_errors=True)
-    res = {k: v for k, v in res.items()
-           if not isinstance(v, dict) or len(v) == 2}   # complete pairs only
+    res["run_seconds"] = time.time() - t0
     text = report(res, machine_text())
+    text += "run time: %.0f s\n" % res["run_seconds"]
     if failed:
         text += "FAILED: %s\n" % failed
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)

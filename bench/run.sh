@@ -1,6 +1,8 @@
 #!/bin/sh
-# make bench: postern side by side with Postfix and Dovecot, loopback only.
-# Installs dovecot-pop3d if missing (here only, never for make check),
+# make bench: postern side by side with Postfix, smtp-sink and Dovecot,
+# loopback only. QUICK=1: small counts; BENCH_ONLY / BENCH_SKIP choose
+# scenario groups (see bench/bench.py). Installs dovecot-pop3d and
+# dovecot-imapd if missing (here only, never for make check),
 # runs bench/bench.py (the scenarios and the table, results in
 # bench/results/), then checks that nothing was left running.
 set -e
@@ -10,8 +12,13 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 sh tools/deps.sh
-if ! command -v dovecot >/dev/null 2>&1; then
-	echo "bench: installing dovecot-pop3d"
+# Dovecot's POP3 and IMAP servers, installed here only (never for make
+# check); valgrind comes with tools/deps.sh.
+need=""
+[ -x /usr/lib/dovecot/pop3 ] || need="$need dovecot-pop3d"
+[ -x /usr/lib/dovecot/imap ] || need="$need dovecot-imapd"
+if [ -n "$need" ]; then
+	echo "bench: installing$need"
 	apt-get update -qq
 	# No system Dovecot may start: the bench runs a private instance.
 	# policy-rc.d answers "no" to every init script during the install.
@@ -21,7 +28,7 @@ if ! command -v dovecot >/dev/null 2>&1; then
 		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
 		chmod 755 /usr/sbin/policy-rc.d
 	fi
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-pop3d >/dev/null || true
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null || true
 	[ "$had_policy" = 0 ] && rm -f /usr/sbin/policy-rc.d
 	(systemctl disable --now dovecot >/dev/null 2>&1) || true
 fi
