@@ -458,9 +458,9 @@ class ImapBeforeSmtp(ImapBase):
 
 
 class ImapIdleMemory(ImapBase):
-    """Idle sessions stay cheap: 300 authenticated, IDLE sessions must
+    """Idle sessions stay cheap: N (IMAP_IDLE_SESSIONS, 300) IDLE sessions must
     cost imapd less than 64 KiB each (VmRSS growth)."""
-    N = 300
+    N = int(os.environ.get("IMAP_IDLE_SESSIONS", "300"))
 
     def imapd_pid(self):
         m = self.srv.wait_log(r"started smtpd.* imapd\[(\d+)\]", 5.0)
