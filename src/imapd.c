@@ -518,11 +518,12 @@ sigterm_cb(evutil_socket_t sig, short what, void *arg)
 void
 imapd_main(struct runtime *rt, int auth_fd)
 {
-	/* imapd reaches spool/mail only: it creates folders and files. */
+	/* imapd reaches spool/mail only: it creates, renames and removes
+	 * folders (directories) and messages. */
 	const struct proc_child pc = {
 		.keep = PROC_KEEP_MAIL | PROC_KEEP_IMAP,
-		.dirs = { { rt->mail_fd,
-		    PROC_FS_READ | PROC_FS_WRITE | PROC_FS_MKDIR } },
+		.dirs = { { rt->mail_fd, PROC_FS_READ | PROC_FS_WRITE |
+		    PROC_FS_MKDIR | PROC_FS_RMDIR } },
 		.ndirs = 1,
 		.setup = conn_tls_preload,
 		.master_msg = master_msg_cb,

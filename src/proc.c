@@ -206,6 +206,8 @@ proc_landlock(const int *dirfds, const unsigned *rights, size_t n)
 			    (abi >= 3 ? LANDLOCK_ACCESS_FS_TRUNCATE : 0);
 		if (rights[i] & PROC_FS_MKDIR)
 			pb.allowed_access |= LANDLOCK_ACCESS_FS_MAKE_DIR;
+		if (rights[i] & PROC_FS_RMDIR)
+			pb.allowed_access |= LANDLOCK_ACCESS_FS_REMOVE_DIR;
 		pb.allowed_access &= attr.handled_access_fs;
 		if (syscall(SYS_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH,
 		    &pb, 0) == -1)

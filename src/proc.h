@@ -69,6 +69,8 @@ void	proc_drop(const struct runtime *rt);
 #define PROC_FS_READ	0x1	/* read files, list directories */
 #define PROC_FS_WRITE	0x2	/* create, write, rename, remove files */
 #define PROC_FS_MKDIR	0x4	/* create directories */
+#define PROC_FS_RMDIR	0x8	/* remove or rename directories (IMAP
+				 * DELETE and RENAME of folders) */
 void	proc_landlock(const int *dirfds, const unsigned *rights, size_t n);
 
 /* The runtime descriptors a child's job uses (struct proc_child.keep). */
