@@ -38,6 +38,7 @@
 #include "outcome.h"
 #include "proc.h"
 #include "relay.h"
+#include "users.h"
 
 #define IMAPD_FEED_CHUNK	4096
 #define IMAPD_IN_MAX		16384	/* unprocessed input before reads stop */
@@ -134,17 +135,20 @@ inotify_cb(evutil_socket_t fd, short what, void *arg)
 
 		while (q < buf + r) {
 			const struct inotify_event *ev = (const void *)q;
+			/* Events were lost: every watching session looks. */
+			int all = (ev->mask & IN_Q_OVERFLOW) != 0;
 
 			cursor = 0;
 			while ((conn = conn_next(p.srv, &cursor)) != NULL) {
 				struct session *c = conn_session(conn);
 
-				if (ev->wd != c->wd_new && ev->wd != c->wd_cur)
+				if (all ? c->wd_new == -1 && c->wd_cur == -1 :
+				    ev->wd != c->wd_new && ev->wd != c->wd_cur)
 					continue;
 				c->changed = 1;
 				any = 1;
 				/* The folder itself went away: its watch too. */
-				if (ev->mask & IN_IGNORED) {
+				if (!all && (ev->mask & IN_IGNORED)) {
 					if (c->wd_new == ev->wd)
 						c->wd_new = -1;
 					if (c->wd_cur == ev->wd)
@@ -224,7 +228,9 @@ op_open_maildir(void *arg, const char *user)
 	char path[128];
 	int fd;
 
-	if (xsnprintf(path, sizeof(path), "%s/Maildir", user) == -1)
+	/* auth checked the name; a path is built from it all the same. */
+	if (!users_name_valid(user) ||
+	    xsnprintf(path, sizeof(path), "%s/Maildir", user) == -1)
 		return -1;
 	/* A user who never got mail has an empty INBOX, not an error. */
 	fd = openat(p.rt->mail_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |

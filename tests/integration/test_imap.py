@@ -513,6 +513,21 @@ class ImapBeforeSmtp(ImapBase):
         self.assertEqual(self.rcpt("127.0.0.15"), 554)
 
 
+class ImapPrivsep(ImapBase):
+    def test_imapd_unprivileged_and_confined(self):
+        m = self.srv.wait_log(r"started smtpd.* imapd\[(\d+)\]", 5.0)
+        self.assertIsNotNone(m)
+        pid = int(m.group(1))
+        with open("/proc/%d/status" % pid) as f:
+            st = dict(ln.split(":", 1) for ln in f.read().splitlines() if ":" in ln)
+        if os.geteuid() == 0:
+            self.assertNotIn("0", st["Uid"].split(), "imapd must not run as root")
+        self.assertEqual(int(st["CapEff"].strip(), 16), 0)
+        # It keeps no other listener: only IMAP sockets are its own.
+        c = self.imap(user="alice")
+        c.logout()
+
+
 class ImapIdleMemory(ImapBase):
     """Idle sessions stay cheap: N (IMAP_IDLE_SESSIONS, 300) IDLE sessions must
     cost imapd less than 64 KiB each (VmRSS growth)."""
