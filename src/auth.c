@@ -3,9 +3,9 @@
  *        checks credentials for the network-facing processes, slows down
  *        password guessers (throttle.c: while an address's failure delay
  *        runs, no check from it runs at all), and keeps the
- *        POP-before-SMTP grants.
- * Trusts: the master's messages; smtpd's and pop3d's requests only as far
- *         as their framing: each one is validated.
+ *        POP-before-SMTP grants (a POP3 or IMAP login makes one).
+ * Trusts: the master's messages; smtpd's, pop3d's and imapd's requests
+ *         only as far as their framing: each one is validated.
  * Gives:  "does this local user exist", "is this password / APOP digest
  *         right" (answered late, by a timer, after failures from the same
  *         address; refused with a temporary error, unchecked, while that
