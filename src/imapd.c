@@ -72,6 +72,7 @@ static struct imapd {
 	struct imap_settings set;
 	int		 inotify_fd;
 	struct event	*inotify_ev;
+	int		 shutting_down;	/* one goodbye, whoever asked first */
 } p;
 
 /* ---- folder watches: one inotify descriptor for the process ---- */
@@ -514,11 +515,24 @@ master_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	conn_server_tls_message(p.srv, type, data, len);
 }
 
+/* auth is gone (the master stops or restarts the set, and the order in
+ * which its children see SIGTERM is chance): no login can be checked any
+ * more, so say BYE to every session as for SIGTERM, then exit. */
+static void
+auth_eof_cb(struct ipc *ipc, void *arg)
+{
+	(void)ipc; (void)arg;
+	log_info("auth process gone; exiting");
+	if (!p.shutting_down++)
+		conn_server_shutdown(p.srv);
+}
+
 static void
 sigterm_cb(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig; (void)what; (void)arg;
-	conn_server_shutdown(p.srv);
+	if (!p.shutting_down++)
+		conn_server_shutdown(p.srv);
 }
 
 void
@@ -555,7 +569,7 @@ imapd_main(struct runtime *rt, int auth_fd)
 		event_add(p.inotify_ev, NULL);
 	}
 	p.srv = imap_server(rt);
-	p.auth = ipc_new(p.base, auth_fd, auth_msg_cb, proc_peer_gone, NULL);
+	p.auth = ipc_new(p.base, auth_fd, auth_msg_cb, auth_eof_cb, NULL);
 	conn_server_unblock(p.srv, 0);	/* at once unless waiting for TLS */
 	event_base_dispatch(p.base);
 	exit(0);

@@ -605,6 +605,27 @@ class ImapRealClients(ImapBase):
                             for f in maildir_files(self.srv, "alice")))
 
 
+class ImapLimits(unittest.TestCase):
+    def test_per_client_limit_and_shutdown_bye(self):
+        srv = imap_server(extra=["max_imap_sessions_per_client = 2"])
+        try:
+            a = Raw(srv.imap_port, source="127.0.0.21")
+            b = Raw(srv.imap_port, source="127.0.0.21")
+            self.assertTrue(a.line().startswith(b"* OK"))
+            self.assertTrue(b.line().startswith(b"* OK"))
+            c = Raw(srv.imap_port, source="127.0.0.21")
+            self.assertRegex(c.line(), rb"^\* BYE \[UNAVAILABLE\]")
+            d = Raw(srv.imap_port, source="127.0.0.22")
+            self.assertTrue(d.line().startswith(b"* OK"), "another client")
+            self.assertTrue(srv.wait_log(r"rejected: too many connections "
+                                         r"\(per client: 2, limit 2\)"))
+            srv.stop()
+            self.assertRegex(a.line(), rb"^\* BYE ")
+        finally:
+            srv.stop()
+            srv.remove()
+
+
 class ImapPrivsep(ImapBase):
     def test_imapd_unprivileged_and_confined(self):
         m = self.srv.wait_log(r"started smtpd.* imapd\[(\d+)\]", 5.0)
