@@ -47,6 +47,8 @@
 #define IMAPD_MAX_SESSION_TIME	604800
 /* One read of the inotify descriptor: many events, coalesced per watch. */
 #define IMAPD_INOTIFY_BUF	(64 * (sizeof(struct inotify_event) + NAME_MAX + 1))
+/* Distinct watches remembered per read; beyond, every session looks. */
+#define IMAPD_WATCHES_PER_READ	64
 #define IMAPD_WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | \
 				 IN_MOVED_TO | IN_ONLYDIR)
 
@@ -59,7 +61,6 @@ struct session {
 	int		scram_step;	/* 0, or the SCRAM step auth is answering */
 	int		wd_new, wd_cur;	/* inotify watches of the selected
 					 * folder, -1 for none */
-	int		changed;	/* an event for it in this read */
 };
 
 static struct imapd {
@@ -118,59 +119,72 @@ add_watch(int dir_fd, const char *sub)
 	return inotify_add_watch(p.inotify_fd, path, IMAPD_WATCH_MASK);
 }
 
+/* Whether wd is among v[0..n). */
+static int
+wd_in(const int *v, size_t n, int wd)
+{
+	size_t i;
+
+	for (i = 0; i < n && wd != -1; i++)
+		if (v[i] == wd)
+			return 1;
+	return 0;
+}
+
+/* Drain the descriptor, gather the watches that saw something (a delivery
+ * burst or a big EXPUNGE is many events on few watches), then tell each
+ * session on them once. */
 static void
 inotify_cb(evutil_socket_t fd, short what, void *arg)
 {
 	char buf[IMAPD_INOTIFY_BUF]
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	int hit[IMAPD_WATCHES_PER_READ], gone[IMAPD_WATCHES_PER_READ];
+	size_t nhit = 0, ngone = 0, cursor, n = 0, cap = 0, i;
+	int all = 0;	/* events lost, or too many watches: everyone looks */
 	struct conn *conn;
 	uint64_t *ids = NULL;
-	size_t cursor = 0, n = 0, cap = 0, i;
 	ssize_t r;
-	int any = 0;
 
 	(void)what; (void)arg;
-	/* Drain everything now; each session looks again once. */
 	while ((r = read(fd, buf, sizeof(buf))) > 0) {
 		const char *q = buf;
 
 		while (q < buf + r) {
 			const struct inotify_event *ev = (const void *)q;
-			/* Events were lost: every watching session looks. */
-			int all = (ev->mask & IN_Q_OVERFLOW) != 0;
 
-			cursor = 0;
-			while ((conn = conn_next(p.srv, &cursor)) != NULL) {
-				struct session *c = conn_session(conn);
-
-				if (all ? c->wd_new == -1 && c->wd_cur == -1 :
-				    ev->wd != c->wd_new && ev->wd != c->wd_cur)
-					continue;
-				c->changed = 1;
-				any = 1;
-				/* The folder itself went away: its watch too. */
-				if (!all && (ev->mask & IN_IGNORED)) {
-					if (c->wd_new == ev->wd)
-						c->wd_new = -1;
-					if (c->wd_cur == ev->wd)
-						c->wd_cur = -1;
-				}
-			}
 			q += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW)
+				all = 1;
+			else if (!wd_in(hit, nhit, ev->wd)) {
+				if (nhit < IMAPD_WATCHES_PER_READ)
+					hit[nhit++] = ev->wd;
+				else
+					all = 1;
+			}
+			/* The directory itself went away: so did its watch. */
+			if ((ev->mask & IN_IGNORED) && ngone < IMAPD_WATCHES_PER_READ)
+				gone[ngone++] = ev->wd;
 		}
 	}
 	if (r == -1 && errno != EAGAIN && errno != EINTR)
 		log_warn("inotify read: %s", strerror(errno));
-	if (!any)
+	if (nhit == 0 && !all)
 		return;
-	/* conn_process() may close a connection: walk by id. */
+	/* conn_process() may close a connection: collect ids first. */
 	cursor = 0;
 	while ((conn = conn_next(p.srv, &cursor)) != NULL) {
 		struct session *c = conn_session(conn);
 
-		if (!c->changed)
+		if (c->wd_new == -1 && c->wd_cur == -1)
 			continue;
-		c->changed = 0;
+		if (!all && !wd_in(hit, nhit, c->wd_new) &&
+		    !wd_in(hit, nhit, c->wd_cur))
+			continue;
+		if (wd_in(gone, ngone, c->wd_new))
+			c->wd_new = -1;
+		if (wd_in(gone, ngone, c->wd_cur))
+			c->wd_cur = -1;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
 			ids = xreallocarray(ids, cap, sizeof(*ids));

@@ -416,6 +416,28 @@ class ImapMailbox(ImapBase):
         r.close()
         m.logout()
 
+    def test_idle_shared_watch_survives_one_session_leaving(self):
+        rs = []
+        for _ in range(3):
+            r = Raw(self.srv.imap_port)
+            r.line()
+            r.cmd(b"LOGIN alice alice-secret")
+            r.cmd(b"SELECT INBOX")
+            r.send(b"i1 IDLE\r\n")
+            self.assertTrue(r.line().startswith(b"+"))
+            rs.append(r)
+        deliver(self.srv, "alice@" + DOMAIN, b"Subject: one\r\n\r\nx\r\n")
+        for r in rs:
+            self.assertRegex(r.line(timeout=5.0), rb"^\* 1 EXISTS")
+        rs[0].send(b"DONE\r\n")
+        rs[0].until_tagged(b"i1")
+        rs[0].cmd(b"LOGOUT")
+        rs[0].close()
+        deliver(self.srv, "alice@" + DOMAIN, b"Subject: two\r\n\r\nx\r\n")
+        for r in rs[1:]:
+            self.assertRegex(r.line(timeout=5.0), rb"^\* \d+ EXISTS")
+            r.close()
+
     def test_pop3_and_imap_share_inbox(self):
         import poplib
         self.fill("alice", 2)
