@@ -17,7 +17,7 @@ import ssl
 import time
 import unittest
 
-from harness import Server, free_port, DOMAIN
+from harness import Server, free_port, run_postern, DOMAIN
 from tlsutil import make_cert, client_context
 
 PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret"}
@@ -645,6 +645,26 @@ class ImapLimits(unittest.TestCase):
             self.assertRegex(a.line(), rb"^\* BYE ")
         finally:
             srv.stop()
+            srv.remove()
+
+
+class ImapCheck(unittest.TestCase):
+    def test_postern_check_lists_and_validates_imap_keys(self):
+        srv = Server(extra=["listen_imap = 127.0.0.1:%d" % free_port(),
+                            "max_imap_sessions = 7"])
+        try:
+            r = run_postern(["check", "-c", srv.conf])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for key in ("listen_imap = 127.0.0.1:", "max_imap_sessions = 7",
+                        "max_imap_sessions_per_client = 50",
+                        "imap_plaintext_auth = yes"):
+                self.assertIn(key, r.stdout)
+            srv.extra.append("listen_imaps = 127.0.0.1:%d" % free_port())
+            srv.write_config()
+            r = run_postern(["check", "-c", srv.conf])
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("listen_imaps needs tls_cert", r.stdout + r.stderr)
+        finally:
             srv.remove()
 
 
