@@ -3,9 +3,9 @@
  *        checks credentials for the network-facing processes, slows down
  *        password guessers (throttle.c: while an address's failure delay
  *        runs, no check from it runs at all), and keeps the
- *        POP-before-SMTP grants.
- * Trusts: the master's messages; smtpd's and pop3d's requests only as far
- *         as their framing: each one is validated.
+ *        POP-before-SMTP grants (a POP3 or IMAP login makes one).
+ * Trusts: the master's messages; smtpd's, pop3d's and imapd's requests
+ *         only as far as their framing: each one is validated.
  * Gives:  "does this local user exist", "is this password / APOP digest
  *         right" (answered late, by a timer, after failures from the same
  *         address; refused with a temporary error, unchecked, while that
@@ -61,6 +61,7 @@ static struct auth {
 	struct ipc	*master;
 	struct ipc	*smtpd;
 	struct ipc	*pop3d;
+	struct ipc	*imapd;
 	struct users	*users;		/* NULL until the master sent the table */
 	struct users	*secrets;	/* APOP secrets, hex-encoded in ->hash */
 	const struct config *cfg;
@@ -68,7 +69,7 @@ static struct auth {
 	struct grants	grants;
 	struct stat	grants_st;	/* the file as we last wrote or read it */
 	struct throttle	thr;		/* failures per address and per user */
-	int		smtpd_fd, pop3d_fd;	/* until open_clients() */
+	int		smtpd_fd, pop3d_fd, imapd_fd;	/* until open_clients() */
 } a;
 
 static void open_clients(void);
@@ -522,8 +523,10 @@ password_checked(int result, void *arg)
 	auth_answer(pc->ipc, pc->reply_type, pc->id, &pc->addr, pc->user,
 	    pc->mech, r, r == OUTCOME_TEMP ? "temporary failure" :
 	    pc->known ? WHY_PASSWORD : WHY_UNKNOWN, 1);
-	/* Only a POP3 login grants POP-before-SMTP; SMTP AUTH relays by itself. */
-	if (r == OUTCOME_OK && pc->reply_type == IPC_POP3_AUTH_REPLY)
+	/* Only a POP3 or IMAP login grants POP-before-SMTP; SMTP AUTH relays
+	 * by itself. */
+	if (r == OUTCOME_OK && (pc->reply_type == IPC_POP3_AUTH_REPLY ||
+	    pc->reply_type == IPC_IMAP_AUTH_REPLY))
 		grant(pc->user, &pc->addr);
 	free(pc);
 }
@@ -606,13 +609,14 @@ check_secret(struct ipc *ipc, uint32_t reply_type, uint64_t id,
 		grant(user, addr);
 }
 
-/* ---- SCRAM-SHA-256 exchanges, one per SMTP session mid-AUTH ---- */
+/* ---- SCRAM-SHA-256 exchanges, one per SMTP or IMAP session mid-AUTH ---- */
 
 #define SCRAM_SLOTS		256
 #define SCRAM_SLOT_TTL		120	/* seconds an exchange may take */
 
 struct scram_slot {
-	uint64_t	id;		/* the SMTP session; 0 = free */
+	const struct ipc *ipc;		/* smtpd's or imapd's channel */
+	uint64_t	id;		/* the session there; 0 = free */
 	time_t		started;
 	int		have;		/* a real verifier (else a fake one) */
 	struct scram_server ss;
@@ -623,7 +627,7 @@ static struct scram_slot scram_slots[SCRAM_SLOTS];
 static unsigned char scram_fake_key[32];
 
 static struct scram_slot *
-scram_slot(uint64_t id, int create)
+scram_slot(const struct ipc *ipc, uint64_t id, int create)
 {
 	time_t now = time(NULL);
 	struct scram_slot *free_slot = NULL, *oldest = &scram_slots[0];
@@ -635,7 +639,7 @@ scram_slot(uint64_t id, int create)
 			scram_server_wipe(&sl->ss);
 			sl->id = 0;
 		}
-		if (sl->id == id && id != 0)
+		if (sl->id == id && id != 0 && sl->ipc == ipc)
 			return sl;
 		if (sl->id == 0 && free_slot == NULL)
 			free_slot = sl;
@@ -649,6 +653,7 @@ scram_slot(uint64_t id, int create)
 		scram_server_wipe(&free_slot->ss);
 	}
 	memset(free_slot, 0, sizeof(*free_slot));
+	free_slot->ipc = ipc;
 	free_slot->id = id;
 	free_slot->started = now;
 	return free_slot;
@@ -662,8 +667,8 @@ scram_slot_free(struct scram_slot *sl)
 }
 
 static void
-scram_first(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
-    const char *msg, size_t len)
+scram_first(struct ipc *ipc, uint32_t reply_type, uint64_t id,
+    const struct netaddr *addr, const char *msg, size_t len)
 {
 	struct scram_client_first cf;
 	struct scram_verifier v;
@@ -681,17 +686,17 @@ scram_first(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 		log_info("login refused: client=[%s] user=\"?\" mechanism=%s "
 		    "reason=\"penalty running\" (not checked)",
 		    netaddr_format(addr, ip, sizeof(ip)), SCRAM_MECH);
-		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
+		auth_answer(ipc, reply_type, id, addr, "?", SCRAM_MECH,
 		    OUTCOME_TEMP, NULL, 0);
 		return;
 	}
 	if (a.users == NULL) {
-		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
+		auth_answer(ipc, reply_type, id, addr, "?", SCRAM_MECH,
 		    OUTCOME_TEMP, "temporary failure", 0);
 		return;
 	}
 	if (scram_client_first_parse(&cf, msg, len) != SCRAM_OK) {
-		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
+		auth_answer(ipc, reply_type, id, addr, "?", SCRAM_MECH,
 		    OUTCOME_PERM, "malformed", 0);
 		return;
 	}
@@ -704,17 +709,17 @@ scram_first(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	 * exchange looks the same until the proof, which cannot match. */
 	if (!have && scram_verifier_fake(&v, scram_fake_key,
 	    sizeof(scram_fake_key), cf.user, strlen(cf.user)) == -1) {
-		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, cf.user,
+		auth_answer(ipc, reply_type, id, addr, cf.user,
 		    SCRAM_MECH, OUTCOME_TEMP, "temporary failure", 0);
 		return;
 	}
-	sl = scram_slot(id, 1);
+	sl = scram_slot(ipc, id, 1);
 	sl->have = have;
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
 	    scram_server_first(&sl->ss, msg, len, &v, rnd, sizeof(rnd), out,
 	    sizeof(out), &outlen) != SCRAM_OK) {
 		scram_slot_free(sl);
-		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, cf.user,
+		auth_answer(ipc, reply_type, id, addr, cf.user,
 		    SCRAM_MECH, OUTCOME_PERM, "malformed", 0);
 		return;
 	}
@@ -727,16 +732,16 @@ scram_first(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 		buf_init(&b, sizeof(out) + 1);
 		buf_append(&b, &ok, 1);
 		buf_append(&b, out, outlen);
-		ipc_send(ipc, IPC_SMTP_AUTH_REPLY, id, b.data, b.len);
+		ipc_send(ipc, reply_type, id, b.data, b.len);
 		buf_free(&b);
 	}
 }
 
 static void
-scram_final(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
-    const char *msg, size_t len)
+scram_final(struct ipc *ipc, uint32_t reply_type, uint64_t id,
+    const struct netaddr *addr, const char *msg, size_t len)
 {
-	struct scram_slot *sl = scram_slot(id, 0);
+	struct scram_slot *sl = scram_slot(ipc, id, 0);
 	char out[SCRAM_SERVER_FINAL_MAX], user[SCRAM_NAME_MAX + 1];
 	enum scram_status st;
 	size_t outlen = 0;
@@ -744,14 +749,14 @@ scram_final(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	const char *why;
 
 	if (sl == NULL) {
-		auth_answer(ipc, IPC_SMTP_AUTH_REPLY, id, addr, "?", SCRAM_MECH,
+		auth_answer(ipc, reply_type, id, addr, "?", SCRAM_MECH,
 		    OUTCOME_PERM, "malformed", 0);
 		return;
 	}
 	snprintf(user, sizeof(user), "%s", sl->ss.user);
 	/* The proof is the check: it waits out the address's penalty like
 	 * any other (the first message only sent a salt, real or fake). */
-	if (!auth_admit(ipc, IPC_SMTP_AUTH_REPLY, id, addr,
+	if (!auth_admit(ipc, reply_type, id, addr,
 	    users_name_valid(user) ? user : "?", SCRAM_MECH)) {
 		scram_slot_free(sl);
 		return;
@@ -764,7 +769,19 @@ scram_final(struct ipc *ipc, uint64_t id, const struct netaddr *addr,
 	    st == SCRAM_INTERNAL ? OUTCOME_TEMP : OUTCOME_PERM;
 	if (r == OUTCOME_TEMP || r == OUTCOME_PERM)
 		why = r == OUTCOME_TEMP ? "temporary failure" : "malformed";
-	auth_answer_data(ipc, IPC_SMTP_AUTH_REPLY, id, addr,
+	if (r == OUTCOME_OK && reply_type == IPC_IMAP_AUTH_REPLY) {
+		/* imapd learns the name from us: "user NUL server-final". */
+		char both[SCRAM_NAME_MAX + 1 + SCRAM_SERVER_FINAL_MAX];
+		size_t ul = strlen(user);
+
+		memcpy(both, user, ul + 1);
+		memcpy(both + ul + 1, out, outlen);
+		auth_answer_data(ipc, reply_type, id, addr, user, SCRAM_MECH, r,
+		    why, 1, both, ul + 1 + outlen);
+		grant(user, addr);	/* IMAP-before-SMTP, as for a password */
+		return;
+	}
+	auth_answer_data(ipc, reply_type, id, addr,
 	    users_name_valid(user) ? user : "?", SCRAM_MECH, r, why, 1,
 	    r == OUTCOME_OK ? out : NULL, r == OUTCOME_OK ? outlen : 0);
 }
@@ -850,11 +867,13 @@ smtpd_auth_msg(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	    ipc_unpack(type, data, len, &f) == 0 &&
 	    netaddr_parse(f.s[0], &addr) == 0) {
 		if (type == IPC_SMTP_SCRAM_FIRST)
-			scram_first(ipc, id, &addr, f.tail, f.tail_len);
+			scram_first(ipc, IPC_SMTP_AUTH_REPLY, id, &addr, f.tail,
+			    f.tail_len);
 		else
-			scram_final(ipc, id, &addr, f.tail, f.tail_len);
+			scram_final(ipc, IPC_SMTP_AUTH_REPLY, id, &addr, f.tail,
+			    f.tail_len);
 	} else if (type == IPC_SMTP_SCRAM_ABORT) {
-		struct scram_slot *sl = scram_slot(id, 0);
+		struct scram_slot *sl = scram_slot(ipc, id, 0);
 		if (sl != NULL)
 			scram_slot_free(sl);
 	} else {
@@ -920,6 +939,48 @@ pop3d_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
 	pop3d_auth_msg(ipc, type, id, data, len);
 }
 
+/* imapd: LOGIN / AUTHENTICATE PLAIN take the POP3 password path (and
+ * grant relay the same way); SCRAM-SHA-256 the SMTP slots. */
+static void
+imapd_auth_msg(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
+    size_t len)
+{
+	struct ipc_fields f;
+	struct netaddr addr;
+
+	cur_set(ipc, type, id, data, len, imapd_auth_msg);
+	if (type == IPC_IMAP_PASS && ipc_unpack(type, data, len, &f) == 0 &&
+	    netaddr_parse(f.s[2], &addr) == 0) {
+		check_password(ipc, IPC_IMAP_AUTH_REPLY, id, f.s[0], f.s[1], &addr,
+		    "IMAP");
+		explicit_bzero((void *)(uintptr_t)f.s[1], strlen(f.s[1]));
+	} else if ((type == IPC_IMAP_SCRAM_FIRST || type == IPC_IMAP_SCRAM_FINAL) &&
+	    ipc_unpack(type, data, len, &f) == 0 &&
+	    netaddr_parse(f.s[0], &addr) == 0) {
+		if (type == IPC_IMAP_SCRAM_FIRST)
+			scram_first(ipc, IPC_IMAP_AUTH_REPLY, id, &addr, f.tail,
+			    f.tail_len);
+		else
+			scram_final(ipc, IPC_IMAP_AUTH_REPLY, id, &addr, f.tail,
+			    f.tail_len);
+	} else if (type == IPC_IMAP_SCRAM_ABORT) {
+		struct scram_slot *sl = scram_slot(ipc, id, 0);
+		if (sl != NULL)
+			scram_slot_free(sl);
+	} else {
+		log_warn("malformed message %u from imapd", type);
+	}
+	memset(&cur, 0, sizeof(cur));
+}
+
+static void
+imapd_msg_cb(struct ipc *ipc, uint32_t type, uint64_t id, const void *data,
+    size_t len, void *arg)
+{
+	(void)arg;
+	imapd_auth_msg(ipc, type, id, data, len);
+}
+
 static void
 eof_cb(struct ipc *ipc, void *arg)
 {
@@ -939,11 +1000,13 @@ open_clients(void)
 	a.smtpd = ipc_new(a.base, a.smtpd_fd, smtpd_msg_cb, eof_cb, NULL);
 	if (a.pop3d_fd != -1)
 		a.pop3d = ipc_new(a.base, a.pop3d_fd, pop3d_msg_cb, eof_cb, NULL);
+	if (a.imapd_fd != -1)
+		a.imapd = ipc_new(a.base, a.imapd_fd, imapd_msg_cb, eof_cb, NULL);
 	grants_push();
 }
 
 void
-auth_main(struct runtime *rt, int smtpd_fd, int pop3d_fd)
+auth_main(struct runtime *rt, int smtpd_fd, int pop3d_fd, int imapd_fd)
 {
 	/* auth (and its hashing workers) reach spool/ only, for the grants.
 	 * SIGTERM keeps its default action. */
@@ -966,10 +1029,11 @@ auth_main(struct runtime *rt, int smtpd_fd, int pop3d_fd)
 	if (hasher_start(a.base, HASHER_WORKERS) == -1)
 		fatal("cannot start the password hashing workers: %s",
 		    strerror(errno));
-	/* smtpd's and pop3d's questions wait in their sockets until the
+	/* smtpd's, pop3d's and imapd's questions wait in their sockets until the
 	 * master's tables are here (open_clients). */
 	a.smtpd_fd = smtpd_fd;
 	a.pop3d_fd = pop3d_fd;
+	a.imapd_fd = imapd_fd;
 	/* Grants survive restarts: load them, drop the expired, tell smtpd. */
 	lock = grants_lock();
 	grants_reload(1);

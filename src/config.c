@@ -134,6 +134,15 @@ static const struct param config_params[] = {
 	    OFFN(listen_smtps, n_listen_smtps), NULL, NULL },
 	{ "listen_pop3s", PT_LISTEN, 0, NULL, 0, 0,
 	    OFFN(listen_pop3s, n_listen_pop3s), NULL, NULL },
+	/* IMAP and IMAP-before-SMTP (the POP3 grants, the same TTL). */
+	{ "listen_imap", PT_LISTEN, 0, NULL, 0, 0,
+	    OFFN(listen_imap, n_listen_imap), NULL, NULL },
+	{ "listen_imaps", PT_LISTEN, 0, NULL, 0, 0,
+	    OFFN(listen_imaps, n_listen_imaps), NULL, NULL },
+	/* LOGIN and AUTHENTICATE PLAIN before STARTTLS (else LOGINDISABLED).
+	 * No table default: "no" when TLS is configured, else "yes". */
+	{ "imap_plaintext_auth", PT_ENUM, 0, NULL, 0, 0,
+	    OFF(imap_plaintext_auth), 0, "no,yes", NULL },
 	{ "auth_over_plaintext", PT_ENUM, 0, "no", 0, 0,
 	    OFF(auth_over_plaintext), 0, "no,yes", NULL },
 	{ "submission_sender_check", PT_ENUM, 0, "yes", 0, 0,
@@ -159,6 +168,10 @@ static const struct param config_params[] = {
 	    OFF(max_pop3_sessions), 0, NULL, NULL },
 	{ "max_pop3_sessions_per_client", PT_UINT, 0, "50", 1, 100000,
 	    OFF(max_pop3_sessions_per_client), 0, NULL, NULL },
+	{ "max_imap_sessions", PT_UINT, 0, "1000", 1, 100000,
+	    OFF(max_imap_sessions), 0, NULL, NULL },
+	{ "max_imap_sessions_per_client", PT_UINT, 0, "50", 1, 100000,
+	    OFF(max_imap_sessions_per_client), 0, NULL, NULL },
 	{ "max_session_time", PT_DURATION, 0, "1h", 1, 604800,
 	    OFF(max_session_time), 0, NULL, NULL },
 };
@@ -1141,6 +1154,10 @@ config_parse(const char *name, const char *text, size_t len,
 	    c->n_listen_submission))
 		pctx_err(&x, 0, "listen_submission, listen_smtps and listen_pop3s "
 		    "need tls_cert and tls_key");
+	if (c->tls_cert == NULL && c->n_listen_imaps)
+		pctx_err(&x, 0, "listen_imaps needs tls_cert and tls_key");
+	if (param_find("imap_plaintext_auth", &i) != NULL && x.set_line[i] == 0)
+		c->imap_plaintext_auth = c->tls_cert == NULL;
 	if (param_find("pop3_auth", &i) != NULL && x.set_line[i] == 0)
 		c->pop3_auth = c->tls_cert != NULL ? CONFIG_POP3_AUTH_TLS_ONLY :
 		    CONFIG_POP3_AUTH_ANY;

@@ -104,6 +104,12 @@ struct config {
 	size_t		 n_listen_submission;
 	struct listen_addr *listen_smtps;	/* port 465: implicit TLS, AUTH required */
 	size_t		 n_listen_smtps;
+	/* IMAP */
+	struct listen_addr *listen_imap;	/* optional; port 143 */
+	size_t		 n_listen_imap;
+	struct listen_addr *listen_imaps;	/* port 993: implicit TLS */
+	size_t		 n_listen_imaps;
+	int		 imap_plaintext_auth;	/* LOGIN before TLS: 0 no, 1 yes */
 	struct listen_addr *listen_pop3s;	/* port 995: implicit TLS */
 	size_t		 n_listen_pop3s;
 	int		 auth_over_plaintext;	/* 0 = no (default) */
@@ -118,6 +124,8 @@ struct config {
 	unsigned	 reserved_sessions;	/* kept from MX strangers, default 50 */
 	unsigned	 max_pop3_sessions;	/* POP3 sessions at once, default 1000 */
 	unsigned	 max_pop3_sessions_per_client; /* POP3, per address, default 50 */
+	unsigned	 max_imap_sessions;	/* IMAP sessions at once, default 1000 */
+	unsigned	 max_imap_sessions_per_client; /* IMAP, per address, default 50 */
 	unsigned	 max_session_time;	/* seconds, whole SMTP/POP3 session, default 3600 */
 };
 

@@ -117,6 +117,9 @@ static const struct ipc_schema {
 	{ IPC_SMTP_AUTH_CRAM, 4, 0 },
 	{ IPC_SMTP_SCRAM_FIRST, 1, 1 },
 	{ IPC_SMTP_SCRAM_FINAL, 1, 1 },
+	{ IPC_IMAP_PASS, 3, 0 },
+	{ IPC_IMAP_SCRAM_FIRST, 1, 1 },
+	{ IPC_IMAP_SCRAM_FINAL, 1, 1 },
 	{ IPC_HASH_CHECK, 2, 0 },
 };
 

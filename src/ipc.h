@@ -34,8 +34,8 @@ enum ipc_type {
 	/* Aliases. */
 	IPC_ALIASES_DB = 200,	/* master -> auth, master -> queue: the aliases file's bytes */
 	/* TLS and SMTP AUTH. */
-	IPC_TLS_CERT = 300,	/* master -> smtpd, pop3d: certificate chain (PEM) */
-	IPC_TLS_KEY,		/* master -> smtpd, pop3d: private key (PEM); build
+	IPC_TLS_CERT = 300,	/* master -> smtpd, pop3d, imapd: certificate chain (PEM) */
+	IPC_TLS_KEY,		/* master -> smtpd, pop3d, imapd: private key (PEM); build
 				 * a new context with the last certificate */
 	IPC_SMTP_AUTH_PASS = 310, /* smtpd -> auth: fields user, password,
 				 * client-ip, mech */
@@ -48,6 +48,17 @@ enum ipc_type {
 	IPC_SMTP_SCRAM_ABORT,	/* smtpd -> auth: the session ended mid-exchange */
 	IPC_SMTP_AUTH_REPLY,	/* auth -> smtpd: one byte int, then
 				 * the SCRAM server message if any */
+	/* IMAP and IMAP-before-SMTP (the POP3 grants). */
+	IPC_IMAP_PASS = 500,	/* imapd -> auth: fields user, password, client-ip */
+	IPC_IMAP_SCRAM_FIRST,	/* imapd -> auth: field client-ip, then the
+				 * client-first-message as the tail */
+	IPC_IMAP_SCRAM_FINAL,	/* imapd -> auth: field client-ip, then the
+				 * client-final-message as the tail */
+	IPC_IMAP_SCRAM_ABORT,	/* imapd -> auth: the session ended mid-exchange */
+	IPC_IMAP_AUTH_REPLY,	/* auth -> imapd: one byte outcome, then the SCRAM
+				 * server message if any (after a successful
+				 * final one: the user name, a NUL, the
+				 * server-final-message) */
 	/* Password hashing (hasher.c: auth <-> its workers, one message per
 	 * SOCK_SEQPACKET datagram, no ipc header). */
 	IPC_HASH_CHECK = 400,	/* fields crypt(3) hash ("": a dummy), password */

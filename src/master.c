@@ -36,9 +36,10 @@
 
 #define EX_CONFIG	78
 
-enum { CHILD_SMTPD, CHILD_AUTH, CHILD_QUEUE, CHILD_POP3D, NCHILDREN };
+enum { CHILD_SMTPD, CHILD_AUTH, CHILD_QUEUE, CHILD_POP3D, CHILD_IMAPD,
+    NCHILDREN };
 static const char *const child_names[NCHILDREN] = { "smtpd", "auth", "queue",
-    "pop3d" };
+    "pop3d", "imapd" };
 
 static struct master {
 	struct event_base *base;
@@ -200,6 +201,10 @@ bind_listeners(void)
 	    &m.rt.pop3_fds, &m.rt.pop3_kinds, &m.rt.n_pop3_fds);
 	bind_kind(c->listen_pop3s, c->n_listen_pop3s, LISTEN_POP3S, "pop3s",
 	    &m.rt.pop3_fds, &m.rt.pop3_kinds, &m.rt.n_pop3_fds);
+	bind_kind(c->listen_imap, c->n_listen_imap, LISTEN_IMAP, "imap",
+	    &m.rt.imap_fds, &m.rt.imap_kinds, &m.rt.n_imap_fds);
+	bind_kind(c->listen_imaps, c->n_listen_imaps, LISTEN_IMAPS, "imaps",
+	    &m.rt.imap_fds, &m.rt.imap_kinds, &m.rt.n_imap_fds);
 }
 
 /* Everything that a restart of the children cannot change: listeners and
@@ -216,9 +221,10 @@ config_text(const struct config *c, int listeners_only)
 	if (listeners_only) {
 		const struct listen_addr *const lists[] = { c->listen_smtp,
 		    c->listen_submission, c->listen_smtps, c->listen_pop3,
-		    c->listen_pop3s };
+		    c->listen_pop3s, c->listen_imap, c->listen_imaps };
 		const size_t ns[] = { c->n_listen_smtp, c->n_listen_submission,
-		    c->n_listen_smtps, c->n_listen_pop3, c->n_listen_pop3s };
+		    c->n_listen_smtps, c->n_listen_pop3, c->n_listen_pop3s,
+		    c->n_listen_imap, c->n_listen_imaps };
 		size_t i, j;
 
 		fprintf(f, "spool %s\n", c->spool);
@@ -253,10 +259,10 @@ static struct pushed_file pushed[] = {
 	{ "secrets", IPC_SECRETS_DB, 1u << CHILD_AUTH, USERS_FILE_MAX, 1, { 0 }, 0 },
 	{ "aliases", IPC_ALIASES_DB, 1u << CHILD_AUTH | 1u << CHILD_QUEUE,
 	    ALIASES_FILE_MAX, 1, { 0 }, 0 },
-	{ "tls_cert", IPC_TLS_CERT, 1u << CHILD_SMTPD | 1u << CHILD_POP3D,
-	    TLS_PEM_MAX, 0, { 0 }, 0 },
-	{ "tls_key", IPC_TLS_KEY, 1u << CHILD_SMTPD | 1u << CHILD_POP3D,
-	    TLS_PEM_MAX, 0, { 0 }, 0 },
+	{ "tls_cert", IPC_TLS_CERT, 1u << CHILD_SMTPD | 1u << CHILD_POP3D |
+	    1u << CHILD_IMAPD, TLS_PEM_MAX, 0, { 0 }, 0 },
+	{ "tls_key", IPC_TLS_KEY, 1u << CHILD_SMTPD | 1u << CHILD_POP3D |
+	    1u << CHILD_IMAPD, TLS_PEM_MAX, 0, { 0 }, 0 },
 };
 #define NPUSHED	(sizeof(pushed) / sizeof(pushed[0]))
 
@@ -372,10 +378,11 @@ child_eof_cb(struct ipc *ipc, void *arg)
 
 /* The socketpairs between the processes of one generation: mc[i] master
  * <-> child i ([0] the master's end, [1] the child's: rt->master_fd);
- * sa smtpd<->auth and pa pop3d<->auth ([0] the auth end). */
+ * sa smtpd<->auth, pa pop3d<->auth and ia imapd<->auth ([0] the auth
+ * end). */
 struct plumbing {
 	int	mc[NCHILDREN][2];
-	int	sa[2], pa[2];
+	int	sa[2], pa[2], ia[2];
 };
 
 static void
@@ -403,7 +410,7 @@ fork_child(int which, struct plumbing *pl, pid_t master_pid)
 {
 	sigset_t all, old;
 	pid_t pid;
-	int i, fd_a, fd_b;
+	int i, fd_a, fd_b, fd_c;
 
 	/* Until the child has reset its handlers, a signal must not reach the
 	 * master's handler in the child (it would write to our self-pipe). */
@@ -423,28 +430,33 @@ fork_child(int which, struct plumbing *pl, pid_t master_pid)
 	m.rt.master_fd = take(&pl->mc[which][1]);
 	fd_a = which == CHILD_AUTH ? take(&pl->sa[0]) :
 	    which == CHILD_SMTPD ? take(&pl->sa[1]) :
-	    which == CHILD_POP3D ? take(&pl->pa[1]) : -1;
+	    which == CHILD_POP3D ? take(&pl->pa[1]) :
+	    which == CHILD_IMAPD ? take(&pl->ia[1]) : -1;
 	fd_b = which == CHILD_AUTH ? take(&pl->pa[0]) : -1;
+	fd_c = which == CHILD_AUTH ? take(&pl->ia[0]) : -1;
 	for (i = 0; i < NCHILDREN; i++)
 		close_pair(pl->mc[i]);
 	close_pair(pl->sa);
 	close_pair(pl->pa);
+	close_pair(pl->ia);
 	/* The child keeps stdio, its channels and the runtime, nothing of
 	 * the master's: not its event base (epoll and its internal pipe),
 	 * not another child's channel. Of the runtime, each child's
 	 * proc_child_start() closes what its job does not use. A child
 	 * compromised later has only these to abuse. */
 	{
-		const int chans[] = { fd_a, fd_b };
-		proc_keep_runtime(&m.rt, chans, 2);
+		const int chans[] = { fd_a, fd_b, fd_c };
+		proc_keep_runtime(&m.rt, chans, 3);
 	}
 	switch (which) {
 	case CHILD_SMTPD:
 		smtpd_main(&m.rt, fd_a);
 	case CHILD_AUTH:
-		auth_main(&m.rt, fd_a, fd_b);
+		auth_main(&m.rt, fd_a, fd_b, fd_c);
 	case CHILD_POP3D:
 		pop3d_main(&m.rt, fd_a);
+	case CHILD_IMAPD:
+		imapd_main(&m.rt, fd_a);
 	default:
 		qmgr_main(&m.rt);
 	}
@@ -463,16 +475,21 @@ start_children(void)
 			fatal("socketpair: %s", strerror(errno));
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pl.sa) == -1 ||
 	    (m.rt.n_pop3_fds > 0 &&
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pl.pa) == -1))
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pl.pa) == -1) ||
+	    (m.rt.n_imap_fds > 0 &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pl.ia) == -1))
 		fatal("socketpair: %s", strerror(errno));
 	for (i = 0; i < NCHILDREN; i++) {
 		m.pids[i] = 0;
 		if (i == CHILD_POP3D && m.rt.n_pop3_fds == 0)
 			continue;	/* no POP3 listener: no pop3d */
+		if (i == CHILD_IMAPD && m.rt.n_imap_fds == 0)
+			continue;	/* no IMAP listener: no imapd */
 		m.pids[i] = fork_child(i, &pl, self);
 	}
 	close_pair(pl.sa);
 	close_pair(pl.pa);
+	close_pair(pl.ia);
 	for (i = 0; i < NCHILDREN; i++) {
 		close(pl.mc[i][1]);
 		m.ipc[i] = m.pids[i] ? ipc_new(m.base, pl.mc[i][0], child_msg_cb,
@@ -482,9 +499,10 @@ start_children(void)
 	}
 	push_files(1, 0);
 	m.last_start = time(NULL);
-	log_info("started smtpd[%ld] auth[%ld] queue[%ld] pop3d[%ld]",
-	    (long)m.pids[CHILD_SMTPD], (long)m.pids[CHILD_AUTH],
-	    (long)m.pids[CHILD_QUEUE], (long)m.pids[CHILD_POP3D]);
+	log_info("started smtpd[%ld] auth[%ld] queue[%ld] pop3d[%ld] "
+	    "imapd[%ld]", (long)m.pids[CHILD_SMTPD], (long)m.pids[CHILD_AUTH],
+	    (long)m.pids[CHILD_QUEUE], (long)m.pids[CHILD_POP3D],
+	    (long)m.pids[CHILD_IMAPD]);
 }
 
 static void

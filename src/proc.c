@@ -206,6 +206,8 @@ proc_landlock(const int *dirfds, const unsigned *rights, size_t n)
 			    (abi >= 3 ? LANDLOCK_ACCESS_FS_TRUNCATE : 0);
 		if (rights[i] & PROC_FS_MKDIR)
 			pb.allowed_access |= LANDLOCK_ACCESS_FS_MAKE_DIR;
+		if (rights[i] & PROC_FS_RMDIR)
+			pb.allowed_access |= LANDLOCK_ACCESS_FS_REMOVE_DIR;
 		pb.allowed_access &= attr.handled_access_fs;
 		if (syscall(SYS_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH,
 		    &pb, 0) == -1)
@@ -235,8 +237,8 @@ struct runtime_fd {
 static struct runtime_fd *
 runtime_fds(struct runtime *rt, size_t *n)
 {
-	struct runtime_fd *v = xcalloc(5 + rt->n_smtp_fds + rt->n_pop3_fds,
-	    sizeof(*v));
+	struct runtime_fd *v = xcalloc(5 + rt->n_smtp_fds + rt->n_pop3_fds +
+	    rt->n_imap_fds, sizeof(*v));
 	size_t i, k = 0;
 
 	v[k++] = (struct runtime_fd){ &rt->spool_fd, PROC_KEEP_SPOOL };
@@ -248,6 +250,8 @@ runtime_fds(struct runtime *rt, size_t *n)
 		v[k++] = (struct runtime_fd){ &rt->smtp_fds[i], PROC_KEEP_SMTP };
 	for (i = 0; i < rt->n_pop3_fds; i++)
 		v[k++] = (struct runtime_fd){ &rt->pop3_fds[i], PROC_KEEP_POP3 };
+	for (i = 0; i < rt->n_imap_fds; i++)
+		v[k++] = (struct runtime_fd){ &rt->imap_fds[i], PROC_KEEP_IMAP };
 	*n = k;
 	return v;
 }

@@ -22,6 +22,8 @@ enum listen_kind {
 	LISTEN_SMTPS,		/* 465: implicit TLS, otherwise as submission (RFC 8314) */
 	LISTEN_POP3,		/* 110 */
 	LISTEN_POP3S,		/* 995: implicit TLS */
+	LISTEN_IMAP,		/* 143 */
+	LISTEN_IMAPS,		/* 993: implicit TLS */
 };
 
 struct runtime {
@@ -39,6 +41,9 @@ struct runtime {
 	size_t		 n_pop3_fds;
 	int		*smtp_kinds;	/* enum listen_kind of each smtp_fds[i] */
 	int		*pop3_kinds;	/* ... of each pop3_fds[i] */
+	int		*imap_fds;	/* IMAP listening sockets */
+	int		*imap_kinds;	/* ... and their kinds */
+	size_t		 n_imap_fds;
 	int		 master_fd;	/* in a child: its channel to the master */
 	int		 maildrop_fd;	/* spool/maildrop (1733), for pickup.c */
 };
@@ -64,6 +69,8 @@ void	proc_drop(const struct runtime *rt);
 #define PROC_FS_READ	0x1	/* read files, list directories */
 #define PROC_FS_WRITE	0x2	/* create, write, rename, remove files */
 #define PROC_FS_MKDIR	0x4	/* create directories */
+#define PROC_FS_RMDIR	0x8	/* remove or rename directories (IMAP
+				 * DELETE and RENAME of folders) */
 void	proc_landlock(const int *dirfds, const unsigned *rights, size_t n);
 
 /* The runtime descriptors a child's job uses (struct proc_child.keep). */
@@ -74,6 +81,7 @@ void	proc_landlock(const int *dirfds, const unsigned *rights, size_t n);
 #define PROC_KEEP_MAILDROP	0x10
 #define PROC_KEEP_SMTP		0x20	/* the SMTP listeners (smtp_fds) */
 #define PROC_KEEP_POP3		0x40	/* the POP3 listeners (pop3_fds) */
+#define PROC_KEEP_IMAP		0x80	/* the IMAP listeners (imap_fds) */
 
 #define PROC_DIRS_MAX	4
 /* One directory the process may still reach after landlock. */
@@ -112,9 +120,10 @@ struct event_base *proc_child_start(struct runtime *rt,
 void	proc_keep_runtime(struct runtime *rt, const int *extra, size_t n);
 
 void	smtpd_main(struct runtime *rt, int auth_fd) __attribute__((noreturn));
-void	auth_main(struct runtime *rt, int smtpd_fd, int pop3d_fd)
-	    __attribute__((noreturn));
+void	auth_main(struct runtime *rt, int smtpd_fd, int pop3d_fd,
+	    int imapd_fd) __attribute__((noreturn));
 void	qmgr_main(struct runtime *rt) __attribute__((noreturn));
 void	pop3d_main(struct runtime *rt, int auth_fd) __attribute__((noreturn));
+void	imapd_main(struct runtime *rt, int auth_fd) __attribute__((noreturn));
 
 #endif
