@@ -392,6 +392,32 @@ test_folders(void **state)
 }
 
 static void
+test_uidvalidity_recreate(void **state)
+{
+	struct world *w = *state;
+	struct imap_folder f;
+	struct imap_changes c;
+	uint32_t v1;
+
+	assert_int_equal(imap_store_create(w->fd, "Tmp"), 0);
+	assert_int_equal(imap_folder_open(&f, w->fd, "Tmp", 0), 0);
+	v1 = f.uidvalidity;
+	imap_folder_close(&f);
+	assert_int_equal(imap_store_delete(w->fd, "Tmp"), 0);
+	assert_int_equal(imap_store_create(w->fd, "Tmp"), 0);
+	assert_int_equal(imap_folder_open(&f, w->fd, "Tmp", 0), 0);
+	assert_true(f.uidvalidity > v1);	/* same second: still above */
+	/* the index removed underneath: sessions are told */
+	v1 = f.uidvalidity;
+	assert_int_equal(unlinkat(w->fd, ".Tmp/postern-uidlist", 0), 0);
+	assert_int_equal(imap_folder_sync(&f, &c), 0);
+	assert_int_equal(c.uidvalidity_changed, 1);
+	assert_true(f.uidvalidity > v1);
+	imap_changes_free(&c);
+	imap_folder_close(&f);
+}
+
+static void
 test_many(void **state)
 {
 	struct world *w = *state;
@@ -424,6 +450,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_append_errors, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_folders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uidvalidity_recreate, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_many, setup, teardown),
 	};
 
