@@ -58,6 +58,8 @@ struct config {
 	char		*path;		/* the config file */
 	char		*hostname;	/* default gethostname() */
 	char		*auth_serv_id;	/* Authentication-Results id; default hostname */
+	int		 verify_incoming;	/* SPF/DKIM/DMARC of strangers' mail, default yes */
+	int		 dmarc_reject;		/* 550 on a p=reject failure, default no */
 	char		**local_domains; /* lower case, trailing dot removed */
 	size_t		 n_local_domains;
 	struct cidr	*local_networks; /* default 127.0.0.1/32, ::1/128 */

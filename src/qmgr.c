@@ -36,6 +36,7 @@
 #include <event2/event.h>
 
 #include "aliases.h"
+#include "authres.h"
 #include "buf.h"
 #include "deliver_remote.h"
 #include "dkim.h"
@@ -540,15 +541,32 @@ sync_marks(struct qmsg *m)
 static int
 deliver_local(struct qmsg *m, const char *mailbox, const char *addr)
 {
+	const struct config *cfg = q.rt->cfg;
+	const char *id = cfg->auth_serv_id ? cfg->auth_serv_id : cfg->hostname;
+	off_t src_off = m->e.content_off;
 	struct buf hdr;
 	char name[512];
+	size_t before;
 	int r;
 
-	buf_init(&hdr, 1024);
+	buf_init(&hdr, 2 * DSN_HEADERS_MAX + QFILE_AUTHRES_MAX + 1024);
 	buf_printf(&hdr, "Return-Path: <%s>\r\nDelivered-To: %s\r\n", m->e.from,
 	    addr);
+	/* Our verdict on a stranger's message, and no field that claims to
+	 * be ours from anyone else (a forged "spf=pass" must not survive).
+	 * A header section too long for m->hdr is left as it is. */
+	if (m->e.authres[0] != '\0')
+		(void)qfile_authres_header(m->e.authres, &hdr);
+	before = hdr.len;
+	if (m->hdr.len >= 4 &&
+	    memcmp(m->hdr.data + m->hdr.len - 4, "\r\n\r\n", 4) == 0) {
+		if (authres_strip(m->hdr.data, m->hdr.len, id, &hdr) > 0)
+			src_off += (off_t)m->hdr.len;
+		else
+			hdr.len = before;
+	}
 	r = maildir_deliver(q.rt->mail_fd, mailbox, q.rt->cfg->hostname,
-	    hdr.data, hdr.len, m->fd, m->e.content_off, name, sizeof(name));
+	    hdr.data, hdr.len, m->fd, src_off, name, sizeof(name));
 	buf_free(&hdr);
 	if (r == -1) {
 		log_warn("id=%s to=<%s> relay=local mailbox=%s status=deferred (%s)",

@@ -1009,6 +1009,27 @@ smtp_session_commit_result(struct smtp_session *s, int ok, const char *id)
 	linebuf_reset(&s->lb);
 }
 
+void
+smtp_session_commit_refused(struct smtp_session *s, const char *line)
+{
+	char extra[64];
+
+	if (s->wait != SMTP_WAIT_COMMIT)
+		return;
+	s->wait = SMTP_WAIT_NONE;
+	(void)xsnprintf(extra, sizeof(extra), "reply=\"%.9s\"", line);
+	data_log(s, "message refused", extra);
+	if (!s->close)
+		reply(s, "%s", line);
+	if (s->close) {
+		free(s->txn.rcpts);
+		memset(&s->txn, 0, sizeof(s->txn));
+		return;
+	}
+	txn_reset(s);
+	linebuf_reset(&s->lb);
+}
+
 /* Push unstuffed content to the message file. */
 static void
 data_flush(struct smtp_session *s)
