@@ -131,6 +131,9 @@ static const struct param config_params[] = {
 	{ "remote_max_per_destination", PT_UINT, 0, "4", 1, 100,
 	    OFF(remote_max_per_destination), 0, NULL, NULL },
 	{ "aliases", PT_PATH, 0, NULL, 0, 0, OFF(aliases_path), 0, NULL, NULL },
+	/* The SRS secret (forwards to other domains); unset: no SRS. */
+	{ "srs_secret", PT_PATH, 0, NULL, 0, 0, OFF(srs_secret_path), 0, NULL,
+	    NULL },
 	/* TLS and SMTP AUTH. */
 	{ "tls_cert", PT_PATH, 0, NULL, 0, 0, OFF(tls_cert), 0, NULL, NULL },
 	{ "tls_key", PT_PATH, 0, NULL, 0, 0, OFF(tls_key), 0, NULL, NULL },

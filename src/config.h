@@ -92,6 +92,7 @@ struct config {
 	unsigned	 remote_max_connections;	/* in total, default 20 */
 	unsigned	 remote_max_per_destination;	/* per destination, default 4 */
 	char		*aliases_path;		/* NULL if unset */
+	char		*srs_secret_path;	/* SRS key file; NULL: no SRS */
 	char		*recipient_delimiter;	/* "+" etc.; NULL if unset */
 	/* POP3 */
 	struct listen_addr *listen_pop3;	/* optional */

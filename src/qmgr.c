@@ -36,6 +36,7 @@
 #include <event2/event.h>
 
 #include "aliases.h"
+#include "srs.h"
 #include "authres.h"
 #include "buf.h"
 #include "deliver_remote.h"
@@ -92,6 +93,8 @@ static struct qmgr {
 	struct ipc	*master;
 	struct aliases	*aliases;
 	int		aliases_loaded;
+	unsigned char	srs_secret[SRS_SECRET_MAX];	/* srs_secret; srs_len 0: no SRS */
+	size_t		srs_len;
 	struct qmsg	*inflight;
 	struct event	*wake_ev;
 	time_t		wake_at;
@@ -578,6 +581,29 @@ deliver_local(struct qmsg *m, const char *mailbox, const char *addr)
 	return 0;
 }
 
+/* The sender of a forward to another domain: SRS0=...@our domain, so
+ * that the destination's SPF check sees us, not the original sender's
+ * domain (whose SPF record does not list us). The null sender, our own
+ * domains' senders and an address too long for SRS stay as they are. */
+static void
+srs_sender(const struct qmsg *m, char *from, size_t len)
+{
+	const char *at = strrchr(m->e.from, '@');
+	char srs[sizeof(m->e.from)];
+	enum srs_status st;
+
+	if (q.srs_len == 0 || at == NULL || is_local_domain(at + 1))
+		return;
+	st = srs_forward(q.srs_secret, q.srs_len, m->e.from,
+	    q.rt->cfg->local_domains[0], time(NULL), srs, sizeof(srs));
+	if (st != SRS_OK) {
+		log_info("id=%s from=<%s> forwarded unrewritten: %s", m->id,
+		    m->e.from, srs_status_text(st));
+		return;
+	}
+	(void)xsnprintf(from, len, "%s", srs);
+}
+
 /* One pending local recipient: 0 delivered (mark D), 1 failed for good
  * (in m->fails), -1 try again later. */
 static int
@@ -625,6 +651,7 @@ local_one(struct qmsg *m, size_t idx)
 		for (i = 0; i < n; i++)
 			if (!t[i].local)
 				rcpt_for(&ne.rcpts[ne.nrcpts++], t[i].addr);
+		srs_sender(m, ne.from, sizeof(ne.from));
 		r = queue_write_new(&ne, NULL, 0, m->fd, m->e.content_off, nid);
 		if (r == 0)
 			log_info("id=%s to=<%s> alias %s: %zu remote target(s) "
@@ -1134,6 +1161,13 @@ queue_setup(struct event_base *base, void *arg)
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	q.base = base;
 	(void)deliver_remote_init(base, rt->cfg, job_done, NULL);
+	if (rt->cfg->srs_secret_path != NULL &&
+	    srs_secret_read(rt->cfg->srs_secret_path, q.srs_secret,
+	    &q.srs_len) == -1) {
+		log_warn("srs_secret %s: %s; forwards keep their sender",
+		    rt->cfg->srs_secret_path, strerror(errno));
+		q.srs_len = 0;
+	}
 }
 
 void

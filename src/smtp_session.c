@@ -775,6 +775,41 @@ rcpt_unknown(struct smtp_session *s, const struct smtp_rcpt *r)
 	cmd_reply(s, "%s", text);
 }
 
+/* An SRS address of ours: accepted for the sender it stands for (relayed
+ * there, whoever the client: it is a bounce coming home), or refused.
+ * 0 when r is not one. */
+static int
+rcpt_srs(struct smtp_session *s, struct smtp_rcpt *r)
+{
+	char orig[ADDRESS_PATH_MAX + 3];
+	struct address a;
+	size_t n, end;
+
+	orig[0] = '<';
+	switch (s->ops->srs_reverse(s->arg, r->addr.local, orig + 1,
+	    sizeof(orig) - 2)) {
+	case 1:
+		return 0;
+	case 0:
+		n = strlen(orig);
+		orig[n++] = '>';
+		orig[n] = '\0';
+		if (address_parse_path(orig, n, 0, 0, &a, &end) == ADDRESS_OK &&
+		    end == n) {
+			r->addr = a;
+			r->kind = RELAY_ACCEPT_RELAY;
+			(void)xsnprintf(r->rule, sizeof(r->rule), "srs");
+			rcpt_accept(s, r, "accept-srs");
+			return 1;
+		}
+		break;
+	default:
+		break;
+	}
+	rcpt_unknown(s, r);
+	return 1;
+}
+
 static void
 cmd_rcpt(struct smtp_session *s, const char *verb, char *args, size_t rest)
 {
@@ -839,6 +874,8 @@ cmd_rcpt(struct smtp_session *s, const char *verb, char *args, size_t rest)
 		return;
 	}
 
+	if (s->ops->srs_reverse != NULL && rcpt_srs(s, &r))
+		return;
 	/* Local: which mailbox? Postmaster is always ours; a user name is
 	 * ours if the auth process knows it. */
 	relay_mailbox_rule_from_config(&rule, s->cfg);

@@ -93,6 +93,13 @@ struct smtp_session_ops {
 	 * process; answer with smtp_session_auth_result(). */
 	void	(*auth_request)(void *arg, enum sasl_result need,
 		    const struct sasl_server *sasl);
+	/* Optional: a local part at one of our domains that may be an SRS
+	 * address (a bounce to a forward's sender): 0 with the original
+	 * address in out (the recipient becomes that address, relayed),
+	 * -1 an SRS address that fails validation (550 5.1.1), 1 not one
+	 * (or no SRS here): the recipient is looked up as usual. */
+	int	(*srs_reverse)(void *arg, const char *local, char *out,
+		    size_t outlen);
 };
 
 struct smtp_session {

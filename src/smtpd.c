@@ -38,6 +38,7 @@
 #include "qfile.h"
 #include "relay.h"
 #include "smtp_session.h"
+#include "srs.h"
 #include "verify.h"
 
 #define SMTPD_WRITE_CHUNK	65536
@@ -90,6 +91,8 @@ static struct smtpd {
 	uint32_t	id_salt;
 	struct dns	*dns;		/* verify_incoming: NULL when off or unavailable */
 	struct psl	*psl;
+	unsigned char	srs_secret[SRS_SECRET_MAX];	/* srs_len 0: no SRS */
+	size_t		srs_len;
 } d;
 
 static void session_free(struct session *c);
@@ -422,6 +425,22 @@ op_auth_request(void *arg, enum sasl_result need, const struct sasl_server *sasl
 		smtp_session_auth_result(&c->s, OUTCOME_TEMP, NULL, 0);
 }
 
+static int
+op_srs_reverse(void *arg, const char *local, char *out, size_t outlen)
+{
+	struct session *c = arg;
+	enum srs_status st;
+
+	if (d.srs_len == 0)
+		return 1;
+	st = srs_reverse(d.srs_secret, d.srs_len, local, time(NULL), out, outlen);
+	if (st == SRS_NOT_SRS)
+		return 1;
+	if (st != SRS_OK)
+		log_info("session=%s srs: %s", c->sid, srs_status_text(st));
+	return st == SRS_OK ? 0 : -1;
+}
+
 static void
 op_log(void *arg, const char *line)
 {
@@ -438,6 +457,7 @@ static const struct smtp_session_ops ops = {
 	.message_abort = op_message_abort,
 	.log = op_log,
 	.auth_request = op_auth_request,
+	.srs_reverse = op_srs_reverse,
 };
 
 /* ---- group commit ---- */
@@ -896,6 +916,12 @@ smtpd_setup(struct event_base *base, void *arg)
 	char err[256];
 
 	conn_tls_preload(base, arg);
+	if (cfg->srs_secret_path != NULL &&
+	    srs_secret_read(cfg->srs_secret_path, d.srs_secret, &d.srs_len) == -1) {
+		log_warn("srs_secret %s: %s; bounces to SRS addresses are "
+		    "refused", cfg->srs_secret_path, strerror(errno));
+		d.srs_len = 0;
+	}
 	if (!cfg->verify_incoming)
 		return;
 	d.psl = psl_load_file(PSL_FILE_DEFAULT, PSL_ICANN | PSL_PRIVATE, NULL);

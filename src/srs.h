@@ -42,4 +42,11 @@ enum srs_status srs_forward(const unsigned char *secret, size_t slen,
 enum srs_status srs_reverse(const unsigned char *secret, size_t slen,
 	    const char *local, time_t now, char *out, size_t outlen);
 const char *srs_status_text(enum srs_status st);
+
+/* The secret from a file (srs_secret.c, impure): its bytes, at least
+ * SRS_SECRET_MIN and at most SRS_SECRET_MAX (a trailing newline is part
+ * of it: the file is the key). 0 with *len set, or -1 with errno
+ * (EINVAL: too short or too long). */
+#define SRS_SECRET_MAX	1024
+int	srs_secret_read(const char *path, unsigned char *out, size_t *len);
 #endif
