@@ -1161,13 +1161,6 @@ queue_setup(struct event_base *base, void *arg)
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	q.base = base;
 	(void)deliver_remote_init(base, rt->cfg, job_done, NULL);
-	if (rt->cfg->srs_secret_path != NULL &&
-	    srs_secret_read(rt->cfg->srs_secret_path, q.srs_secret,
-	    &q.srs_len) == -1) {
-		log_warn("srs_secret %s: %s; forwards keep their sender",
-		    rt->cfg->srs_secret_path, strerror(errno));
-		q.srs_len = 0;
-	}
 }
 
 void
@@ -1214,6 +1207,14 @@ qmgr_main(struct runtime *rt)
 	if (etc_fd != -1) {
 		pc.dirs[pc.ndirs].fd = etc_fd;
 		pc.dirs[pc.ndirs++].rights = PROC_FS_READ;
+	}
+	/* The SRS secret is root's file: read before the privilege drop. */
+	if (rt->cfg->srs_secret_path != NULL &&
+	    srs_secret_read(rt->cfg->srs_secret_path, q.srs_secret,
+	    &q.srs_len) == -1) {
+		log_warn("srs_secret %s: %s; forwards keep their sender",
+		    rt->cfg->srs_secret_path, strerror(errno));
+		q.srs_len = 0;
 	}
 	q.base = proc_child_start(rt, &pc, &q.master);
 	if (etc_fd != -1)

@@ -916,12 +916,6 @@ smtpd_setup(struct event_base *base, void *arg)
 	char err[256];
 
 	conn_tls_preload(base, arg);
-	if (cfg->srs_secret_path != NULL &&
-	    srs_secret_read(cfg->srs_secret_path, d.srs_secret, &d.srs_len) == -1) {
-		log_warn("srs_secret %s: %s; bounces to SRS addresses are "
-		    "refused", cfg->srs_secret_path, strerror(errno));
-		d.srs_len = 0;
-	}
 	if (!cfg->verify_incoming)
 		return;
 	d.psl = psl_load_file(PSL_FILE_DEFAULT, PSL_ICANN | PSL_PRIVATE, NULL);
@@ -957,6 +951,14 @@ smtpd_main(struct runtime *rt, int auth_fd)
 
 	d.rt = rt;
 	d.id_salt = (uint32_t)getpid() << 8;
+	/* The SRS secret is root's file: read before the privilege drop. */
+	if (rt->cfg->srs_secret_path != NULL &&
+	    srs_secret_read(rt->cfg->srs_secret_path, d.srs_secret,
+	    &d.srs_len) == -1) {
+		log_warn("srs_secret %s: %s; bounces to SRS addresses are "
+		    "refused", rt->cfg->srs_secret_path, strerror(errno));
+		d.srs_len = 0;
+	}
 	relay_policy_from_config(&d.policy, rt->cfg);
 	d.base = proc_child_start(rt, &pc, &d.master);
 	limits_check(rt->cfg);
