@@ -113,11 +113,9 @@ qfile_authres_encode(const char *field, size_t len, char *out, size_t outlen)
 			i++;		/* CRLF TAB: the TAB stands for the fold */
 			continue;
 		}
-		if (o + 1 >= outlen || (unsigned char)field[i] < 0x20 ||
-		    (unsigned char)field[i] == 0x7f) {
-			if (field[i] != '\t' || o + 1 >= outlen)
-				return -1;
-		}
+		if (o + 1 >= outlen || ((unsigned char)field[i] < 0x20 &&
+		    field[i] != '\t') || (unsigned char)field[i] == 0x7f)
+			return -1;
 		out[o++] = field[i];
 	}
 	out[o] = '\0';
