@@ -613,6 +613,7 @@ local_one(struct qmsg *m, size_t idx)
 	struct qfile_rcpt *rc = &m->e.rcpts[idx];
 	struct aliases_target *t = NULL;
 	struct qfile_envelope ne;
+	struct buf arh;
 	enum aliases_status st;
 	char nid[QFILE_ID_LEN + 1], why[600];
 	size_t n = 0, i, nremote = 0;
@@ -652,7 +653,17 @@ local_one(struct qmsg *m, size_t idx)
 			if (!t[i].local)
 				rcpt_for(&ne.rcpts[ne.nrcpts++], t[i].addr);
 		srs_sender(m, ne.from, sizeof(ne.from));
-		r = queue_write_new(&ne, NULL, 0, m->fd, m->e.content_off, nid);
+		/* The forwarded copy carries our verdict on the original
+		 * (its SPF result is about the sender before SRS). */
+		buf_init(&arh, QFILE_AUTHRES_MAX + 256);
+		if (m->e.authres[0] != '\0' &&
+		    qfile_authres_header(m->e.authres, &arh) == 0)
+			ne.authres[0] = '\0';
+		else
+			buf_reset(&arh);
+		r = queue_write_new(&ne, arh.data, arh.len, m->fd,
+		    m->e.content_off, nid);
+		buf_free(&arh);
 		if (r == 0)
 			log_info("id=%s to=<%s> alias %s: %zu remote target(s) "
 			    "queued as %s", m->id, rc->addr, rc->mailbox,

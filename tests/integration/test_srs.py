@@ -44,6 +44,11 @@ class Srs(PosternTestCase):
         m = re.match(r"<(SRS0=[a-z2-7]{6}=[a-z2-7]{2}=sender\.example=carol@%s)>"
                      % re.escape(DOMAIN), msgs[0]["from"])
         self.assertIsNotNone(m, msgs[0]["from"])
+        # Our verdict on the original (DNS here is 127.0.0.1:9: temperror)
+        # travels with the forward.
+        self.assertIn(b"Authentication-Results: mx.%s;" % DOMAIN.encode(),
+                      msgs[0]["raw"])
+        self.assertIn(b"smtp.mailfrom=carol@sender.example", msgs[0]["raw"])
         return m.group(1)
 
     def test_forward_carries_srs_and_bounce_returns(self):
