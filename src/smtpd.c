@@ -10,6 +10,11 @@
  *         SMTP's side of the connection layer: its clocks (smtp_timeout,
  *         data_timeout, the bound on our own waits), its 421 lines, which
  *         sessions may be evicted (idle strangers on the MX port).
+ *         A stranger's message (not AUTH, not local_networks) is checked
+ *         before its commit (verify.c: SPF, DKIM, DMARC through dns.c on
+ *         this loop): refused with dmarc_reject, else the verdict goes
+ *         into the envelope's authres slot. Bounces to our SRS addresses
+ *         are validated at RCPT (srs.c).
  * Never:  reads the users file, delivers mail, runs as root, or touches a
  *         socket (conn.c does). */
 #include <errno.h>
