@@ -28,7 +28,7 @@ PURE     := address aliases apop authres base64 buf conn_limits decimal \
 	imap_mime imap_parse linebuf log_quote \
 	mailbox_index maildrop msgheader netaddr pop3_session psl qfile \
 	relay rules sasl schedule scram sendmail_args slots smtp_client \
-	smtp_data smtp_session spf throttle users_name
+	smtp_data smtp_session spf srs throttle users_name
 PURELIBS  = -lcrypto
 PURESRCS := $(PURE:%=src/%.c)
 $(if $(filter-out $(SRCS),$(PURESRCS)),$(error PURE names no src/*.c: $(filter-out $(SRCS),$(PURESRCS))))
