@@ -17,7 +17,15 @@
  * applies all changes at once, so for those it is simply not called.
  *
  * Error accounting: every BAD and failed login counts; max_errors in a
- * row gives BYE. */
+ * row gives BYE.
+ *
+ * Memory: a session waits most of its life (IDLE above all), so what it
+ * keeps between commands is small: the reader's arena and token list are
+ * cut back after a big command (imap_parse), FETCH's items and iterator
+ * and a SEARCH program exist only while their command runs, a raw line's
+ * buffer only while it is read, and out gives back the room of a large
+ * reply when the next command comes. What stays is this struct, the
+ * folder's per-message metadata, and a few small buffers. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>

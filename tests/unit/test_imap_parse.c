@@ -227,11 +227,13 @@ test_table_exact(void **state)
 		buf_init(&t, 1 << 20);
 		reinit(p, MAXLIT);
 		transcript(p, cases[k].in, cases[k].len, 0, &t);
-		if (t.len != wl || memcmp(t.data, cases[k].want, wl) != 0)
+		if (t.len != wl ||
+		    (wl > 0 && memcmp(t.data, cases[k].want, wl) != 0))
 			print_error("case %zu: got\n%s\nwant\n%s\n", k, t.data,
 			    cases[k].want);
 		assert_int_equal(t.len, wl);
-		assert_memory_equal(t.data, cases[k].want, wl);
+		if (wl > 0)	/* t.data is NULL when nothing came */
+			assert_memory_equal(t.data, cases[k].want, wl);
 		buf_free(&t);
 	}
 	imap_parse_free(p);
