@@ -343,11 +343,9 @@ class ImapMailbox(ImapBase):
         typ, d = m.append("INBOX", "(\\Seen)", None, msg)
         self.assertEqual(typ, "OK")
         uv, uid = code(d[0], rb"APPENDUID")
-        up = [re.sub(rb"(?m)^X-TUID: .*\r?\n", b"", open(f, "rb").read())
-              for f in maildir_files(self.srv, "alice")]
-        self.assertTrue(any(m.replace(b"\r\n", b"\n") ==
-                            msg.replace(b"\r\n", b"\n") for m in up),
-                        (r.stdout + r.stderr, up))
+        self.assertTrue(any(open(f, "rb").read() == msg
+                            for f in maildir_files(self.srv, "alice")),
+                        "the appended octets are the Maildir file's")
         m.create("Archive")
         m.select("INBOX")
         typ, d = m.uid("COPY", uid.decode(), "Archive")
@@ -695,6 +693,9 @@ class ImapPrivsep(ImapBase):
         c.logout()
 
 
+@unittest.skipIf("ASAN_OPTIONS" in os.environ,
+                 "AddressSanitizer keeps freed memory in quarantine: "
+                 "RSS says nothing about the server's own use")
 class ImapIdleMemory(ImapBase):
     """Idle sessions stay cheap: N (IMAP_IDLE_SESSIONS, 300) IDLE sessions must
     cost imapd less than 64 KiB each (VmRSS growth)."""
