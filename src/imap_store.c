@@ -140,16 +140,18 @@ unique_base(char *dst, size_t len)
 	    ++store_counter, h);
 }
 
-/* A UIDVALIDITY above every one this Maildir gave before. */
+/* A UIDVALIDITY above every one this Maildir gave before. held: the
+ * caller already holds the Maildir's lock (INBOX is the Maildir itself);
+ * a second flock on a new descriptor of that file would wait forever. */
 static uint32_t
-new_uidvalidity(int maildir_fd)
+new_uidvalidity(int maildir_fd, int held)
 {
 	struct buf b;
 	uint64_t last = 0, v;
 	char line[32];
 	int lfd;
 
-	lfd = lock_folder(maildir_fd);
+	lfd = held ? -1 : lock_folder(maildir_fd);
 	if (fileio_read_file(maildir_fd, UIDV_NAME, 0, 64, &b, NULL) == 0 &&
 	    b.len > 0) {
 		size_t n = b.len;
@@ -171,6 +173,15 @@ new_uidvalidity(int maildir_fd)
 		log_warn("imap: cannot save uidvalidity: %s", strerror(errno));
 	unlock_folder(lfd);
 	return (uint32_t)v;
+}
+
+static int
+same_directory(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /* Under the lock: the index in p->ix, re-read when the file changed.
@@ -198,7 +209,8 @@ load_index(int maildir_fd, int dir_fd, struct fpriv *p)
 	}
 	buf_free(&b);
 	imap_index_free(&p->ix);
-	p->ix.uidvalidity = new_uidvalidity(maildir_fd);
+	p->ix.uidvalidity = new_uidvalidity(maildir_fd,
+	    same_directory(maildir_fd, dir_fd));
 	p->ix.uidnext = 1;
 	return 1;
 }
