@@ -495,6 +495,15 @@ timeout = 30
         self.assertEqual(lf(tdata), lf(files[1]))
         self.assertEqual(lf(tdata), lf(moved))
         self.assertIn("S", info_flags(tname))
+        # offlineimap learnt the new UID from [APPENDUID] (no
+        # X-OfflineIMAP header was needed: the bytes above are equal).
+        local_trash = list(self.local_folder("Trash"))
+        self.assertEqual(len(local_trash), 1, local_trash)
+        self.assertIn(",U=1,", local_trash[0])
+        # A third run with nothing to do changes nothing on the server.
+        before = {f: sorted(self.server_folder(f)) for f in ("INBOX", "Trash")}
+        self.offlineimap()
+        self.assertEqual(before, {f: sorted(self.server_folder(f)) for f in ("INBOX", "Trash")})
 
 
 if __name__ == "__main__":
