@@ -19,7 +19,7 @@ import time
 import unittest
 
 from harness import PosternTestCase, free_port, DOMAIN
-from tlsutil import make_cert
+from tlsutil import make_cert, client_context
 
 PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret"}
 TLS_NAME = "mx." + DOMAIN        # the certificate's CN (tlsutil.make_cert)
@@ -109,6 +109,7 @@ class ClientBase(PosternTestCase):
     STARTTLS offered) and imaps, the test certificate, alice's INBOX
     filled over SMTP, and a HOME for the client."""
     tls_cn = TLS_NAME
+    plaintext = "yes"            # imap_plaintext_auth
 
     def setUp(self):
         srv = self.server(start=False)
@@ -118,7 +119,7 @@ class ClientBase(PosternTestCase):
         srv.extra = ["tls_cert = %s" % self.crt, "tls_key = %s" % self.key,
                      "listen_imap = 127.0.0.1:%d" % srv.imap_port,
                      "listen_imaps = 127.0.0.1:%d" % srv.imaps_port,
-                     "imap_plaintext_auth = yes"]
+                     "imap_plaintext_auth = %s" % self.plaintext]
         srv.write_config()
         srv.start()
         srv.wait_listening(port=srv.imap_port)
@@ -149,7 +150,8 @@ class ClientBase(PosternTestCase):
         return in_delivery_order(self.server_folder("INBOX", user))
 
     def imaplib_login(self, user="alice"):
-        m = imaplib.IMAP4("127.0.0.1", self.srv.imap_port, timeout=10)
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.srv.imaps_port, timeout=10,
+                              ssl_context=client_context())
         m.login(user, PASSWORDS[user])
         return m
 
@@ -327,7 +329,7 @@ Host 127.0.0.1
 Port %d
 User alice
 Pass %s
-SSLType IMAPS
+SSLType %s
 CertificateFile %s
 AuthMechs LOGIN
 Timeout 20
@@ -348,7 +350,12 @@ Create Both
 Expunge Both
 Sync All
 SyncState *
-""" % (self.srv.imaps_port, PASSWORDS["alice"], self.crt, self.near, self.near))
+""" % (self.port(), PASSWORDS["alice"], self.ssl_type, self.crt, self.near, self.near))
+
+    ssl_type = "IMAPS"
+
+    def port(self):
+        return self.srv.imaps_port
 
     def mbsync(self):
         return self.run_client(["mbsync", "-c", self.rc, "-a"])
@@ -429,6 +436,29 @@ SyncState *
         far = self.by_message_id(self.server_folder())
         self.assertEqual(sorted(far), [b"<dots@example.org>", b"<one@example.org>"])
         self.assertEqual(lf(far[b"<dots@example.org>"][1]), lf(files[1]))
+
+
+class MbsyncStarttls(Mbsync):
+    """The same sync on port 143 with STARTTLS, LOGIN refused before TLS
+    (imap_plaintext_auth = no: LOGINDISABLED until STARTTLS)."""
+    ssl_type = "STARTTLS"
+    plaintext = "no"
+
+    def port(self):
+        return self.srv.imap_port
+
+    @need("mbsync")
+    def test_no_login_in_clear(self):
+        self.deliver_all()
+        with open(self.rc) as f:
+            text = f.read()
+        with open(self.rc, "w") as f:
+            f.write(text.replace("SSLType STARTTLS", "SSLType None"))
+        r = self.run_client(["mbsync", "-c", self.rc, "-a"], ok=(1,))
+        # LOGINDISABLED and no AUTH=PLAIN before TLS: nothing to log in with.
+        self.assertIn(b"no acceptable authentication mechanism", r.stdout + r.stderr)
+        self.assertEqual(self.near_folder(), {})
+        self.assertNotRegex(self.srv.log(), r'login ok: client=\S+ user="alice"')
 
 
 # ---------------------------------------------------------------------------
