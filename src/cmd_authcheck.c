@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <event2/event.h>
-#include <openssl/rand.h>
 
 #include "address.h"
 #include "authres.h"
@@ -36,6 +35,7 @@
 #include "netaddr.h"
 #include "psl.h"
 #include "spf.h"
+#include "verify.h"
 
 /* A saved message larger than this is not one postern would accept. */
 #define AC_MESSAGE_MAX	(64u * 1024 * 1024)
@@ -43,7 +43,6 @@
 struct ac {
 	struct event_base *base;
 	struct dns	*dns;
-	struct dns_answer *ans;
 };
 
 static const char *
@@ -73,120 +72,11 @@ ac_crlf(struct buf *b)
 	return 0;
 }
 
-static enum spf_rcode
-ac_spf_rcode(int st)
-{
-	switch (st) {
-	case OUTCOME_OK:
-		return SPF_DNS_OK;
-	case DNS_NODATA:
-		return SPF_DNS_NODATA;
-	case DNS_NXDOMAIN:
-	case OUTCOME_PERM:		/* a name that cannot exist */
-		return SPF_DNS_NXDOMAIN;
-	default:
-		return SPF_DNS_TEMP;
-	}
-}
-
-static enum dns_qtype
-ac_qtype(enum spf_qtype t)
-{
-	switch (t) {
-	case SPF_Q_A:
-		return DNS_T_A;
-	case SPF_Q_AAAA:
-		return DNS_T_AAAA;
-	case SPF_Q_MX:
-		return DNS_T_MX;
-	case SPF_Q_PTR:
-		return DNS_T_PTR;
-	default:
-		return DNS_T_TXT;
-	}
-}
-
-/* One SPF check, its DNS asked one query at a time. */
 static void
-ac_spf(struct ac *ac, struct spf *s, const struct netaddr *ip,
-    const char *sender, const char *helo, const char *receiver)
+ac_done(struct verify *v, void *arg)
 {
-	char addrs[DNS_RR_MAX][64];
-	const char *recs[DNS_RR_MAX];
-	size_t lens[DNS_RR_MAX], i, n;
-	enum dns_qtype t;
-
-	spf_start(s, ip, sender, helo, receiver, time(NULL));
-	while (spf_step(s) == SPF_NEED_DNS) {
-		t = ac_qtype(s->query.type);
-		(void)dns_query_wait(ac->dns, ac->base, t, s->query.name,
-		    ac->ans);
-		n = ac->ans->status == OUTCOME_OK ? ac->ans->nrr : 0;
-		for (i = 0; i < n; i++) {
-			if (t == DNS_T_A || t == DNS_T_AAAA) {
-				netaddr_format(&ac->ans->rr[i].addr, addrs[i],
-				    sizeof(addrs[i]));
-				recs[i] = addrs[i];
-				lens[i] = strlen(addrs[i]);
-			} else {
-				recs[i] = dns_rr_text(ac->ans, i);
-				lens[i] = ac->ans->rr[i].len;
-			}
-		}
-		spf_answer(s, ac_spf_rcode(ac->ans->status), recs, lens, n);
-	}
-}
-
-static void
-ac_dkim(struct ac *ac, struct dkim_verify *v)
-{
-	const struct dns_answer *a = ac->ans;
-	size_t i;
-
-	for (i = 0; i < v->n; i++) {
-		if (v->sigs[i].result != DKIM_PENDING)
-			continue;
-		(void)dns_query_wait(ac->dns, ac->base, DNS_T_TXT,
-		    v->sigs[i].query, ac->ans);
-		if (a->status == OUTCOME_OK)
-			dkim_verify_key(v, i, OUTCOME_OK, dns_rr_text(a, 0),
-			    a->rr[0].len);
-		else
-			dkim_verify_key(v, i, a->status == OUTCOME_TEMP ?
-			    OUTCOME_TEMP : OUTCOME_PERM, NULL, 0);
-	}
-}
-
-static void
-ac_dmarc(struct ac *ac, struct dmarc_discovery *d)
-{
-	const char *txt[DNS_RR_MAX], *name;
-	size_t lens[DNS_RR_MAX], n;
-	enum dmarc_dns st;
-
-	while ((name = dmarc_discovery_next(d)) != NULL) {
-		(void)dns_query_wait(ac->dns, ac->base, DNS_T_TXT, name, ac->ans);
-		n = 0;
-		if (ac->ans->status == OUTCOME_OK) {
-			st = DMARC_DNS_ANSWER;
-			for (n = 0; n < ac->ans->nrr; n++) {
-				txt[n] = dns_rr_text(ac->ans, n);
-				lens[n] = ac->ans->rr[n].len;
-			}
-		} else
-			st = ac->ans->status == OUTCOME_TEMP ? DMARC_DNS_TEMP :
-			    DMARC_DNS_NOTHING;
-		dmarc_discovery_answer(d, st, txt, lens, n);
-	}
-}
-
-/* The domain of an address ("" for the null sender). */
-static const char *
-ac_domain(const char *addr)
-{
-	const char *at = strrchr(addr, '@');
-
-	return at != NULL ? at + 1 : "";
+	(void)v;
+	*(int *)arg = 1;
 }
 
 int
@@ -194,23 +84,16 @@ cmd_authcheck(int argc, char **argv, const char *file)
 {
 	const char *client = NULL, *mailfrom = NULL, *helo = NULL, *msgpath = NULL;
 	struct errlist errs = { NULL, 0 };
-	struct authres_result res[2 + DKIM_SIGS_MAX + 1];
-	struct dmarc_discovery disc;
-	struct dmarc_verdict dv;
-	struct dmarc_auth da;
-	struct dkim_verify dk;
-	struct spf spf, spfh;
+	struct verify *v = NULL;
 	struct config *cfg;
 	struct psl *psl = NULL;
 	struct netaddr ip;
 	struct buf msg, ar;
 	struct ac ac;
-	const char *dkim_domains[DKIM_SIGS_MAX], *id;
-	char err[256], fromdom[256], heloid[300], pcomment[32];
-	enum dmarc_from_status fst;
-	size_t i, nres = 0, ndk = 0, hlen;
-	unsigned char rnd;
-	int r, ret = CMDS_EX_OK;
+	const char *id;
+	char err[256];
+	size_t i;
+	int r, done = 0, ret = CMDS_EX_OK;
 
 	for (i = 1; i < (size_t)argc; i++) {
 		int k = (int)i;
@@ -277,11 +160,7 @@ cmd_authcheck(int argc, char **argv, const char *file)
 		return CMDS_EX_TEMPFAIL;
 	}
 	memset(&ac, 0, sizeof(ac));
-	memset(&spf, 0, sizeof(spf));
-	memset(&spfh, 0, sizeof(spfh));
-	memset(&dk, 0, sizeof(dk));
-	ac.ans = calloc(1, sizeof(*ac.ans));
-	if (ac.ans == NULL || (ac.base = event_base_new()) == NULL ||
+	if ((ac.base = event_base_new()) == NULL ||
 	    (ac.dns = dns_new(ac.base, cfg->dns_servers, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "postern: auth-check: resolver: %s\n",
@@ -296,130 +175,62 @@ cmd_authcheck(int argc, char **argv, const char *file)
 		ret = CMDS_EX_TEMPFAIL;
 		goto out;
 	}
+	v = verify_new(&ip, mailfrom, helo, cfg->hostname, psl,
+	    msg.data ? msg.data : "", msg.len, time(NULL));
+	if (v == NULL) {
+		fprintf(stderr, "postern: auth-check: out of memory\n");
+		ret = CMDS_EX_TEMPFAIL;
+		goto out;
+	}
+	verify_run(v, ac.dns, ac_done, &done);
+	while (!done)
+		(void)event_base_loop(ac.base, EVLOOP_ONCE);
 
 	/* SPF: the MAIL FROM identity, or the HELO one for the null sender
 	 * (RFC 7208 2.4), and the HELO identity on its own. */
-	ac_spf(&ac, &spf, &ip, mailfrom[0] ? mailfrom : "", helo,
-	    cfg->hostname);
-	printf("spf: %s (%s=%s%s%s)%s%s\n", spf_result_name(spf.result),
+	printf("spf: %s (%s=%s%s%s)%s%s\n", spf_result_name(v->spf.result),
 	    mailfrom[0] ? "mailfrom" : "helo", mailfrom[0] ? mailfrom : helo,
-	    spf.mechanism[0] ? ", mechanism " : "", spf.mechanism,
-	    spf.why[0] ? ": " : "", spf.why);
-	if (helo[0] != '\0') {
-		(void)snprintf(heloid, sizeof(heloid), "postmaster@%s", helo);
-		ac_spf(&ac, &spfh, &ip, heloid, helo, cfg->hostname);
+	    v->spf.mechanism[0] ? ", mechanism " : "", v->spf.mechanism,
+	    v->spf.why[0] ? ": " : "", v->spf.why);
+	if (helo[0] != '\0')
 		printf("spf-helo: %s (helo=%s)%s%s\n",
-		    spf_result_name(spfh.result), helo, spfh.why[0] ? ": " : "",
-		    spfh.why);
-	}
+		    spf_result_name(v->spfh.result), helo,
+		    v->spfh.why[0] ? ": " : "", v->spfh.why);
 
 	/* DKIM: every signature, each key from DNS. */
-	if (dkim_verify_message(&dk, msg.data ? msg.data : "", msg.len,
-	    (int64_t)time(NULL)) == -1) {
-		fprintf(stderr, "postern: auth-check: out of memory\n");
-		ret = CMDS_EX_TEMPFAIL;
-		goto out_dkim;
-	}
-	ac_dkim(&ac, &dk);
-	if (dk.n == 0)
+	if (v->dk.n == 0)
 		printf("dkim: none (no signature)\n");
-	for (i = 0; i < dk.n; i++) {
-		const struct dkim_sig *sg = &dk.sigs[i];
+	for (i = 0; i < v->dk.n; i++) {
+		const struct dkim_sig *sg = &v->dk.sigs[i];
 
 		printf("dkim: %s d=%s s=%s%s%s\n", dkim_result_name(sg->result),
 		    sg->domain, sg->selector, sg->reason[0] ? ": " : "",
 		    sg->reason);
-		if (sg->result == DKIM_PASS && ndk < DKIM_SIGS_MAX)
-			dkim_domains[ndk++] = sg->domain;
 	}
 
 	/* DMARC: the From domain, its record, alignment. */
-	hlen = dkim_header_len(msg.data ? msg.data : "", msg.len);
-	fst = dmarc_from_domain(msg.data ? msg.data : "", hlen, fromdom,
-	    sizeof(fromdom));
-	memset(&dv, 0, sizeof(dv));
-	if (fst != DMARC_FROM_OK || dmarc_discovery_init(&disc, psl,
-	    fromdom) == -1) {
-		dmarc_verdict_from_error(fst != DMARC_FROM_OK ? fst :
-		    DMARC_FROM_SYNTAX, &dv);
-		fromdom[0] = '\0';
-	} else {
-		ac_dmarc(&ac, &disc);
-		memset(&da, 0, sizeof(da));
-		if (spf.result == SPF_RESULT_PASS)
-			da.spf_domain = mailfrom[0] ? ac_domain(mailfrom) : helo;
-		da.dkim_domains = dkim_domains;
-		da.ndkim = ndk;
-		if (RAND_bytes(&rnd, 1) != 1)
-			rnd = 0;
-		da.pct_random = rnd % 100;
-		dmarc_evaluate(psl, &disc, &da, &dv);
-	}
 	printf("dmarc: %s (p=%s, policy to apply: %s)%s%s%s%s\n",
-	    dmarc_result_name(dv.result), dmarc_policy_name(dv.requested),
-	    dmarc_policy_name(dv.policy), fromdom[0] ? " header.from=" : "",
-	    fromdom, dv.reason ? ": " : "", dv.reason ? dv.reason : "");
+	    dmarc_result_name(v->dv.result), dmarc_policy_name(v->dv.requested),
+	    dmarc_policy_name(v->dv.policy), v->fromdom[0] ? " header.from=" : "",
+	    v->fromdom, v->dv.reason ? ": " : "",
+	    v->dv.reason ? v->dv.reason : "");
 
 	/* The field, as delivery would prepend it. */
-	memset(res, 0, sizeof(res));
-	res[nres].method = "spf";
-	res[nres].result = spf_result_name(spf.result);
-	res[nres].props[0].ptype = "smtp";
-	res[nres].props[0].property = mailfrom[0] ? "mailfrom" : "helo";
-	res[nres].props[0].value = mailfrom[0] ? mailfrom : helo;
-	res[nres++].nprops = 1;
-	for (i = 0; i < dk.n && nres < sizeof(res) / sizeof(res[0]) - 1; i++) {
-		const struct dkim_sig *sg = &dk.sigs[i];
-
-		res[nres].method = "dkim";
-		res[nres].result = sg->result == DKIM_PENDING ? "none" :
-		    dkim_result_name(sg->result);
-		res[nres].props[0].ptype = "header";
-		res[nres].props[0].property = "d";
-		res[nres].props[0].value = sg->domain;
-		res[nres].props[1].ptype = "header";
-		res[nres].props[1].property = "s";
-		res[nres].props[1].value = sg->selector;
-		res[nres].nprops = 2;
-		nres++;
-	}
-	if (dk.n == 0) {
-		res[nres].method = "dkim";
-		res[nres++].result = "none";
-	}
-	res[nres].method = "dmarc";
-	res[nres].result = dmarc_result_name(dv.result);
-	if (dv.result == DMARC_RESULT_PASS || dv.result == DMARC_RESULT_FAIL) {
-		(void)snprintf(pcomment, sizeof(pcomment), "p=%s",
-		    dmarc_policy_name(dv.requested));
-		res[nres].comment = pcomment;
-	}
-	if (fromdom[0] != '\0') {
-		res[nres].props[0].ptype = "header";
-		res[nres].props[0].property = "from";
-		res[nres].props[0].value = fromdom;
-		res[nres].nprops = 1;
-	}
-	nres++;
 	buf_init(&ar, 8192);
-	if (authres_write(&ar, id, res, nres) == 0)
+	if (verify_authres(v, id, &ar) == 0)
 		fwrite(ar.data, 1, ar.len, stdout);
 	else
 		fprintf(stderr, "postern: auth-check: cannot write the "
 		    "Authentication-Results field\n");
 	buf_free(&ar);
-out_dkim:
-	dkim_verify_free(&dk);
 out:
-	spf_free(&spfh);
-	spf_free(&spf);
+	verify_free(v);
 	if (psl != NULL)
 		psl_free(psl);
 	if (ac.dns != NULL)
 		dns_free(ac.dns);
 	if (ac.base != NULL)
 		event_base_free(ac.base);
-	free(ac.ans);
 	buf_free(&msg);
 	config_free(cfg);
 	return ret;

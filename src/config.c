@@ -71,6 +71,12 @@ static const struct param config_params[] = {
 	 * unset: the hostname. */
 	{ "auth_serv_id", PT_HOSTNAME, 0, NULL, 0, 0, OFF(auth_serv_id), 0,
 	    NULL, NULL },
+	/* SPF, DKIM and DMARC of mail from strangers, at the end of DATA;
+	 * with dmarc_reject, a p=reject failure is refused (550 5.7.1). */
+	{ "verify_incoming", PT_ENUM, 0, "yes", 0, 0, OFF(verify_incoming), 0,
+	    "no,yes", NULL },
+	{ "dmarc_reject", PT_ENUM, 0, "no", 0, 0, OFF(dmarc_reject), 0,
+	    "no,yes", NULL },
 	{ "local_domains", PT_DOMAINS, PF_REQUIRED, NULL, 0, 0,
 	    OFFN(local_domains, n_local_domains), NULL, NULL },
 	{ "local_networks", PT_CIDRS, 0, "127.0.0.1/32, ::1/128", 0, 0,
@@ -125,6 +131,9 @@ static const struct param config_params[] = {
 	{ "remote_max_per_destination", PT_UINT, 0, "4", 1, 100,
 	    OFF(remote_max_per_destination), 0, NULL, NULL },
 	{ "aliases", PT_PATH, 0, NULL, 0, 0, OFF(aliases_path), 0, NULL, NULL },
+	/* The SRS secret (forwards to other domains); unset: no SRS. */
+	{ "srs_secret", PT_PATH, 0, NULL, 0, 0, OFF(srs_secret_path), 0, NULL,
+	    NULL },
 	/* TLS and SMTP AUTH. */
 	{ "tls_cert", PT_PATH, 0, NULL, 0, 0, OFF(tls_cert), 0, NULL, NULL },
 	{ "tls_key", PT_PATH, 0, NULL, 0, 0, OFF(tls_key), 0, NULL, NULL },

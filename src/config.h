@@ -58,6 +58,8 @@ struct config {
 	char		*path;		/* the config file */
 	char		*hostname;	/* default gethostname() */
 	char		*auth_serv_id;	/* Authentication-Results id; default hostname */
+	int		 verify_incoming;	/* SPF/DKIM/DMARC of strangers' mail, default yes */
+	int		 dmarc_reject;		/* 550 on a p=reject failure, default no */
 	char		**local_domains; /* lower case, trailing dot removed */
 	size_t		 n_local_domains;
 	struct cidr	*local_networks; /* default 127.0.0.1/32, ::1/128 */
@@ -90,6 +92,7 @@ struct config {
 	unsigned	 remote_max_connections;	/* in total, default 20 */
 	unsigned	 remote_max_per_destination;	/* per destination, default 4 */
 	char		*aliases_path;		/* NULL if unset */
+	char		*srs_secret_path;	/* SRS key file; NULL: no SRS */
 	char		*recipient_delimiter;	/* "+" etc.; NULL if unset */
 	/* POP3 */
 	struct listen_addr *listen_pop3;	/* optional */

@@ -33,6 +33,7 @@
 #define INDEX_LOCK	"postern-uidlist.lock"
 #define UIDV_NAME	"postern-uidvalidity"	/* in the Maildir: last given */
 #define UIDV_TMP	"postern-uidvalidity.tmp"
+#define UIDV_LOCK	"postern-uidvalidity.lock"
 #define SUBS_NAME	"subscriptions"
 #define SUBS_TMP	"subscriptions.tmp"
 #define SUBS_LOCK	"subscriptions.lock"
@@ -88,9 +89,9 @@ open_folder_dir(int maildir_fd, const char *name)
 }
 
 static int
-lock_folder(int dir_fd)
+lock_file(int dir_fd, const char *lockname)
 {
-	int fd = openat(dir_fd, INDEX_LOCK,
+	int fd = openat(dir_fd, lockname,
 	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	if (fd == -1)
@@ -102,6 +103,12 @@ lock_folder(int dir_fd)
 		}
 	}
 	return fd;
+}
+
+static int
+lock_folder(int dir_fd)
+{
+	return lock_file(dir_fd, INDEX_LOCK);
 }
 
 static void
@@ -140,18 +147,16 @@ unique_base(char *dst, size_t len)
 	    ++store_counter, h);
 }
 
-/* A UIDVALIDITY above every one this Maildir gave before. held: the
- * caller already holds the Maildir's lock (INBOX is the Maildir itself);
- * a second flock on a new descriptor of that file would wait forever. */
+/* A UIDVALIDITY above every one this Maildir gave before. */
 static uint32_t
-new_uidvalidity(int maildir_fd, int held)
+new_uidvalidity(int maildir_fd)
 {
 	struct buf b;
 	uint64_t last = 0, v;
 	char line[32];
 	int lfd;
 
-	lfd = held ? -1 : lock_folder(maildir_fd);
+	lfd = lock_file(maildir_fd, UIDV_LOCK);
 	if (fileio_read_file(maildir_fd, UIDV_NAME, 0, 64, &b, NULL) == 0 &&
 	    b.len > 0) {
 		size_t n = b.len;
@@ -173,15 +178,6 @@ new_uidvalidity(int maildir_fd, int held)
 		log_warn("imap: cannot save uidvalidity: %s", strerror(errno));
 	unlock_folder(lfd);
 	return (uint32_t)v;
-}
-
-static int
-same_directory(int a, int b)
-{
-	struct stat sa, sb;
-
-	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
-	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /* Under the lock: the index in p->ix, re-read when the file changed.
@@ -209,8 +205,7 @@ load_index(int maildir_fd, int dir_fd, struct fpriv *p)
 	}
 	buf_free(&b);
 	imap_index_free(&p->ix);
-	p->ix.uidvalidity = new_uidvalidity(maildir_fd,
-	    same_directory(maildir_fd, dir_fd));
+	p->ix.uidvalidity = new_uidvalidity(maildir_fd);
 	p->ix.uidnext = 1;
 	return 1;
 }
@@ -443,10 +438,10 @@ scan(int maildir_fd, int dir_fd, int readonly, struct fpriv *p,
 		if (!v[i].in_cur && !readonly) {
 			char info[IMAP_INFO_MAX], to[FNAME_MAX];
 
-			if (imap_maildir_info(fname + 4, 0, info,
+			if (imap_maildir_info(fname + 4, imap_maildir_flags(fname + 4), info,
 			    sizeof(info)) == 0 &&
 			    xsnprintf(to, sizeof(to), "cur/%.*s%s",
-			    (int)v[i].base_len, fname + 4, info) == 0 &&
+			    (int)v[i].base_len, fname + 4, info) != -1 &&
 			    renameat(dir_fd, fname, dir_fd, to) == 0) {
 				free(fname);
 				fname = v[i].fname = xstrdup(to);
@@ -638,7 +633,7 @@ refind(struct imap_folder *f, size_t i)
 		    (de->d_name[bl] == '\0' || de->d_name[bl] == ':')) {
 			char nn[FNAME_MAX];
 
-			if (xsnprintf(nn, sizeof(nn), "cur/%s", de->d_name) == 0) {
+			if (xsnprintf(nn, sizeof(nn), "cur/%s", de->d_name) != -1) {
 				free(m->name);
 				m->name = xstrdup(nn);
 				found = 0;
@@ -670,12 +665,16 @@ imap_folder_store(struct imap_folder *f, size_t i, int mode, unsigned flags)
 	}
 	m = &f->msgs[i];
 	flags &= IMAP_F_ALL;
-	nf = mode == '+' ? (m->flags | flags) : mode == '-' ?
-	    (m->flags & ~flags) : flags;
 	if ((lfd = lock_folder(f->dir_fd)) == -1)
 		return -1;
 	for (tries = 0; tries < 2; tries++) {
 		const char *fn = m->name + 4;
+		/* +/- apply to the flags on disk (another session may have
+		 * changed them since our snapshot: refind gave the name) */
+		unsigned cur = imap_maildir_flags(fn);
+
+		nf = mode == '+' ? (cur | flags) : mode == '-' ?
+		    (cur & ~flags) : flags;
 
 		if (imap_maildir_info(fn, nf, info, sizeof(info)) == -1 ||
 		    xsnprintf(to, sizeof(to), "cur/%.*s%s",

@@ -22,6 +22,11 @@
  *         + 1) that change only when the caller applies a sync; sync reports
  *         what others did since (expunged, new, flags changed), so each
  *         session tells its client in IMAP's order.
+ * Limits: IMAP_FOLDER_MSGS_MAX messages shown per folder (the rest, by
+ *         UID, hidden with a warning); basenames of IMAP_INDEX_BASE_MAX.
+ *         A folder's scan is one readdir of new/ and cur/, one index read
+ *         (none when its stat is unchanged) and an fstatat per file not
+ *         already in the snapshot under the same name: no per-message open.
  * Never:  follows symbolic links, reuses a UID within one UIDVALIDITY,
  *         removes a file it was not asked to, or reads a message whole. */
 #ifndef POSTERN_IMAP_STORE_H
@@ -139,14 +144,17 @@ void	imap_folder_close(struct imap_folder *f);
  * describe it in *c (caller frees with imap_changes_free). 0 or -1. */
 int	imap_folder_sync(struct imap_folder *f, struct imap_changes *c);
 /* Set/add/remove flags of message index i (0-based): mode '=' '+' '-'.
- * Renames the file; the new flags are in f->msgs[i].flags. 0, or -1
- * (the file was gone: the next sync reports the expunge). */
+ * Renames the file; the new flags are in f->msgs[i].flags ('+'/'-' apply
+ * to the flags on disk, which another session may have changed). 0, or -1
+ * (ENOENT: the file was gone, the next sync reports the expunge; EROFS:
+ * the folder was opened readonly). */
 int	imap_folder_store(struct imap_folder *f, size_t i, int mode,
 	    unsigned flags);
 /* Expunge: remove the messages with \Deleted (uids == NULL) or only those
  * with \Deleted whose UID is in uids[0..nuids) (UID EXPUNGE). The removed
  * messages leave f at once; expunged_r/n_r (may be NULL) get their
- * sequence numbers, descending, in the numbering before the call. 0/-1. */
+ * sequence numbers, descending, in the numbering before the call. 0/-1
+ * (EROFS when readonly). */
 int	imap_folder_expunge(struct imap_folder *f, const uint32_t *uids,
 	    size_t nuids, uint32_t **expunged_r, size_t *n_r);
 /* Open message i read-only (O_NOFOLLOW): fd, or -1 (gone). */

@@ -30,6 +30,17 @@ qfile_id_valid(const char *s)
 	return s[i] == '\0';
 }
 
+/* An authres value: printable ASCII, tabs (the folds) and spaces. */
+static int
+authres_ok(const char *s)
+{
+	for (; *s; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') ||
+		    (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
 /* No CR, LF, NUL, and (unless spaces_ok) no space or tab. */
 static int
 field_ok(const char *s, int spaces_ok)
@@ -45,7 +56,7 @@ field_ok(const char *s, int spaces_ok)
 }
 
 int
-qfile_envelope_format(struct buf *out, const struct qfile_envelope *e)
+qfile_envelope_format(struct buf *out, struct qfile_envelope *e)
 {
 	size_t i;
 	int r = 0;
@@ -67,7 +78,59 @@ qfile_envelope_format(struct buf *out, const struct qfile_envelope *e)
 		    rc->status ? rc->status : QFILE_PENDING, rc->kind,
 		    rc->mailbox[0] ? rc->mailbox : "-", rc->addr);
 	}
-	r |= buf_printf(out, "helo %s\n\n", e->helo);
+	r |= buf_printf(out, "helo %s\n", e->helo);
+	if (!authres_ok(e->authres) || strlen(e->authres) > QFILE_AUTHRES_MAX ||
+	    (e->authres_slot > 0 && (e->authres_slot > QFILE_AUTHRES_MAX ||
+	    strlen(e->authres) > e->authres_slot)))
+		return -1;
+	if (e->authres_slot > 0) {
+		/* A slot of spaces that smtpd fills in place once the checks
+		 * are done (before the file's fsync). */
+		r |= buf_appends(out, "authres ");
+		e->authres_off = out->len;
+		r |= buf_appends(out, e->authres);
+		for (i = strlen(e->authres); i < e->authres_slot; i++)
+			r |= buf_appendc(out, ' ');
+		r |= buf_appendc(out, '\n');
+	} else if (e->authres[0] != '\0')
+		r |= buf_printf(out, "authres %s\n", e->authres);
+	r |= buf_appendc(out, '\n');
+	return r ? -1 : 0;
+}
+
+int
+qfile_authres_encode(const char *field, size_t len, char *out, size_t outlen)
+{
+	static const char name[] = "Authentication-Results: ";
+	size_t i, o = 0, nl = sizeof(name) - 1;
+
+	if (len < nl + 2 || strncasecmp(field, name, nl) != 0 ||
+	    field[len - 2] != '\r' || field[len - 1] != '\n')
+		return -1;
+	for (i = nl; i < len - 2; i++) {
+		if (field[i] == '\r' && i + 2 < len && field[i + 1] == '\n' &&
+		    field[i + 2] == '\t') {
+			i++;		/* CRLF TAB: the TAB stands for the fold */
+			continue;
+		}
+		if (o + 1 >= outlen || ((unsigned char)field[i] < 0x20 &&
+		    field[i] != '\t') || (unsigned char)field[i] == 0x7f)
+			return -1;
+		out[o++] = field[i];
+	}
+	out[o] = '\0';
+	return authres_ok(out) ? 0 : -1;
+}
+
+int
+qfile_authres_header(const char *value, struct buf *out)
+{
+	int r = buf_appends(out, "Authentication-Results: ");
+
+	for (; *value != '\0'; value++)
+		r |= *value == '\t' ? buf_appends(out, "\r\n\t") :
+		    buf_appendc(out, *value);
+	r |= buf_appends(out, "\r\n");
 	return r ? -1 : 0;
 }
 
@@ -235,6 +298,19 @@ parse_field(struct qfile_envelope *e, const char *line, size_t n,
 		*why_r = "bad helo";
 		return copy_field(e->helo, sizeof(e->helo), line + 5, n - 5, 1);
 	}
+	if (n >= 8 && memcmp(line, "authres ", 8) == 0) {
+		size_t vn = n - 8;
+
+		*bit_r = 64;
+		*why_r = "bad authres";
+		while (vn > 0 && line[8 + vn - 1] == ' ')
+			vn--;		/* an unused or partly used slot */
+		if (vn > QFILE_AUTHRES_MAX || memchr(line + 8, '\0', vn) != NULL)
+			return -1;
+		memcpy(e->authres, line + 8, vn);
+		e->authres[vn] = '\0';
+		return authres_ok(e->authres) ? 0 : -1;
+	}
 	*bit_r = 0;
 	*why_r = "unknown envelope line";
 	return -1;
@@ -259,9 +335,10 @@ qfile_envelope_check(const char *text, size_t len, struct qfile_envelope *e,
 			goto bad;
 		n = (size_t)(nl - line);
 		if (n == 0) {
-			/* id, time, client, auth, from and helo are required. */
+			/* id, time, client, auth, from and helo are required;
+			 * authres is not (older files have none). */
 			why = "missing envelope field";
-			if (seen != 0x3f)
+			if ((seen & 0x3f) != 0x3f)
 				goto bad;
 			why = "no recipient";
 			if (e->nrcpts == 0)

@@ -37,6 +37,10 @@
  *   rcpt P L alice <alice@mydomain.test>
  *   rcpt P R - <bob@example.net>
  *   helo the client's HELO text (printable ASCII, to the end of the line)
+ *   authres mx.example; spf=pass ...<TAB>dkim=...   (optional: our
+ *           Authentication-Results of a stranger's message, folds as
+ *           TABs; written as a slot of spaces at DATA and filled in place
+ *           before the fsync; trailing spaces are not part of it)
  *
  *   Received: ... (our trace header, then the message as received, CRLF)
  * Each "rcpt" line carries a status byte at a fixed place (column 5):
@@ -65,6 +69,9 @@
 #define QFILE_ID_LEN		19
 #define QFILE_MAGIC		"POSTERN-QUEUE 1\n"
 #define QFILE_ENVELOPE_MAX	(1024 * 1024)
+/* Our Authentication-Results value: a few results; more DKIM signatures
+ * than fit are left out by the writer (verify.h). */
+#define QFILE_AUTHRES_MAX	1536
 
 enum qfile_rcpt_kind { QFILE_LOCAL = 'L', QFILE_REMOTE = 'R' };
 enum qfile_rcpt_status { QFILE_PENDING = 'P', QFILE_DONE = 'D', QFILE_FAILED = 'F' };
@@ -87,6 +94,11 @@ struct qfile_envelope {
 	struct qfile_rcpt *rcpts;
 	size_t		nrcpts;
 	off_t		content_off;	/* first byte of the content */
+	/* Our Authentication-Results field of a stranger's message, its value
+	 * with each fold (CRLF TAB) as one TAB; "" none (older files). */
+	char		authres[QFILE_AUTHRES_MAX + 1];
+	size_t		authres_slot;	/* format: reserve this many bytes for it */
+	size_t		authres_off;	/* format: where in out the slot starts */
 };
 
 /* A new queue id into id_r (QFILE_ID_LEN + 1 bytes): time in
@@ -96,9 +108,18 @@ void	qfile_make_id(char *id_r, uint64_t usec, uint32_t salt);
 /* 1 if s is a well-formed queue id. */
 int	qfile_id_valid(const char *s);
 
-/* Append the envelope (through the empty line) to out. Values must be
+/* Append the envelope (through the empty line) to out. With
+ * e->authres_slot, an "authres" line of that many bytes (e->authres and
+ * spaces) whose value starts at e->authres_off in out. Values must be
  * free of CR, LF and (except helo) spaces; returns -1 if not or if out is full. */
-int	qfile_envelope_format(struct buf *out, const struct qfile_envelope *e);
+int	qfile_envelope_format(struct buf *out, struct qfile_envelope *e);
+/* The queue file's form of an Authentication-Results field (name, CRLF
+ * TAB folds, final CRLF) into out (outlen bytes): 0, or -1 when it is not
+ * such a field or does not fit. */
+int	qfile_authres_encode(const char *field, size_t len, char *out,
+	    size_t outlen);
+/* The field again, from that form, appended to out. 0 or -1 (full). */
+int	qfile_authres_header(const char *value, struct buf *out);
 /* Parse the envelope at the start of text. On success fills e (free with
  * qfile_envelope_free) and returns 0; -1 on any malformation. Every field
  * is checked with the rule its writer used: local mailboxes with

@@ -36,6 +36,8 @@
 #include <event2/event.h>
 
 #include "aliases.h"
+#include "srs.h"
+#include "authres.h"
 #include "buf.h"
 #include "deliver_remote.h"
 #include "dkim.h"
@@ -91,6 +93,8 @@ static struct qmgr {
 	struct ipc	*master;
 	struct aliases	*aliases;
 	int		aliases_loaded;
+	unsigned char	srs_secret[SRS_SECRET_MAX];	/* srs_secret; srs_len 0: no SRS */
+	size_t		srs_len;
 	struct qmsg	*inflight;
 	struct event	*wake_ev;
 	time_t		wake_at;
@@ -540,15 +544,32 @@ sync_marks(struct qmsg *m)
 static int
 deliver_local(struct qmsg *m, const char *mailbox, const char *addr)
 {
+	const struct config *cfg = q.rt->cfg;
+	const char *id = cfg->auth_serv_id ? cfg->auth_serv_id : cfg->hostname;
+	off_t src_off = m->e.content_off;
 	struct buf hdr;
 	char name[512];
+	size_t before;
 	int r;
 
-	buf_init(&hdr, 1024);
+	buf_init(&hdr, 2 * DSN_HEADERS_MAX + QFILE_AUTHRES_MAX + 1024);
 	buf_printf(&hdr, "Return-Path: <%s>\r\nDelivered-To: %s\r\n", m->e.from,
 	    addr);
+	/* Our verdict on a stranger's message, and no field that claims to
+	 * be ours from anyone else (a forged "spf=pass" must not survive).
+	 * A header section too long for m->hdr is left as it is. */
+	if (m->e.authres[0] != '\0')
+		(void)qfile_authres_header(m->e.authres, &hdr);
+	before = hdr.len;
+	if (m->hdr.len >= 4 &&
+	    memcmp(m->hdr.data + m->hdr.len - 4, "\r\n\r\n", 4) == 0) {
+		if (authres_strip(m->hdr.data, m->hdr.len, id, &hdr) > 0)
+			src_off += (off_t)m->hdr.len;
+		else
+			hdr.len = before;
+	}
 	r = maildir_deliver(q.rt->mail_fd, mailbox, q.rt->cfg->hostname,
-	    hdr.data, hdr.len, m->fd, m->e.content_off, name, sizeof(name));
+	    hdr.data, hdr.len, m->fd, src_off, name, sizeof(name));
 	buf_free(&hdr);
 	if (r == -1) {
 		log_warn("id=%s to=<%s> relay=local mailbox=%s status=deferred (%s)",
@@ -560,6 +581,29 @@ deliver_local(struct qmsg *m, const char *mailbox, const char *addr)
 	return 0;
 }
 
+/* The sender of a forward to another domain: SRS0=...@our domain, so
+ * that the destination's SPF check sees us, not the original sender's
+ * domain (whose SPF record does not list us). The null sender, our own
+ * domains' senders and an address too long for SRS stay as they are. */
+static void
+srs_sender(const struct qmsg *m, char *from, size_t len)
+{
+	const char *at = strrchr(m->e.from, '@');
+	char srs[sizeof(m->e.from)];
+	enum srs_status st;
+
+	if (q.srs_len == 0 || at == NULL || is_local_domain(at + 1))
+		return;
+	st = srs_forward(q.srs_secret, q.srs_len, m->e.from,
+	    q.rt->cfg->local_domains[0], time(NULL), srs, sizeof(srs));
+	if (st != SRS_OK) {
+		log_info("id=%s from=<%s> forwarded unrewritten: %s", m->id,
+		    m->e.from, srs_status_text(st));
+		return;
+	}
+	(void)xsnprintf(from, len, "%s", srs);
+}
+
 /* One pending local recipient: 0 delivered (mark D), 1 failed for good
  * (in m->fails), -1 try again later. */
 static int
@@ -569,6 +613,7 @@ local_one(struct qmsg *m, size_t idx)
 	struct qfile_rcpt *rc = &m->e.rcpts[idx];
 	struct aliases_target *t = NULL;
 	struct qfile_envelope ne;
+	struct buf arh;
 	enum aliases_status st;
 	char nid[QFILE_ID_LEN + 1], why[600];
 	size_t n = 0, i, nremote = 0;
@@ -607,7 +652,18 @@ local_one(struct qmsg *m, size_t idx)
 		for (i = 0; i < n; i++)
 			if (!t[i].local)
 				rcpt_for(&ne.rcpts[ne.nrcpts++], t[i].addr);
-		r = queue_write_new(&ne, NULL, 0, m->fd, m->e.content_off, nid);
+		srs_sender(m, ne.from, sizeof(ne.from));
+		/* The forwarded copy carries our verdict on the original
+		 * (its SPF result is about the sender before SRS). */
+		buf_init(&arh, QFILE_AUTHRES_MAX + 256);
+		if (m->e.authres[0] != '\0' &&
+		    qfile_authres_header(m->e.authres, &arh) == 0)
+			ne.authres[0] = '\0';
+		else
+			buf_reset(&arh);
+		r = queue_write_new(&ne, arh.data, arh.len, m->fd,
+		    m->e.content_off, nid);
+		buf_free(&arh);
 		if (r == 0)
 			log_info("id=%s to=<%s> alias %s: %zu remote target(s) "
 			    "queued as %s", m->id, rc->addr, rc->mailbox,
@@ -1162,6 +1218,14 @@ qmgr_main(struct runtime *rt)
 	if (etc_fd != -1) {
 		pc.dirs[pc.ndirs].fd = etc_fd;
 		pc.dirs[pc.ndirs++].rights = PROC_FS_READ;
+	}
+	/* The SRS secret is root's file: read before the privilege drop. */
+	if (rt->cfg->srs_secret_path != NULL &&
+	    srs_secret_read(rt->cfg->srs_secret_path, q.srs_secret,
+	    &q.srs_len) == -1) {
+		log_warn("srs_secret %s: %s; forwards keep their sender",
+		    rt->cfg->srs_secret_path, strerror(errno));
+		q.srs_len = 0;
 	}
 	q.base = proc_child_start(rt, &pc, &q.master);
 	if (etc_fd != -1)

@@ -775,6 +775,41 @@ rcpt_unknown(struct smtp_session *s, const struct smtp_rcpt *r)
 	cmd_reply(s, "%s", text);
 }
 
+/* An SRS address of ours: accepted for the sender it stands for (relayed
+ * there, whoever the client: it is a bounce coming home), or refused.
+ * 0 when r is not one. */
+static int
+rcpt_srs(struct smtp_session *s, struct smtp_rcpt *r)
+{
+	char orig[ADDRESS_PATH_MAX + 3];
+	struct address a;
+	size_t n, end;
+
+	orig[0] = '<';
+	switch (s->ops->srs_reverse(s->arg, r->addr.local, orig + 1,
+	    sizeof(orig) - 2)) {
+	case 1:
+		return 0;
+	case 0:
+		n = strlen(orig);
+		orig[n++] = '>';
+		orig[n] = '\0';
+		if (address_parse_path(orig, n, 0, 0, &a, &end) == ADDRESS_OK &&
+		    end == n) {
+			r->addr = a;
+			r->kind = RELAY_ACCEPT_RELAY;
+			(void)xsnprintf(r->rule, sizeof(r->rule), "srs");
+			rcpt_accept(s, r, "accept-srs");
+			return 1;
+		}
+		break;
+	default:
+		break;
+	}
+	rcpt_unknown(s, r);
+	return 1;
+}
+
 static void
 cmd_rcpt(struct smtp_session *s, const char *verb, char *args, size_t rest)
 {
@@ -839,6 +874,8 @@ cmd_rcpt(struct smtp_session *s, const char *verb, char *args, size_t rest)
 		return;
 	}
 
+	if (s->ops->srs_reverse != NULL && rcpt_srs(s, &r))
+		return;
 	/* Local: which mailbox? Postmaster is always ours; a user name is
 	 * ours if the auth process knows it. */
 	relay_mailbox_rule_from_config(&rule, s->cfg);
@@ -1001,6 +1038,27 @@ smtp_session_commit_result(struct smtp_session *s, int ok, const char *id)
 	}
 	if (s->close) {
 		/* Timed out or shut down while committing: stay closed. */
+		free(s->txn.rcpts);
+		memset(&s->txn, 0, sizeof(s->txn));
+		return;
+	}
+	txn_reset(s);
+	linebuf_reset(&s->lb);
+}
+
+void
+smtp_session_commit_refused(struct smtp_session *s, const char *line)
+{
+	char extra[64];
+
+	if (s->wait != SMTP_WAIT_COMMIT)
+		return;
+	s->wait = SMTP_WAIT_NONE;
+	(void)xsnprintf(extra, sizeof(extra), "reply=\"%.9s\"", line);
+	data_log(s, "message refused", extra);
+	if (!s->close)
+		reply(s, "%s", line);
+	if (s->close) {
 		free(s->txn.rcpts);
 		memset(&s->txn, 0, sizeof(s->txn));
 		return;

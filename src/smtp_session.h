@@ -93,6 +93,13 @@ struct smtp_session_ops {
 	 * process; answer with smtp_session_auth_result(). */
 	void	(*auth_request)(void *arg, enum sasl_result need,
 		    const struct sasl_server *sasl);
+	/* Optional: a local part at one of our domains that may be an SRS
+	 * address (a bounce to a forward's sender): 0 with the original
+	 * address in out (the recipient becomes that address, relayed),
+	 * -1 an SRS address that fails validation (550 5.1.1), 1 not one
+	 * (or no SRS here): the recipient is looked up as usual. */
+	int	(*srs_reverse)(void *arg, const char *local, char *out,
+		    size_t outlen);
 };
 
 struct smtp_session {
@@ -151,6 +158,10 @@ void	smtp_session_user_result(struct smtp_session *s, enum outcome r);
 /* ok: the message is durable under queue id `id` -> 250 2.0.0 Ok: queued as ID;
  * !ok -> 451 4.3.0. */
 void	smtp_session_commit_result(struct smtp_session *s, int ok, const char *id);
+/* The message was checked and is not taken after all (the caller threw
+ * its file away): reply line ("550 5.7.1 ...", no CRLF), as a commit
+ * failure would, and the transaction is over. */
+void	smtp_session_commit_refused(struct smtp_session *s, const char *line);
 /* The TLS handshake after STARTTLS succeeded: the session starts over
  * (RFC 3207 4.2: forget HELO, MAIL, RCPT; a new EHLO is required).
  * desc ("TLSv1.3 TLS_AES_256_GCM_SHA384") goes into logs and Received:. */

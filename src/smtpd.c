@@ -10,6 +10,11 @@
  *         SMTP's side of the connection layer: its clocks (smtp_timeout,
  *         data_timeout, the bound on our own waits), its 421 lines, which
  *         sessions may be evicted (idle strangers on the MX port).
+ *         A stranger's message (not AUTH, not local_networks) is checked
+ *         before its commit (verify.c: SPF, DKIM, DMARC through dns.c on
+ *         this loop): refused with dmarc_reject, else the verdict goes
+ *         into the envelope's authres slot. Bounces to our SRS addresses
+ *         are validated at RCPT (srs.c).
  * Never:  reads the users file, delivers mail, runs as root, or touches a
  *         socket (conn.c does). */
 #include <errno.h>
@@ -28,14 +33,18 @@
 #include <openssl/ssl.h>
 
 #include "conn.h"
+#include "dns.h"
 #include "fileio.h"
 #include "buf.h"
 #include "ipc.h"
 #include "log.h"
 #include "proc.h"
+#include "psl.h"
 #include "qfile.h"
 #include "relay.h"
 #include "smtp_session.h"
+#include "srs.h"
+#include "verify.h"
 
 #define SMTPD_WRITE_CHUNK	65536
 #define SMTPD_FEED_CHUNK	65536
@@ -60,6 +69,11 @@ struct session {
 	unsigned	messages;
 	int		scram;		/* a SCRAM exchange is open in auth */
 	time_t		own_since;	/* we asked auth or committed at (own_wait) */
+	int		check;		/* a stranger's message: verify before the commit */
+	size_t		authres_off;	/* the envelope's authres slot in the file */
+	size_t		content_off;	/* our Received: line, then the message */
+	struct verify	*v;		/* SPF/DKIM/DMARC in flight, else NULL */
+	int		v_starting;	/* inside verify_run() (an answer may come at once) */
 };
 
 /* Bound on a wait for our own processes (a user lookup, an AUTH check,
@@ -80,6 +94,10 @@ static struct smtpd {
 	size_t		ncommits, commits_cap;
 	struct event	*commit_ev;
 	uint32_t	id_salt;
+	struct dns	*dns;		/* verify_incoming: NULL when off or unavailable */
+	struct psl	*psl;
+	unsigned char	srs_secret[SRS_SECRET_MAX];	/* srs_len 0: no SRS */
+	size_t		srs_len;
 } d;
 
 static void session_free(struct session *c);
@@ -153,7 +171,7 @@ op_message_open(void *arg, const struct smtp_session *s)
 		qfile_make_id(c->msg_id, (uint64_t)tv.tv_sec * 1000000 +
 		    (uint64_t)tv.tv_usec, d.id_salt++);
 		c->msg_fd = openat(d.rt->incoming_fd, c->msg_id,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (c->msg_fd != -1 || errno != EEXIST)
 			break;
 	}
@@ -172,6 +190,11 @@ op_message_open(void *arg, const struct smtp_session *s)
 	if (!s->txn.from.is_null)
 		address_format(&s->txn.from, e.from, sizeof(e.from));
 	snprintf(e.helo, sizeof(e.helo), "%s", s->helo);
+	/* Strangers' mail is checked at the end of DATA; the envelope keeps a
+	 * slot for the verdict, filled before the fsync. */
+	c->check = d.dns != NULL && s->client.auth_user == NULL &&
+	    !relay_client_is_local(&d.policy, &s->client.addr);
+	e.authres_slot = c->check ? QFILE_AUTHRES_MAX : 0;
 	e.rcpts = xcalloc(s->txn.nrcpts, sizeof(*e.rcpts));
 	e.nrcpts = s->txn.nrcpts;
 	for (i = 0; i < s->txn.nrcpts; i++) {
@@ -187,6 +210,8 @@ op_message_open(void *arg, const struct smtp_session *s)
 		address_format(&s->txn.rcpts[i].addr, rc->addr, sizeof(rc->addr));
 	}
 	r = qfile_envelope_format(&c->wbuf, &e);
+	c->authres_off = e.authres_off;
+	c->content_off = c->wbuf.len;
 	free(e.rcpts);
 	if (r == -1 || add_received(c, s, e.time) == -1) {
 		log_warn("session=%s cannot format envelope", c->sid);
@@ -236,16 +261,8 @@ op_message_abort(void *arg)
 }
 
 static void
-op_message_commit(void *arg)
+commit_enqueue(struct session *c)
 {
-	struct session *c = arg;
-
-	if (msg_flush(c) == -1) {
-		op_message_abort(c);
-		smtp_session_commit_result(&c->s, 0, NULL);
-		return;
-	}
-	buf_free(&c->wbuf);	/* idle sessions hold no content buffer */
 	if (d.ncommits == d.commits_cap) {
 		d.commits_cap = d.commits_cap ? d.commits_cap * 2 : 32;
 		d.commits = xreallocarray(d.commits, d.commits_cap, sizeof(*d.commits));
@@ -256,6 +273,120 @@ op_message_commit(void *arg)
 	/* Runs after every ready I/O event of this round (lower priority):
 	 * sessions finishing DATA together share the directory fsync. */
 	event_active(d.commit_ev, EV_TIMEOUT, 0);
+}
+
+/* The message as spooled (our Received: line and the content), for the
+ * checks. NULL data on a read error. */
+static void
+msg_read(struct session *c, struct buf *b)
+{
+	char chunk[65536];
+	off_t off = (off_t)c->content_off;
+	ssize_t r;
+
+	buf_init(b, (size_t)c->s.cfg->max_message_size + 2 * sizeof(chunk));
+	while ((r = pread(c->msg_fd, chunk, sizeof(chunk), off)) > 0) {
+		if (buf_append(b, chunk, (size_t)r) == -1)
+			break;
+		off += r;
+	}
+	if (r == -1) {
+		log_warn("session=%s incoming/%s: read: %s", c->sid, c->msg_id,
+		    strerror(errno));
+		buf_free(b);
+	}
+}
+
+/* The verdict goes into the envelope's slot; a refusal throws the file
+ * away. A temporary DNS failure never refuses: where it might have
+ * changed a p=reject failure, the client is asked to try again (451). */
+static void
+verify_done(struct verify *v, void *arg)
+{
+	struct session *c = arg;
+	char val[QFILE_AUTHRES_MAX + 1], line[400];
+	const char *id = c->s.cfg->auth_serv_id ? c->s.cfg->auth_serv_id :
+	    c->s.cfg->hostname;
+	struct buf ar;
+	size_t i;
+	int temp = v->spf.result == SPF_RESULT_TEMPERROR;
+
+	for (i = 0; i < v->dk.n; i++)
+		temp |= v->dk.sigs[i].result == DKIM_TEMPERROR;
+	log_info("session=%s id=%s spf=%s dkim=%s dmarc=%s from_domain=%s",
+	    c->sid, c->msg_id, spf_result_name(v->spf.result),
+	    v->dk.n == 0 ? "none" : dkim_result_name(v->dk.sigs[0].result),
+	    dmarc_result_name(v->dv.result), v->fromdom[0] ? v->fromdom : "-");
+	c->v = NULL;
+	if (c->conn == NULL) {
+		/* The client left: nothing was acknowledged. */
+		verify_free(v);
+		session_free(c);
+		return;
+	}
+	if (c->s.cfg->dmarc_reject && verify_dmarc_reject(v)) {
+		if (temp)
+			(void)xsnprintf(line, sizeof(line), "451 4.7.1 Try again "
+			    "later: DMARC of %s cannot be checked now", v->fromdom);
+		else
+			(void)xsnprintf(line, sizeof(line), "550 5.7.1 Message "
+			    "rejected: DMARC policy of %s says reject", v->fromdom);
+		log_info("session=%s id=%s dmarc policy reject: %.9s", c->sid,
+		    c->msg_id, line);
+		verify_free(v);
+		op_message_abort(c);
+		smtp_session_commit_refused(&c->s, line);
+		if (!c->v_starting)
+			conn_process(c->conn);
+		return;
+	}
+	buf_init(&ar, 2 * QFILE_AUTHRES_MAX);
+	if (verify_authres(v, id, &ar) == -1 ||
+	    qfile_authres_encode(ar.data, ar.len, val, sizeof(val)) == -1 ||
+	    pwrite(c->msg_fd, val, strlen(val), (off_t)c->authres_off) !=
+	    (ssize_t)strlen(val))
+		log_warn("session=%s id=%s cannot keep the Authentication-Results "
+		    "field", c->sid, c->msg_id);
+	buf_free(&ar);
+	verify_free(v);
+	commit_enqueue(c);
+}
+
+static void
+op_message_commit(void *arg)
+{
+	struct session *c = arg;
+	struct netaddr ip;
+	struct buf msg;
+	char from[ADDRESS_PATH_MAX + 8];
+
+	if (msg_flush(c) == -1) {
+		op_message_abort(c);
+		smtp_session_commit_result(&c->s, 0, NULL);
+		return;
+	}
+	buf_free(&c->wbuf);	/* idle sessions hold no content buffer */
+	c->own_since = time(NULL);
+	if (!c->check) {
+		commit_enqueue(c);
+		return;
+	}
+	msg_read(c, &msg);
+	from[0] = '\0';
+	if (!c->s.txn.from.is_null &&
+	    address_format(&c->s.txn.from, from, sizeof(from)) == NULL)
+		from[0] = '\0';
+	ip = c->s.client.addr;
+	c->v = msg.data != NULL ? verify_new(&ip, from, c->s.helo,
+	    c->s.cfg->hostname, d.psl, msg.data, msg.len, time(NULL)) : NULL;
+	buf_free(&msg);
+	if (c->v == NULL) {
+		commit_enqueue(c);	/* unchecked: no field, no refusal */
+		return;
+	}
+	c->v_starting = 1;
+	verify_run(c->v, d.dns, verify_done, c);
+	c->v_starting = 0;
 }
 
 /* SMTP AUTH: the credentials go to the auth process, which applies the
@@ -299,6 +430,22 @@ op_auth_request(void *arg, enum sasl_result need, const struct sasl_server *sasl
 		smtp_session_auth_result(&c->s, OUTCOME_TEMP, NULL, 0);
 }
 
+static int
+op_srs_reverse(void *arg, const char *local, char *out, size_t outlen)
+{
+	struct session *c = arg;
+	enum srs_status st;
+
+	if (d.srs_len == 0)
+		return 1;
+	st = srs_reverse(d.srs_secret, d.srs_len, local, time(NULL), out, outlen);
+	if (st == SRS_NOT_SRS)
+		return 1;
+	if (st != SRS_OK)
+		log_info("session=%s srs: %s", c->sid, srs_status_text(st));
+	return st == SRS_OK ? 0 : -1;
+}
+
 static void
 op_log(void *arg, const char *line)
 {
@@ -315,6 +462,7 @@ static const struct smtp_session_ops ops = {
 	.message_abort = op_message_abort,
 	.log = op_log,
 	.auth_request = op_auth_request,
+	.srs_reverse = op_srs_reverse,
 };
 
 /* ---- group commit ---- */
@@ -369,6 +517,7 @@ commit_cb(evutil_socket_t fd, short what, void *arg)
 static void
 session_free(struct session *c)
 {
+	verify_free(c->v);
 	if (c->msg_fd != -1)
 		op_message_abort(c);
 	smtp_session_free(&c->s);
@@ -535,7 +684,7 @@ sop_shutdown(void *p)
 {
 	struct session *c = p;
 
-	if (!c->committing)
+	if (!c->committing && c->v == NULL)
 		smtp_session_shutdown(&c->s);
 }
 
@@ -547,7 +696,7 @@ sop_evictable(void *p)
 {
 	const struct session *c = p;
 
-	return !c->committing && c->s.client.auth_user == NULL && !c->s.close &&
+	return !c->committing && c->v == NULL && c->s.client.auth_user == NULL && !c->s.close &&
 	    c->s.wait == SMTP_WAIT_NONE && c->s.state != SMTP_STATE_DATA &&
 	    c->msg_fd == -1;
 }
@@ -597,8 +746,9 @@ sop_closed(struct conn *conn, void *p)
 		ipc_send(d.auth, IPC_SMTP_SCRAM_ABORT, c->id, NULL, 0);
 		c->scram = 0;
 	}
-	/* A commit in flight owns the file; commit_cb frees us afterwards. */
-	if (!c->committing)
+	/* A commit in flight owns the file; commit_cb frees us afterwards
+	 * (verify_done, for checks in flight: they hold a DNS query). */
+	if (!c->committing && c->v == NULL)
 		session_free(c);
 }
 
@@ -760,6 +910,34 @@ limits_check(const struct config *cfg)
 		    2ULL * cfg->max_sessions + 64, (unsigned long long)rl.rlim_cur);
 }
 
+/* After the privilege drop, before landlock: the resolver (resolv.conf
+ * when no dns_servers are set) and the public suffix list are read
+ * while the file system is open. Without either the checks are off
+ * (logged once): mail is taken unchecked rather than slowed down. */
+static void
+smtpd_setup(struct event_base *base, void *arg)
+{
+	const struct config *cfg = d.rt->cfg;
+	char err[256];
+
+	conn_tls_preload(base, arg);
+	if (!cfg->verify_incoming)
+		return;
+	d.psl = psl_load_file(PSL_FILE_DEFAULT, PSL_ICANN | PSL_PRIVATE, NULL);
+	if (d.psl == NULL) {
+		log_warn("verify_incoming: %s: %s; incoming mail is not checked",
+		    PSL_FILE_DEFAULT, strerror(errno));
+		return;
+	}
+	d.dns = dns_new(base, cfg->dns_servers, err, sizeof(err));
+	if (d.dns == NULL) {
+		log_warn("verify_incoming: no resolver (%s); incoming mail is "
+		    "not checked", err);
+		psl_free(d.psl);
+		d.psl = NULL;
+	}
+}
+
 void
 smtpd_main(struct runtime *rt, int auth_fd)
 {
@@ -771,13 +949,21 @@ smtpd_main(struct runtime *rt, int auth_fd)
 		    { rt->queue_fd, PROC_FS_READ | PROC_FS_WRITE } },
 		.ndirs = 2,
 		.priorities = 2,
-		.setup = conn_tls_preload,
+		.setup = smtpd_setup,
 		.master_msg = master_msg_cb,
 		.on_sigterm = sigterm_cb,
 	};
 
 	d.rt = rt;
 	d.id_salt = (uint32_t)getpid() << 8;
+	/* The SRS secret is root's file: read before the privilege drop. */
+	if (rt->cfg->srs_secret_path != NULL &&
+	    srs_secret_read(rt->cfg->srs_secret_path, d.srs_secret,
+	    &d.srs_len) == -1) {
+		log_warn("srs_secret %s: %s; bounces to SRS addresses are "
+		    "refused", rt->cfg->srs_secret_path, strerror(errno));
+		d.srs_len = 0;
+	}
 	relay_policy_from_config(&d.policy, rt->cfg);
 	d.base = proc_child_start(rt, &pc, &d.master);
 	limits_check(rt->cfg);

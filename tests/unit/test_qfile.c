@@ -236,6 +236,60 @@ test_parse_accepts_real_writers(void **state)
 	}
 }
 
+/* The authres slot: spaces at first (no field), filled in place, and
+ * the field again at delivery; a file without the line is fine. */
+static void
+test_authres_slot(void **state)
+{
+	static const char field[] = "Authentication-Results: mx.test;\r\n"
+	    "\tspf=fail smtp.mailfrom=a@example.net;\r\n"
+	    "\tdmarc=fail header.from=example.net\r\n";
+	struct qfile_envelope e, p;
+	struct qfile_rcpt r[2];
+	char val[QFILE_AUTHRES_MAX + 1];
+	struct buf b, h;
+
+	(void)state;
+	make_env(&e, r);
+	e.authres_slot = QFILE_AUTHRES_MAX;
+	buf_init(&b, 8192);
+	assert_int_equal(qfile_envelope_format(&b, &e), 0);
+	assert_memory_equal(b.data + e.authres_off - 8, "authres ", 8);
+	buf_appends(&b, "Received: x\r\n\r\nbody\r\n");
+	assert_int_equal(qfile_envelope_parse(b.data, b.len, &p), 0);
+	assert_string_equal(p.authres, "");
+	qfile_envelope_free(&p);
+
+	assert_int_equal(qfile_authres_encode(field, strlen(field), val,
+	    sizeof(val)), 0);
+	assert_string_equal(val, "mx.test;\tspf=fail smtp.mailfrom=a@example.net;"
+	    "\tdmarc=fail header.from=example.net");
+	memcpy(b.data + e.authres_off, val, strlen(val));
+	assert_int_equal(qfile_envelope_parse(b.data, b.len, &p), 0);
+	assert_string_equal(p.authres, val);
+	buf_init(&h, 4096);
+	assert_int_equal(qfile_authres_header(p.authres, &h), 0);
+	assert_int_equal(h.len, strlen(field));
+	assert_memory_equal(h.data, field, h.len);
+	/* Copied into a new file (an alias forward): a plain line. */
+	buf_reset(&b);
+	e.authres_slot = 0;
+	memcpy(e.authres, val, strlen(val) + 1);
+	assert_int_equal(qfile_envelope_format(&b, &e), 0);
+	buf_appends(&b, "body\r\n");
+	qfile_envelope_free(&p);
+	assert_int_equal(qfile_envelope_parse(b.data, b.len, &p), 0);
+	assert_string_equal(p.authres, val);
+	qfile_envelope_free(&p);
+	/* Not a field, or a control character: refused. */
+	assert_int_equal(qfile_authres_encode("X: y\r\n", 6, val, sizeof(val)), -1);
+	assert_int_equal(qfile_authres_encode("Authentication-Results: a;\x01b\r\n",
+	    strlen("Authentication-Results: a;\x01b\r\n"), val, sizeof(val)), -1);
+	assert_int_equal(qfile_authres_encode(field, strlen(field), val, 10), -1);
+	buf_free(&b);
+	buf_free(&h);
+}
+
 static void
 test_ids(void **state)
 {
@@ -264,6 +318,7 @@ main(void)
 		cmocka_unit_test(test_parse_rejects_forged_fields),
 		cmocka_unit_test(test_parse_accepts_real_writers),
 		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_authres_slot),
 	};
 	return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
 }

@@ -119,9 +119,24 @@ fake_auth_request(void *arg, enum sasl_result need, const struct sasl_server *sa
 	    OUTCOME_OK : OUTCOME_DENIED, NULL, 0);
 }
 
+/* SRS: "SRS0=good=..." stands for carol@sender.example, any other
+ * "SRS0=" is forged, the rest is not SRS. */
+static int
+fake_srs_reverse(void *arg, const char *local, char *out, size_t outlen)
+{
+	(void)arg;
+	if (strncasecmp(local, "SRS0=", 5) != 0)
+		return 1;
+	if (strncmp(local, "SRS0=good=", 10) != 0)
+		return -1;
+	snprintf(out, outlen, "carol@sender.example");
+	return 0;
+}
+
 static const struct smtp_session_ops fake_ops = {
 	fake_user_lookup, fake_message_open, fake_message_write,
 	fake_message_commit, fake_message_abort, fake_log, fake_auth_request,
+	fake_srs_reverse,
 };
 
 /* ---- config and policy --------------------------------------------- */
@@ -1196,11 +1211,35 @@ test_auth_submission(void **state)
 	finish(r);
 }
 
+/* A bounce to one of our SRS addresses: relayed back to the original
+ * sender for a stranger; a forged one is refused at RCPT. */
+static void
+test_srs_rcpt(void **state)
+{
+	static const char in[] = "EHLO c\r\nMAIL FROM:<>\r\n"
+	    "RCPT TO:<SRS0=good=aa=sender.example=carol@mydomain.test>\r\n"
+	    "RCPT TO:<SRS0=bad=aa=sender.example=carol@mydomain.test>\r\n";
+	struct run *r;
+
+	(void)state;
+	r = start(STRANGER, NULL);
+	feed(r, in, strlen(in), 0);
+	assert_non_null(strstr(r->out.data, "250 2.1.5 Ok"));
+	assert_non_null(strstr(r->out.data, "550 5.1.1 <SRS0=bad="));
+	assert_int_equal(r->s.txn.nrcpts, 1);
+	assert_int_equal(r->s.txn.rcpts[0].kind, RELAY_ACCEPT_RELAY);
+	assert_string_equal(r->s.txn.rcpts[0].addr.local, "carol");
+	assert_string_equal(r->s.txn.rcpts[0].addr.domain, "sender.example");
+	assert_non_null(strstr(F.logs.data, "decision=accept-srs"));
+	finish(r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dialogues),
+		cmocka_unit_test(test_srs_rcpt),
 		cmocka_unit_test(test_starttls),
 		cmocka_unit_test(test_auth_submission),
 		cmocka_unit_test(test_content_written),
