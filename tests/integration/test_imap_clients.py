@@ -262,14 +262,14 @@ class Curl(ClientBase):
 
 # ---------------------------------------------------------------------------
 class Fetchmail(ClientBase):
-    def fetchmail(self, poll, tls):
+    def fetchmail(self, poll, tls, keep="keep"):
         out = self.path("out")
         rc = self.write("fetchmailrc",
                         "set no syslog\n" + poll +
                         '  user "alice" password "%s" is root here\n'
-                        '  keep fetchall no rewrite no stripcr\n'
+                        '  %s fetchall no rewrite no stripcr\n'
                         '  mda "/bin/sh -c \'cat >> %s; echo ==END== >> %s\'"\n'
-                        % (PASSWORDS["alice"], out, out) + tls)
+                        % (PASSWORDS["alice"], keep, out, out) + tls)
         self.env["FETCHMAILHOME"] = self.home
         self.run_client(["fetchmail", "-f", rc, "--nosyslog", "--nodetach",
                          "--pidfile", self.path("pid")])
@@ -299,6 +299,15 @@ class Fetchmail(ClientBase):
         self.assertEqual(len(now), len(files))
         self.assertTrue(all("S" in info_flags(n) for n in now), sorted(now))
         self.assertTrue(self.srv.wait_log(r'login ok: client=\S+ user="alice"'))
+
+    @need("fetchmail")
+    def test_fetch_and_delete(self):
+        files = self.deliver_all()
+        got = self.fetchmail("poll 127.0.0.1 protocol IMAP service %d\n"
+                             % self.srv.imap_port, "  sslproto ''\n", keep="no keep")
+        self.check(files, got)
+        # fetchmail flags each message \Deleted and EXPUNGEs at the end.
+        self.assertEqual(self.server_folder(), {})
 
     @need("fetchmail")
     def test_fetch_imaps_checked_certificate(self):
