@@ -1,15 +1,19 @@
 """IMAP with real clients from Debian packages: mbsync (isync) syncing
-both ways over imaps, offlineimap3 reading and moving mail between
-folders, fetchmail --protocol IMAP into an MDA, and curl imap:// and
-imaps:// (LIST, SEARCH, FETCH by UID, APPEND, STARTTLS). Mail is delivered
-over SMTP and every message a client gets or puts is compared byte for
-byte with the server's Maildir file (only the line-end conversion a
-client documents for its own Maildir is undone).
+both ways over imaps and over STARTTLS, offlineimap3 reading and moving
+mail between folders, neomutt (keys pushed, under script(1)) reading and
+saving to Trash, fetchmail --protocol IMAP into an MDA, and curl imap://
+and imaps:// (LIST, SEARCH, FETCH by UID and section, APPEND, STARTTLS).
+Mail is delivered over SMTP and every message a client gets or puts is
+compared byte for byte with the server's Maildir file; only what a client
+documents doing to its own copy is undone first: the LF line ends of
+isync's, offlineimap's and neomutt's local copies, isync's X-TUID header,
+fetchmail's own Received: header.
 
 Each client runs with HOME set to a fresh directory and an explicit
 configuration file there, so no user configuration is read; every
 connection is on loopback. A client that is not installed skips its test
-(tools/deps.sh installs them: isync offlineimap3 fetchmail curl)."""
+(tools/deps.sh installs them: isync offlineimap3 neomutt fetchmail
+curl)."""
 import imaplib
 import os
 import re
@@ -543,6 +547,56 @@ timeout = 30
         before = {f: sorted(self.server_folder(f)) for f in ("INBOX", "Trash")}
         self.offlineimap()
         self.assertEqual(before, {f: sorted(self.server_folder(f)) for f in ("INBOX", "Trash")})
+
+
+
+# ---------------------------------------------------------------------------
+class Neomutt(ClientBase):
+    """neomutt driven by keys pushed at start-up (it needs a terminal:
+    script(1) gives it a pseudo-terminal), over imaps with the test CA
+    (ssl_verify_host off: the name is an address, the chain is checked):
+    pipe a message out, save one to Trash, sync (expunge), quit."""
+
+    def neomutt(self, keys):
+        rc = self.write("muttrc", """\
+set folder = "imaps://alice@127.0.0.1:%d/"
+set imap_pass = "%s"
+set spoolfile = "+INBOX"
+set ssl_ca_certificates_file = "%s"
+set certificate_file = "%s"
+set ssl_verify_host = no
+set header_cache = ""
+set message_cachedir = ""
+set confirmappend = no
+set confirmcreate = no
+set move = no
+set mark_old = no
+set wait_key = no
+set delete = yes
+set pipe_decode = no
+set sort = date-received
+""" % (self.srv.imaps_port, PASSWORDS["alice"], self.crt, self.path("certs")))
+        cmd = "neomutt -n -F %s -e 'push \"%s\"'" % (rc, keys)
+        env = dict(self.env, TERM="xterm", COLUMNS="80", LINES="24")
+        r = subprocess.run(["timeout", "30", "script", "-qec", cmd, "/dev/null"],
+                           capture_output=True, env=env, cwd=self.home,
+                           stdin=subprocess.DEVNULL, timeout=CLIENT_TIMEOUT)
+        self.assertEqual(r.returncode, 0, "neomutt did not finish (a prompt?); "
+                         "screen:\n%r" % r.stdout[-1500:])
+
+    @need("neomutt", "script", "timeout")
+    def test_read_and_save_to_trash(self):
+        files = self.deliver_all()
+        out = self.path("piped")
+        self.neomutt("<pipe-message>cat > %s<enter>"
+                     "<tag-pattern>~s dots<enter><tag-prefix><save-message>=Trash<enter>"
+                     "<sync-mailbox><exit>" % out)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), lf(files[0]), "neomutt piped another message")
+        inbox = self.server_folder("INBOX")
+        self.assertEqual(sorted(inbox.values()), sorted([files[0], files[2]]))
+        trash = list(self.server_folder("Trash").values())
+        self.assertEqual(trash, [files[1]])
 
 
 if __name__ == "__main__":
