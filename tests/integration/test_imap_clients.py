@@ -44,10 +44,16 @@ BODIES = [
 ]
 
 
+DEBIAN_PACKAGE = {"mbsync": "isync", "offlineimap": "offlineimap3",
+                  "script": "bsdutils", "timeout": "coreutils"}
+
+
 def need(*tools):
     missing = [t for t in tools if shutil.which(t) is None]
-    return unittest.skipIf(missing, "%s not installed (Debian: tools/deps.sh)"
-                           % ", ".join(missing))
+    return unittest.skipIf(missing, "%s not installed (Debian package %s; "
+                           "tools/deps.sh installs it)"
+                           % (", ".join(missing),
+                              ", ".join(DEBIAN_PACKAGE.get(t, t) for t in missing)))
 
 
 def wait_until(cond, timeout=10.0, step=0.05):
