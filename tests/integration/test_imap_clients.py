@@ -18,6 +18,7 @@ import imaplib
 import os
 import re
 import shutil
+import socket
 import subprocess
 import time
 import unittest
@@ -133,12 +134,31 @@ class ClientBase(PosternTestCase):
         srv.write_config()
         srv.start()
         srv.wait_listening(port=srv.imap_port)
-        srv.wait_listening(port=srv.imaps_port)
+        self.wait_imaps_greeting(srv)
         self.srv = srv
         self.home = os.path.join(srv.dir, "home")
         os.mkdir(self.home, 0o700)
         self.env = {"HOME": self.home, "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                     "LANG": "C.UTF-8", "TZ": "UTC"}
+
+    def wait_imaps_greeting(self, srv, timeout=10.0):
+        """The imaps port answers a TLS handshake with an IMAP greeting
+        (harness.wait_listening would wait for a greeting in clear)."""
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", srv.imaps_port), 2) as raw:
+                    with client_context().wrap_socket(raw) as s:
+                        greeting = s.recv(512)
+                        s.sendall(b"a LOGOUT\r\n")
+                if greeting.startswith(b"* OK"):
+                    return
+                last = greeting
+            except OSError as e:
+                last = e
+            time.sleep(0.05)
+        self.fail("imaps not answering on port %d: %r" % (srv.imaps_port, last))
 
     # -- server side -----------------------------------------------------
     def deliver_all(self, user="alice", bodies=BODIES):
