@@ -12,11 +12,14 @@ POP3_PORT=${DEMO_POP3_PORT:-1110}
 SUB_PORT=${DEMO_SUBMISSION_PORT:-2587}
 SMTPS_PORT=${DEMO_SMTPS_PORT:-2465}
 POP3S_PORT=${DEMO_POP3S_PORT:-1995}
+IMAP_PORT=${DEMO_IMAP_PORT:-1143}
+IMAPS_PORT=${DEMO_IMAPS_PORT:-1993}
 # A self-signed certificate for the demo's TLS listeners.
 mkdir -p "$D/tls"
 if [ ! -f "$D/tls/cert.pem" ]; then
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 		-days 365 -subj /CN=mx.mydomain.test \
+		-addext "subjectAltName=DNS:mx.mydomain.test,DNS:localhost,IP:127.0.0.1,IP:::1" \
 		-keyout "$D/tls/key.pem" -out "$D/tls/cert.pem" 2>/dev/null
 	chmod 600 "$D/tls/key.pem"
 fi
@@ -36,6 +39,10 @@ tls_key = $D/tls/key.pem
 listen_submission = 127.0.0.1:$SUB_PORT
 listen_smtps = 127.0.0.1:$SMTPS_PORT
 listen_pop3s = 127.0.0.1:$POP3S_PORT
+# IMAP (STARTTLS) and IMAPS over the same Maildirs; an IMAP login grants
+# relay like a POP3 one (IMAP-before-SMTP)
+listen_imap = 127.0.0.1:$IMAP_PORT
+listen_imaps = 127.0.0.1:$IMAPS_PORT
 # a POP3 login lets that address relay for 15 minutes (POP-before-SMTP)
 pop_before_smtp_ttl = 900
 postmaster = alice
@@ -57,7 +64,8 @@ done
 cat <<MSG
 
 postern demo, domain mydomain.test: SMTP on 127.0.0.1:$SMTP_PORT and [::1]:$SMTP_PORT,
-submission $SUB_PORT, smtps $SMTPS_PORT, POP3 $POP3_PORT, pop3s $POP3S_PORT (self-signed certificate)
+submission $SUB_PORT, smtps $SMTPS_PORT, POP3 $POP3_PORT, pop3s $POP3S_PORT,
+IMAP $IMAP_PORT, imaps $IMAPS_PORT (self-signed certificate)
 users alice and bob (passwords alice-password, bob-password), mail in $D/spool/mail
 try, in another terminal:
   swaks --server 127.0.0.1:$SMTP_PORT --to alice@mydomain.test          # accepted, delivered
@@ -66,6 +74,7 @@ try, in another terminal:
   ./postern relay-check -c demo/postern.conf --client 127.0.0.2 --from x@mydomain.test --rcpt someone@example.net
   ls demo/spool/mail/alice/Maildir/new
   curl -k pop3s://127.0.0.1:$POP3S_PORT/1 -u alice:alice-password            # read it by POP3 over TLS
+  curl -k "imaps://127.0.0.1:$IMAPS_PORT/INBOX;UID=1" -u alice:alice-password # or by IMAP
   swaks --server 127.0.0.1:$SUB_PORT --tls --auth PLAIN --auth-user alice \\
         --auth-password alice-password --from alice@mydomain.test \\
         --to someone@example.net                                         # submission: relayed
