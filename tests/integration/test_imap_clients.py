@@ -625,5 +625,24 @@ set sort = date-received
         self.assertEqual(trash, [files[1]])
 
 
+
+# ---------------------------------------------------------------------------
+class Rev1Check(ClientBase):
+    """CHECK (RFC 3501 6.4.1) is gone from IMAP4rev2 but the server also
+    serves IMAP4rev1, and mbsync and offlineimap send it after changing a
+    folder: it must be a tagged OK in the selected state."""
+
+    def test_check_selected(self):
+        self.deliver_all()
+        m = self.imaplib_login()
+        m.select("INBOX")
+        typ, data = m.check()
+        self.assertEqual(typ, "OK", data)
+        m.close()
+        with self.assertRaises(m.error):     # not selected: BAD
+            m._simple_command("CHECK")
+        m.logout()
+
+
 if __name__ == "__main__":
     unittest.main()
