@@ -162,15 +162,16 @@ class ClientBase(PosternTestCase):
 
     # -- server side -----------------------------------------------------
     def deliver_all(self, user="alice", bodies=BODIES):
+        before = len(self.srv.mails(user))
         s = self.srv.smtp()
         try:
             for b in bodies:
                 s.sendmail("sender@example.org", [user + "@" + DOMAIN], b)
         finally:
             s.quit()
-        got = self.srv.wait_mails(user, count=len(bodies))
-        self.assertEqual(len(got), len(bodies))
-        return self.inbox()
+        got = self.srv.wait_mails(user, count=before + len(bodies))
+        self.assertEqual(len(got), before + len(bodies))
+        return self.inbox(user)
 
     def server_folder(self, folder="INBOX", user="alice"):
         return folder_files(self.srv.maildir(user), folder)
@@ -338,6 +339,51 @@ class Fetchmail(ClientBase):
         self.check(files, got)
         # fetchmail flags each message \Deleted and EXPUNGEs at the end.
         self.assertEqual(self.server_folder(), {})
+
+    @need("fetchmail")
+    def test_idle_fetches_new_mail(self):
+        """--idle: after the first fetch fetchmail stays in IDLE; a
+        delivery must wake it (no poll interval is configured)."""
+        files = self.deliver_all()
+        out = self.path("out")
+        rc = self.write("fetchmailrc",
+                        "set no syslog\npoll 127.0.0.1 protocol IMAP service %d\n"
+                        '  user "alice" password "%s" is root here\n'
+                        "  keep no rewrite no stripcr idle sslproto ''\n"
+                        '  mda "/bin/sh -c \'cat >> %s; echo ==END== >> %s\'"\n'
+                        % (self.srv.imap_port, PASSWORDS["alice"], out, out))
+        self.env["FETCHMAILHOME"] = self.home
+
+        def fetched():
+            try:
+                with open(out, "rb") as f:
+                    return [g for g in f.read().split(b"==END==\n") if g]
+            except FileNotFoundError:
+                return []
+        p = subprocess.Popen(["fetchmail", "-v", "-f", rc, "--nosyslog", "--nodetach",
+                              "--pidfile", self.path("pid")],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             env=self.env, cwd=self.home)
+        try:
+            self.assertTrue(wait_until(lambda: len(fetched()) == 3 or p.poll() is not None,
+                                       timeout=30))
+            self.assertEqual(len(fetched()), 3)
+            self.assertIsNone(p.poll(), "fetchmail did not stay in IDLE")
+            new = b"From: sender@example.org\r\nSubject: while idle\r\n\r\nwake up\r\n"
+            self.deliver_all(bodies=[new])
+            t0 = time.time()
+            got = wait_until(lambda: len(fetched()) == 4, timeout=10)
+            self.assertTrue(got, "the delivery did not wake fetchmail's IDLE")
+            self.assertLess(time.time() - t0, 5.0)
+        finally:
+            p.terminate()
+            try:
+                log = p.communicate(timeout=10)[0]
+            except subprocess.TimeoutExpired:
+                p.kill()
+                log = p.communicate()[0]
+        self.assertRegex(log, rb"IMAP> A\d+ IDLE", "fetchmail never sent IDLE")
+        self.check(self.inbox(), fetched())
 
     @need("fetchmail")
     def test_fetch_imaps_checked_certificate(self):
