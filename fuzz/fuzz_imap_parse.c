@@ -42,7 +42,8 @@ check_cmd(const struct imap_parser *p)
 		const struct imap_arg *a = &p->cmd.args[k];
 
 		if (a->s < p->arena || a->s + a->len >= p->arena +
-		    sizeof(p->arena) || a->s[a->len] != '\0' ||
+		    p->arena_cap || p->arena_cap > IMAP_CMD_MAX + 1 ||
+		    p->cmd.nargs > p->args_cap || a->s[a->len] != '\0' ||
 		    a->depth > IMAP_DEPTH_MAX)
 			abort();
 	}
@@ -59,6 +60,7 @@ run(struct imap_parser *p, const uint8_t *in, size_t len,
 	unsigned conts = 0;
 
 	memset(l, 0, sizeof(*l));
+	imap_parse_free(p);	/* the last input's (static: zeroed at first) */
 	imap_parse_init(p, max);
 	for (;;) {
 		chunk = len - pos;
@@ -135,6 +137,7 @@ roundtrip(const char *s, size_t len)
 		buf_free(&b);
 		return;
 	}
+	imap_parse_free(&p3);
 	imap_parse_init(&p3, 0);
 	while (pos < b.len) {
 		n = imap_parse_feed(&p3, b.data + pos, b.len - pos, &ev);

@@ -132,6 +132,21 @@ buf_reset(struct buf *b)
 }
 
 void
+buf_shrink(struct buf *b, size_t keep)
+{
+	if (b->cap <= keep)
+		return;
+	if (keep == 0 && b->len == 0) {
+		buf_free(b);
+		return;
+	}
+	if (b->len >= keep)	/* the contents and the NUL would not fit */
+		return;
+	b->data = xreallocarray(b->data, keep, 1);
+	b->cap = keep;
+}
+
+void
 buf_free(struct buf *b)
 {
 	free(b->data);

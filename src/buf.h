@@ -34,6 +34,11 @@ int	buf_vprintf_crlf(struct buf *b, const char *fmt, va_list ap)
 /* Drop the first n bytes. */
 void	buf_consume(struct buf *b, size_t n);
 void	buf_reset(struct buf *b);
+/* Give back the room beyond keep octets (the trailing NUL counts) of a
+ * buffer that once held much more, when its contents fit in keep; an
+ * empty buffer with keep 0 frees its data. A long-lived buffer calls it
+ * between uses so one large reply is not kept for the rest of a session. */
+void	buf_shrink(struct buf *b, size_t keep);
 void	buf_free(struct buf *b);
 
 /* A list of error messages ("file:line: text"), for parsers that must

@@ -7,7 +7,11 @@
  * Limits: IMAP_CMD_MAX octets of command text (arena and line), the
  *         token and depth limits of imap_parse.h; literal sizes at most
  *         20 digits.
- * Never:  does I/O, allocates, or writes past its arena. */
+ * Memory: arena and token list grow on demand (doubling, up to the
+ *         limits) and are cut back to their starting size when the next
+ *         command begins; a moved arena has its tokens' pointers rebased.
+ * Never:  does I/O, or writes past its arena. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -35,13 +39,51 @@ enum pstate {
 /* Why IMAP_CMD_MAX also bounds the line: spaces take no arena room, yet
  * a client could send an endless line of them. */
 
+#define ARENA_MAX	(IMAP_CMD_MAX + 1)	/* the text and its last NUL */
+
+/* Move the arena to a block of cap octets, keeping its text (and the
+ * tokens pointing into it). The old block is wiped: it may hold a
+ * LOGIN password. */
+static void
+arena_move(struct imap_parser *p, size_t cap)
+{
+	char *a = xreallocarray(NULL, cap, 1);
+	size_t k;
+
+	if (p->arena_len > 0)
+		memcpy(a, p->arena, p->arena_len);
+	for (k = 0; k < p->cmd.nargs; k++)
+		p->cmd.args[k].s = a + (p->cmd.args[k].s - p->arena);
+	if (p->arena != NULL) {
+		explicit_bzero(p->arena, p->arena_cap);
+		free(p->arena);
+	}
+	p->arena = a;
+	p->arena_cap = cap;
+}
+
+/* Back to the small arena and token list between commands: a command
+ * that needed 64 KiB does not make every later idle moment cost it. */
+static void
+shrink(struct imap_parser *p)
+{
+	if (p->arena_cap > IMAP_ARENA_START)
+		arena_move(p, IMAP_ARENA_START);
+	if (p->args_cap > IMAP_ARGS_START) {
+		p->cmd.args = xreallocarray(p->cmd.args, IMAP_ARGS_START,
+		    sizeof(*p->cmd.args));
+		p->args_cap = IMAP_ARGS_START;
+	}
+}
+
 static void
 reset_cmd(struct imap_parser *p)
 {
-	p->cmd.tag[0] = '\0';
-	p->cmd.name[0] = '\0';
 	p->cmd.nargs = 0;
 	p->arena_len = 0;
+	shrink(p);
+	p->cmd.tag[0] = '\0';
+	p->cmd.name[0] = '\0';
 	p->tok_start = 0;
 	p->depth = 0;
 	p->top_args = 0;
@@ -57,6 +99,12 @@ void
 imap_parse_init(struct imap_parser *p, uint64_t max_literal)
 {
 	memset(&p->cmd, 0, sizeof(p->cmd));
+	p->arena = NULL;
+	p->arena_cap = 0;
+	p->arena_len = 0;
+	arena_move(p, IMAP_ARENA_START);
+	p->cmd.args = xreallocarray(NULL, IMAP_ARGS_START, sizeof(*p->cmd.args));
+	p->args_cap = IMAP_ARGS_START;
 	p->literal_size = 0;
 	p->data = NULL;
 	p->data_len = 0;
@@ -70,6 +118,22 @@ imap_parse_init(struct imap_parser *p, uint64_t max_literal)
 	p->lit_left = 0;	/* not in reset_cmd(): a skip outlives it */
 	p->bad_after_skip = 0;
 	reset_cmd(p);
+}
+
+void
+imap_parse_free(struct imap_parser *p)
+{
+	if (p->arena != NULL) {
+		explicit_bzero(p->arena, p->arena_cap);
+		free(p->arena);
+	}
+	free(p->cmd.args);
+	p->arena = NULL;
+	p->arena_cap = 0;
+	p->arena_len = 0;
+	p->cmd.args = NULL;
+	p->cmd.nargs = 0;
+	p->args_cap = 0;
 }
 
 static int
@@ -112,11 +176,22 @@ bad(struct imap_parser *p, const char *why, int toobig, int at_eol)
 	return IMAP_EV_BAD;
 }
 
-/* Room for n more octets (and the NUL) in the arena. */
+/* Room for n more octets (and the NUL) in the arena, grown when the
+ * limit allows: 1, or 0 when the command would be too long. */
 static int
-arena_room(const struct imap_parser *p, size_t n)
+arena_room(struct imap_parser *p, size_t n)
 {
-	return n < sizeof(p->arena) - p->arena_len;
+	size_t cap;
+
+	if (n >= ARENA_MAX - p->arena_len)
+		return 0;
+	if (n < p->arena_cap - p->arena_len)
+		return 1;
+	cap = p->arena_cap;
+	while (cap - p->arena_len <= n)
+		cap = cap > ARENA_MAX / 2 ? ARENA_MAX : cap * 2;
+	arena_move(p, cap);
+	return 1;
 }
 
 static void
@@ -134,6 +209,15 @@ tok_end(struct imap_parser *p, enum imap_token type, int literal)
 
 	if (p->cmd.nargs >= IMAP_ARGS_MAX)
 		return -1;
+	if (p->cmd.nargs == p->args_cap) {
+		size_t cap = p->args_cap * 2;
+
+		if (cap > IMAP_ARGS_MAX)
+			cap = IMAP_ARGS_MAX;
+		p->cmd.args = xreallocarray(p->cmd.args, cap,
+		    sizeof(*p->cmd.args));
+		p->args_cap = cap;
+	}
 	p->arena[p->arena_len++] = '\0';	/* room kept by arena_room */
 	a = &p->cmd.args[p->cmd.nargs++];
 	a->s = p->arena + p->tok_start;

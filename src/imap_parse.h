@@ -34,7 +34,11 @@
  *         literals other than APPEND's message at most IMAP_LITERAL_SMALL
  *         octets; APPEND's message literal at most the max_literal given
  *         at init (max_message_size).
- * Never:  does I/O, allocates after init, or grows past its limits. */
+ * Memory: the arena and the token list start small (IMAP_ARENA_START
+ *         octets, IMAP_ARGS_START tokens) and grow, by doubling, only as a
+ *         command needs, up to the limits; the next command starts small
+ *         again, so an idle session's reader costs a few KiB.
+ * Never:  does I/O, or grows past its limits. */
 #ifndef POSTERN_IMAP_PARSE_H
 #define POSTERN_IMAP_PARSE_H
 #include <stddef.h>
@@ -46,6 +50,9 @@
 #define IMAP_DEPTH_MAX		16	/* nested parenthesised lists */
 #define IMAP_LITERAL_SMALL	65536	/* literal other than APPEND's message */
 #define IMAP_TAG_MAX		64
+#define IMAP_ARENA_START	1024	/* command text kept between commands:
+					 * FETCH/STORE/SELECT lines fit */
+#define IMAP_ARGS_START		32	/* tokens kept between commands */
 
 enum imap_token {
 	IMAP_TOK_ATOM = 1,	/* incl. flags (\Seen), seq sets, BODY[...]<..> */
@@ -58,7 +65,10 @@ enum imap_token {
 
 struct imap_arg {
 	enum imap_token	 type;
-	const char	*s;	/* into the parser's arena, NUL-terminated */
+	const char	*s;	/* into the parser's arena, NUL-terminated;
+				 * the arena may move while the command is
+				 * read (s is kept right), so keep no copy
+				 * of s across imap_parse_feed() calls */
 	size_t		 len;
 	unsigned	 depth;	/* 0 at top level; a LIST_OPEN has the depth
 				 * of its surroundings, its members one more */
@@ -69,7 +79,8 @@ struct imap_cmd {
 	char		 tag[IMAP_TAG_MAX + 1];
 	char		 name[32];	/* command name, upper-cased ("UID FETCH"
 					 * is name "UID" and args[0] "FETCH") */
-	struct imap_arg	 args[IMAP_ARGS_MAX];
+	struct imap_arg	*args;		/* nargs of them (at most
+					 * IMAP_ARGS_MAX), owned by the parser */
 	size_t		 nargs;
 };
 
@@ -117,17 +128,24 @@ struct imap_parser {
 	int		 bad_after_skip;	/* give IMAP_EV_BAD once skipped */
 	size_t		 line_octets;	/* command text so far, literals excluded */
 	size_t		 arena_len;
+	size_t		 arena_cap;	/* octets allocated at arena */
+	size_t		 args_cap;	/* tokens allocated at cmd.args */
 	size_t		 tok_start;	/* current token's first octet in arena */
 	int		 in_bracket;	/* atom: inside "[...]" */
 	unsigned	 ndigits;
 	int		 skip_phase;	/* skipping a line: "{N+}" at its end? */
 	uint64_t	 skip_num;
 	unsigned	 skip_ndigits;
-	char		 arena[IMAP_CMD_MAX + 1];
+	char		*arena;		/* command text, at most IMAP_CMD_MAX + 1 */
 };
 
-/* Ready for the first command; max_literal: the largest APPEND message. */
+/* Ready for the first command; max_literal: the largest APPEND message.
+ * Allocates the small arena and token list: imap_parse_free() gives them
+ * back (call it before initialising p again). */
 void	imap_parse_init(struct imap_parser *p, uint64_t max_literal);
+/* Release what init and the commands allocated; harmless on a zeroed or
+ * already freed parser. */
+void	imap_parse_free(struct imap_parser *p);
 /* Consume from in[0..len) up to and including the octet that completes
  * the next event; *ev gets it (IMAP_EV_NONE when all input was consumed
  * without one). Returns octets consumed. Data of IMAP_EV_LITERAL_DATA

@@ -17,7 +17,15 @@
  * applies all changes at once, so for those it is simply not called.
  *
  * Error accounting: every BAD and failed login counts; max_errors in a
- * row gives BYE. */
+ * row gives BYE.
+ *
+ * Memory: a session waits most of its life (IDLE above all), so what it
+ * keeps between commands is small: the reader's arena and token list are
+ * cut back after a big command (imap_parse), FETCH's items and iterator
+ * and a SEARCH program exist only while their command runs, a raw line's
+ * buffer only while it is read, and out gives back the room of a large
+ * reply when the next command comes. What stays is this struct, the
+ * folder's per-message metadata, and a few small buffers. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -41,6 +49,10 @@
 #define SESS_LINE_MAX	16384	/* an AUTHENTICATE line: SCRAM messages
 				 * are a few hundred octets, PLAIN less */
 #define SASL_MSG_MAX	4096	/* decoded SASL message */
+#define SESS_LINE_START	64	/* a raw line's first allocation: "DONE" and
+				 * short SASL lines fit */
+#define SESS_OUT_KEEP	4096	/* out's room kept between commands: the
+				 * replies of a quiet session fit */
 
 enum sasl_kind { SASL_NONE = 0, SASL_PLAIN, SASL_SCRAM };
 enum wait_kind { WAIT_NONE = 0, WAIT_LOGIN, WAIT_SCRAM1, WAIT_SCRAM2,
@@ -57,8 +69,10 @@ struct priv {
 	int			 utf8;
 	char			 tag[IMAP_TAG_MAX + 1];	/* the waiting command */
 
-	/* raw lines (AUTHENTICATE continuation, IDLE's DONE) */
-	char			 line[SESS_LINE_MAX + 1];
+	/* raw lines (AUTHENTICATE continuation, IDLE's DONE): allocated
+	 * when one starts coming, freed once it was handled */
+	char			*line;
+	size_t			 line_cap;	/* at most SESS_LINE_MAX + 1 */
 	size_t			 line_len;
 	int			 line_cr;
 	int			 line_over;
@@ -83,13 +97,13 @@ struct priv {
 	int			 append_err;	/* errno from begin/write */
 	int			 append_seen;	/* LITERAL_BEGIN came */
 
-	/* FETCH in progress */
+	/* FETCH in progress (items and it, some 70 KiB, exist only then) */
 	int			 pumping;
-	struct imap_fetch_items	 items;
+	struct imap_fetch_items	*items;
 	size_t			*fidx;
 	size_t			 fn, fpos;
 	int			 fin_msg;
-	struct imap_fetch_iter	 it;
+	struct imap_fetch_iter	*it;
 	void			*map;
 	size_t			 maplen;
 	int			 fuid;
@@ -1310,6 +1324,16 @@ fetch_unmap(struct priv *pv)
 	pv->maplen = 0;
 }
 
+/* The items and the iterator of a FETCH, allocated per command. */
+static void
+fetch_free(struct priv *pv)
+{
+	free(pv->items);
+	free(pv->it);
+	pv->items = NULL;
+	pv->it = NULL;
+}
+
 static void
 fetch_end(struct imap_session *s)
 {
@@ -1318,6 +1342,7 @@ fetch_end(struct imap_session *s)
 	fetch_unmap(pv);
 	free(pv->fidx);
 	pv->fidx = NULL;
+	fetch_free(pv);
 	pv->pumping = 0;
 	pv->fin_msg = 0;
 	reply(s, "%s OK %sFETCH completed", pv->tag, pv->fuid ? "UID " : "");
@@ -1334,12 +1359,12 @@ fetch_msg_start(struct imap_session *s)
 	const char *data = NULL;
 	size_t len = 0;
 
-	if (imap_fetch_sets_seen(&pv->items) && !pv->f.readonly &&
+	if (imap_fetch_sets_seen(pv->items) && !pv->f.readonly &&
 	    !(m->flags & IMAP_F_SEEN)) {
 		if (imap_folder_store(&pv->f, i, '+', IMAP_F_SEEN) == 0)
 			add_flags = 1;
 	}
-	if (imap_fetch_needs_body(&pv->items)) {
+	if (imap_fetch_needs_body(pv->items)) {
 		int fd = imap_folder_msg_open(&pv->f, i);
 		struct stat st;
 
@@ -1364,7 +1389,7 @@ fetch_msg_start(struct imap_session *s)
 			data = "";
 		close(fd);
 	}
-	imap_fetch_begin(&pv->it, &pv->items, m, (uint32_t)(i + 1), data, len,
+	imap_fetch_begin(pv->it, pv->items, m, (uint32_t)(i + 1), data, len,
 	    add_flags);
 	pv->fin_msg = 1;
 	return 0;
@@ -1387,7 +1412,7 @@ fetch_pump(struct imap_session *s)
 				continue;
 			}
 		}
-		r = imap_fetch_next(&pv->it, &s->out, IMAP_OUT_HIGHWATER);
+		r = imap_fetch_next(pv->it, &s->out, IMAP_OUT_HIGHWATER);
 		if (r == 1)
 			continue;
 		fetch_unmap(pv);
@@ -1410,13 +1435,16 @@ c_fetch(struct cmdctx *x)
 	const char *why = "Invalid FETCH arguments";
 
 	set = xcalloc(1, sizeof(*set));
+	pv->items = xcalloc(1, sizeof(*pv->items));
 	if (x->n < 2 || x->a[0].type != IMAP_TOK_ATOM ||
 	    imap_seqset_parse(x->a[0].s, x->a[0].len, set) == -1 ||
-	    imap_fetch_parse(x->a + 1, x->n - 1, x->uid, &pv->items, &why) == -1) {
+	    imap_fetch_parse(x->a + 1, x->n - 1, x->uid, pv->items, &why) == -1) {
 		free(set);
+		fetch_free(pv);
 		bad(s, x->c->tag, why);
 		return;
 	}
+	pv->it = xcalloc(1, sizeof(*pv->it));
 	pv->fidx = set_indices(s, set, x->uid, &pv->fn);
 	free(set);
 	pv->fpos = 0;
@@ -1775,14 +1803,46 @@ dispatch(struct imap_session *s, struct imap_cmd *c)
 
 /* ---- raw lines (SASL, IDLE) ---- */
 
+/* Move the raw line to a block of cap octets; the old one is wiped (a
+ * SASL line holds credentials). */
+static void
+line_move(struct priv *pv, size_t cap)
+{
+	char *l = xreallocarray(NULL, cap, 1);
+
+	if (pv->line != NULL) {
+		memcpy(l, pv->line, pv->line_len);
+		explicit_bzero(pv->line, pv->line_cap);
+		free(pv->line);
+	}
+	pv->line = l;
+	pv->line_cap = cap;
+}
+
+/* The raw line was handled (or refused): wipe and free it. */
+static void
+line_drop(struct priv *pv)
+{
+	if (pv->line != NULL) {
+		explicit_bzero(pv->line, pv->line_cap);
+		free(pv->line);
+	}
+	pv->line = NULL;
+	pv->line_cap = 0;
+	pv->line_len = 0;
+}
+
 /* Gather one line from in; returns octets used, *done when a whole line
- * (without CRLF) is in pv->line. */
+ * (without CRLF) is in pv->line. The buffer grows by doubling up to
+ * SESS_LINE_MAX + 1. */
 static size_t
 take_line(struct priv *pv, const char *in, size_t len, int *done)
 {
 	size_t i;
 
 	*done = 0;
+	if (pv->line == NULL)
+		line_move(pv, SESS_LINE_START);
 	for (i = 0; i < len; i++) {
 		char ch = in[i];
 
@@ -1793,10 +1853,14 @@ take_line(struct priv *pv, const char *in, size_t len, int *done)
 			*done = 1;
 			return i + 1;
 		}
-		if (pv->line_len < SESS_LINE_MAX)
-			pv->line[pv->line_len++] = ch;
-		else
+		if (pv->line_len >= SESS_LINE_MAX) {
 			pv->line_over = 1;
+			continue;
+		}
+		if (pv->line_len + 1 >= pv->line_cap)	/* the octet, the NUL */
+			line_move(pv, pv->line_cap * 2 > SESS_LINE_MAX + 1 ?
+			    SESS_LINE_MAX + 1 : pv->line_cap * 2);
+		pv->line[pv->line_len++] = ch;
 	}
 	return len;
 }
@@ -1846,10 +1910,12 @@ imap_session_free(struct imap_session *s)
 		return;
 	if (pv->pumping) {
 		if (pv->fin_msg)
-			imap_fetch_abort(&pv->it);
+			imap_fetch_abort(pv->it);
 		fetch_unmap(pv);
 		free(pv->fidx);
 	}
+	fetch_free(pv);
+	line_drop(pv);
 	append_reset(pv);
 	if (pv->selected) {
 		pv->ops->watch(pv->arg, -1);
@@ -1857,6 +1923,7 @@ imap_session_free(struct imap_session *s)
 	}
 	if (pv->maildir_fd != -1)
 		close(pv->maildir_fd);
+	imap_parse_free(pv->p);
 	free(pv->p);
 	explicit_bzero(pv, sizeof(*pv));
 	free(pv);
@@ -1881,6 +1948,8 @@ imap_session_feed(struct imap_session *s, const char *in, size_t len)
 	enum imap_event ev;
 	int done;
 
+	if (!pv->pumping)	/* a large reply before is not kept */
+		buf_shrink(&s->out, SESS_OUT_KEEP);
 	while (used < len && !blocked(s)) {
 		if (s->state == IMAP_STATE_SASL || s->state == IMAP_STATE_IDLE) {
 			n = take_line(pv, in + used, len - used, &done);
@@ -1889,7 +1958,7 @@ imap_session_feed(struct imap_session *s, const char *in, size_t len)
 				continue;
 			if (pv->line_over) {
 				pv->line_over = 0;
-				pv->line_len = 0;
+				line_drop(pv);
 				if (s->state == IMAP_STATE_SASL &&
 				    pv->sasl == SASL_SCRAM && pv->ops->scram_abort)
 					pv->ops->scram_abort(pv->arg);
@@ -1904,7 +1973,7 @@ imap_session_feed(struct imap_session *s, const char *in, size_t len)
 				sasl_line(s, pv->line, strlen(pv->line));
 			else
 				idle_line(s, pv->line, strlen(pv->line));
-			explicit_bzero(pv->line, sizeof(pv->line));
+			line_drop(pv);
 			continue;
 		}
 		n = imap_parse_feed(pv->p, in + used, len - used, &ev);
@@ -2060,6 +2129,7 @@ imap_session_tls_started(struct imap_session *s)
 
 	s->tls_active = 1;
 	s->state = IMAP_STATE_NOT_AUTH;
+	imap_parse_free(pv->p);
 	imap_parse_init(pv->p, pv->set.max_message_size);
 }
 

@@ -30,6 +30,53 @@ test_cap(void **state)
 	buf_free(&b);
 }
 
+/* buf_shrink gives back a large buffer's room, keeps contents that fit,
+ * leaves alone what does not fit or is small already, and the buffer
+ * grows again afterwards. */
+static void
+test_shrink(void **state)
+{
+	struct buf b;
+	size_t i;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	buf_shrink(&b, 0);			/* never used: nothing to do */
+	assert_null(b.data);
+	for (i = 0; i < 100000; i++)
+		assert_int_equal(buf_appendc(&b, 'x'), 0);
+	assert_true(b.cap > 100000);
+	buf_shrink(&b, 4096);			/* contents do not fit: kept */
+	assert_true(b.cap > 100000);
+	assert_int_equal(b.len, 100000);
+	buf_reset(&b);
+	assert_int_equal(buf_appends(&b, "abc"), 0);
+	buf_shrink(&b, 4096);
+	assert_int_equal(b.cap, 4096);
+	assert_int_equal(b.len, 3);
+	assert_string_equal(b.data, "abc");
+	buf_shrink(&b, 8192);			/* already smaller */
+	assert_int_equal(b.cap, 4096);
+	buf_shrink(&b, 4);			/* "abc" and its NUL fit */
+	assert_int_equal(b.cap, 4);
+	assert_string_equal(b.data, "abc");
+	buf_shrink(&b, 3);			/* the NUL would not */
+	assert_int_equal(b.cap, 4);
+	buf_shrink(&b, 0);			/* not empty: kept */
+	assert_int_equal(b.cap, 4);
+	buf_reset(&b);
+	buf_shrink(&b, 0);			/* empty: freed */
+	assert_null(b.data);
+	assert_int_equal(b.cap, 0);
+	assert_int_equal(buf_appends(&b, "again"), 0);
+	assert_string_equal(b.data, "again");
+	for (i = 0; i < 5000; i++)
+		assert_int_equal(buf_appendc(&b, 'y'), 0);
+	assert_int_equal(b.len, 5005);
+	assert_int_equal(b.data[5005], '\0');
+	buf_free(&b);
+}
+
 static void
 test_binary_and_long_printf(void **state)
 {
@@ -119,6 +166,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_shrink),
 		cmocka_unit_test(test_binary_and_long_printf),
 		cmocka_unit_test(test_errlist),
 		cmocka_unit_test(test_xsnprintf),

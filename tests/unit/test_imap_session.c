@@ -609,6 +609,13 @@ test_fetch_pumped(void **state)
 		n++;
 	assert_int_equal(n, 123);
 	assert_true(w.max_out <= IMAP_OUT_HIGHWATER + 16384);
+	/* the room the big response took was given back by the next command */
+	reset_tr(&w);
+	feed(&w, "e IDLE\r\n", 0);
+	HAS(&w, "+ idling\r\n");
+	assert_true(w.s.out.cap <= 4096);
+	feed(&w, "DONE\r\n", 0);
+	HAS(&w, "e OK IDLE terminated\r\n");
 	world_free(&w);
 }
 
@@ -646,6 +653,35 @@ test_idle(void **state)
 	assert_int_equal(w.tr.len, 0);
 	feed(&w, "e NOOP\r\n", 0);
 	HAS(&w, "* 5 EXISTS\r\ne OK NOOP completed\r\n");
+
+	/* the line ending IDLE: DONE in pieces, a long wrong line, one
+	 * past the limit; the session goes on after each */
+	{
+		char *big = malloc(40000);
+		size_t k;
+
+		assert_non_null(big);
+		reset_tr(&w);
+		feed(&w, "f IDLE\r\nDONE\r\n", 1);
+		HAS(&w, "f OK IDLE terminated\r\n");
+		memcpy(big, "g IDLE\r\n", 8);
+		for (k = 8; k < 8 + 3000; k++)
+			big[k] = 'x';
+		memcpy(big + k, "\r\nh NOOP\r\n", sizeof("\r\nh NOOP\r\n"));
+		feed(&w, big, 100);
+		HAS(&w, "g BAD ");
+		HAS(&w, "h OK NOOP completed\r\n");
+		reset_tr(&w);
+		memcpy(big, "i IDLE\r\n", 8);
+		for (k = 8; k < 8 + 20000; k++)
+			big[k] = 'x';
+		memcpy(big + k, "\r\nj NOOP\r\n", sizeof("\r\nj NOOP\r\n"));
+		feed(&w, big, 0);
+		HAS(&w, "i BAD Line too long\r\n");
+		HAS(&w, "j OK NOOP completed\r\n");
+		assert_int_equal(w.s.state, IMAP_STATE_SELECTED);
+		free(big);
+	}
 	world_free(&w);
 }
 
