@@ -636,6 +636,15 @@ c_noop(struct cmdctx *x)
 	ok_sync(x, "NOOP completed");
 }
 
+/* IMAP4rev1's CHECK (RFC 3501 6.4.1; gone from IMAP4rev2, which says to
+ * use NOOP): every change is on disk already, so it is a NOOP. mbsync
+ * sends it. */
+static void
+c_check(struct cmdctx *x)
+{
+	ok_sync(x, "CHECK completed");
+}
+
 static void
 c_logout(struct cmdctx *x)
 {
@@ -1729,6 +1738,7 @@ static const struct {
 	{ "STATUS",	c_status,	S_AUTH, 0 },
 	{ "APPEND",	c_append,	S_AUTH, 0 },
 	{ "IDLE",	c_idle,		S_AUTH, 0 },
+	{ "CHECK",	c_check,	S_SEL, 0 },
 	{ "CLOSE",	c_close,	S_SEL, 0 },
 	{ "UNSELECT",	c_close,	S_SEL, 0 },
 	{ "EXPUNGE",	c_expunge,	S_SEL, 1 },

@@ -4,7 +4,7 @@
 set -e
 PKGS="gcc make pkg-config libevent-dev libc-ares-dev libssl-dev libcrypt-dev
 libcmocka-dev python3 swaks iproute2 procps dnsmasq-base postfix
-curl fetchmail msmtp clang libclang-rt-14-dev valgrind
+curl fetchmail msmtp isync offlineimap3 neomutt clang libclang-rt-14-dev valgrind
 python3-dkim python3-spf python3-yaml python3-cryptography publicsuffix"
 missing=""
 for p in $PKGS; do
