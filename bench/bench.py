@@ -22,6 +22,10 @@ Scenario groups (BENCH_ONLY=a,b / BENCH_SKIP=a,b choose among them):
   imap       logins/s (1 and 10 clients), FETCH of an IMAP_FOLDER-message
              folder, memory of IMAP_IDLE sessions in IDLE, against
              Dovecot; postern's rows only when its config knows listen_imap.
+  verify     incoming verification: the same dkimpy-signed messages from
+             a stranger (local_networks leaves loopback out) with
+             verify_incoming off and on (SPF, DKIM, DMARC against a
+             loopback dnsmasq; VERIFY_LOADS), msgs/s and the ratio on/off.
   callgrind  instructions per received message of postern's smtpd under
              valgrind --tool=callgrind (CALLGRIND_MSGS at 1 client): the
              stable regression figure.
@@ -33,6 +37,7 @@ postern. Results: bench/results/bench-STAMP.txt and .json.
 Environment: QUICK=1 small counts (under 3 minutes);  BENCH_KEEP=1 keep
 the temporary directory.
 """
+import base64
 import itertools
 import json
 import os
@@ -57,7 +62,7 @@ DOMAIN = "bench.test"
 RCPT = "user@" + DOMAIN
 NOBODY = 65534
 QUICK = os.environ.get("QUICK", "") not in ("", "0")
-GROUPS = ("fsync", "smtp", "idle", "pop3", "imap", "callgrind")
+GROUPS = ("fsync", "smtp", "idle", "pop3", "imap", "verify", "callgrind")
 
 
 def sized(full, quick):
@@ -75,6 +80,11 @@ POP_USERS, POP_MSGS, POP_ROUNDS, POP_LEN = 20, 100, sized(3, 1), 4096
 IMAP_FOLDER, IMAP_MSG_LEN = 5000, 2048
 IMAP_IDLE = sized(1000, 100)
 CALLGRIND_MSGS = sized(1000, 200)
+# (messages, concurrent clients) of the verification rows (2 KB each)
+VERIFY_LOADS = [(sized(5000, 300), 1), (sized(5000, 500), 20)]
+VERIFY_DOMAIN = "sender.bench.example"
+VERIFY_HELO = "client." + VERIFY_DOMAIN
+VERIFY_TTL = 300
 
 
 def wanted(group):
@@ -265,7 +275,10 @@ def wait_gone(pid, timeout):
 # pop_port/imap_port, maildir(user), start(), stop().
 
 class Postern:
-    def __init__(self, root, name="postern", wrapper=(), imap=False):
+    def __init__(self, root, name="postern", wrapper=(), imap=False,
+                 extra=()):
+        """extra: "key = value" lines that replace the default of their
+        key or are added."""
         self.name, self.wrapper = name, list(wrapper)
         self.dir = os.path.join(root, name)
         os.makedirs(self.dir)
@@ -287,6 +300,10 @@ class Postern:
             "max_sessions = %d" % (max(IDLE_SESSIONS, IMAP_IDLE) + 100)]
         if imap:
             lines.append("listen_imap = 127.0.0.1:%d" % self.imap_port)
+        for e in extra:
+            key = e.split("=", 1)[0].strip()
+            lines = [ln for ln in lines
+                     if ln.split("=", 1)[0].strip() != key] + [e]
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
         self.proc = self.logf = self.root = None
@@ -718,9 +735,12 @@ def imap_login(port, user, password, source):
         c.close()
 
 
-def smtp_source(port, msgs, sess, length, timeout):
-    cmd = ["smtp-source", "-m", str(msgs), "-s", str(sess), "-l", str(length),
-           "-f", "sender@example.org", "-t", RCPT, "127.0.0.1:%d" % port]
+def smtp_source(port, msgs, sess, length, timeout,
+                sender="sender@example.org", options=()):
+    """options with -F FILE: that message, not length bytes of filler."""
+    size = [] if "-F" in options else ["-l", str(length)]
+    cmd = ["smtp-source", "-m", str(msgs), "-s", str(sess)] + size + [
+        "-f", sender, "-t", RCPT] + list(options) + ["127.0.0.1:%d" % port]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0:
         raise RuntimeError("smtp-source: %s %s" % (r.stdout, r.stderr))
@@ -812,14 +832,14 @@ def kb(n):
     return "%d KB" % (n // 1024)
 
 
-def scenario_smtp_load(srv, msgs, length, clients):
+def scenario_smtp_load(srv, msgs, length, clients, **source):
     """smtp-source into srv: time to the last 250 and (with a Maildir) to
-    the last file in it."""
+    the last file in it. source: more smtp_source() arguments."""
     md = srv.maildir()
     before = count_files(md) if md else 0
     timeout = 120 + msgs / 20.0
     with Measure(srv) as m:
-        smtp_source(srv.port, msgs, clients, length, timeout)
+        smtp_source(srv.port, msgs, clients, length, timeout, **source)
         t_acc = time.time() - m.t0
         if md:
             wait_count(md, before + msgs, timeout)
@@ -980,6 +1000,206 @@ def scenario_callgrind(root, msgs=CALLGRIND_MSGS):
                 text=True).stdout.strip()}
 
 
+# ---- incoming verification -----------------------------------------------------
+
+def import_dkimpy():
+    """dkimpy (Debian's python3-dkim), also when this python is not
+    Debian's own (its modules are pure Python); None without it."""
+    try:
+        import dkim
+        return dkim
+    except ImportError:
+        pass
+    sys.path.append("/usr/lib/python3/dist-packages")
+    try:
+        import dkim
+        return dkim
+    except ImportError:
+        return None
+    finally:
+        if sys.path[-1] == "/usr/lib/python3/dist-packages":
+            sys.path.pop()
+
+
+class Dnsmasq:
+    """dnsmasq on 127.0.0.1:port answering only the TXT records given,
+    with that TTL (local records: --local-ttl); NXDOMAIN for the rest of
+    the zone."""
+
+    def __init__(self, zone, records, ttl):
+        self.name = "dnsmasq-ttl%d" % ttl
+        self.port = free_port()
+        self.args = ["dnsmasq", "--no-daemon", "--port=%d" % self.port,
+                     "--listen-address=127.0.0.1", "--bind-interfaces",
+                     "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
+                     "--pid-file=", "--local-ttl=%d" % ttl,
+                     "--local=/%s/" % zone] + [
+            "--txt-record=%s,%s" % (name, ",".join(
+                value[i:i + 250] for i in range(0, len(value), 250)))
+            for name, value in records]
+        self.proc = None
+
+    @property
+    def server(self):
+        return "127.0.0.1:%d" % self.port
+
+    def start(self):
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE,
+                                     start_new_session=True)
+        q = (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+             b"\x07example\x03net\x00\x00\x10\x00\x01")
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("dnsmasq exited: %r" % self.proc.stderr.read())
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.settimeout(0.2)
+                try:
+                    s.sendto(q, ("127.0.0.1", self.port))
+                    s.recv(512)
+                    return
+                except OSError:
+                    time.sleep(0.05)
+        raise RuntimeError("dnsmasq did not answer")
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def verify_message(root, dkimpy):
+    """The bench's message file for smtp-source -F (LF line ends: it sends
+    each line with CRLF), about 2 KB, From the sender's domain, signed by
+    dkimpy with a fresh 2048-bit RSA key when dkimpy is there. Returns
+    (path, DNS TXT records)."""
+    body = b"".join(b"line %02d of the verification bench's body, 64 bytes long....\r\n"
+                    % i for i in range(32))
+    msg = (b"From: Bench Sender <sender@%s>\r\n"
+           b"To: <%s>\r\n"
+           b"Subject: verification bench\r\n"
+           b"Date: Thu, 03 Dec 2026 12:00:00 +0000\r\n"
+           b"Message-ID: <bench-1@%s>\r\n"
+           b"\r\n" % (VERIFY_DOMAIN.encode(), RCPT.encode(),
+                      VERIFY_DOMAIN.encode())) + body
+    records = [(VERIFY_DOMAIN, "v=spf1 ip4:127.0.0.1 -all"),
+               (VERIFY_HELO, "v=spf1 ip4:127.0.0.1 -all"),
+               ("_dmarc." + VERIFY_DOMAIN, "v=DMARC1; p=reject")]
+    if dkimpy is not None:
+        key = os.path.join(root, "bench-dkim.pem")
+        subprocess.run(["openssl", "genrsa", "-traditional", "-out", key,
+                        "2048"], check=True, capture_output=True)
+        der = subprocess.run(["openssl", "rsa", "-in", key, "-pubout",
+                              "-outform", "DER"], check=True,
+                             capture_output=True).stdout
+        records.append(("sel._domainkey." + VERIFY_DOMAIN, "v=DKIM1; k=rsa; p=" +
+                        base64.b64encode(der).decode()))
+        with open(key, "rb") as f:
+            msg = dkimpy.sign(msg, b"sel", VERIFY_DOMAIN.encode(), f.read(),
+                              include_headers=[b"From", b"To", b"Subject",
+                                               b"Date", b"Message-ID"]) + msg
+    path = os.path.join(root, "bench-verify.eml")
+    with open(path, "wb") as f:
+        f.write(msg.replace(b"\r\n", b"\n"))
+    return path, records
+
+
+def verify_checks(srv):
+    """{(spf, dkim, dmarc): count} of smtpd's verification log lines."""
+    with open(os.path.join(srv.dir, "server.log"), errors="replace") as f:
+        found = re.findall(r" spf=(\S+) dkim=(\S+) dmarc=(\S+) from_domain=",
+                           f.read())
+    out = {}
+    for k in found:
+        out[k] = out.get(k, 0) + 1
+    return out
+
+
+# (name, title, verify_incoming, TTL of the DNS answers)
+VERIFY_CONFIGS = [("off", "verify off", "no", VERIFY_TTL),
+                  ("on", "verify on", "yes", VERIFY_TTL),
+                  ("on-ttl0", "on, TTL 0", "yes", 0)]
+
+
+def verify_group(res, servers, root):
+    """The same signed messages from a stranger, through postern with
+    verify_incoming off, on (DNS answers cached for their TTL, 300 s) and
+    on with TTL 0 (every lookup of every message asks dnsmasq). Fails if
+    a message was not checked, or not checked as pass."""
+    dkimpy = import_dkimpy()
+    if dkimpy is None:
+        res["notes"].append("python3-dkim not installed: the verification "
+                            "rows are SPF and DMARC, no DKIM signature")
+    path, records = verify_message(root, dkimpy)
+    dns = {}
+    for _, _, _, ttl in VERIFY_CONFIGS:
+        if ttl not in dns:
+            dns[ttl] = Dnsmasq(VERIFY_DOMAIN, records, ttl)
+            servers.append(dns[ttl])
+            dns[ttl].start()
+    want = ("pass", "pass" if dkimpy else "none", "pass")
+    for name, _, on, ttl in VERIFY_CONFIGS:
+        srv = Postern(root, "postern-verify-" + name, extra=[
+            # loopback is a stranger: its mail is checked
+            "local_networks = 192.0.2.255/32",
+            "verify_incoming = " + on,
+            "dns_servers = " + dns[ttl].server])
+        servers.append(srv)
+        srv.add_user("user", "pw-user")
+        log("bench: postern verify %s" % name)
+        srv.start()
+        total = 0
+        for msgs, clients in VERIFY_LOADS:
+            label = "%d x 2 KB, %s" % (msgs, clients_text(clients))
+            log("  %s" % label)
+            res.setdefault("verify", {}).setdefault(label, {})[name] = \
+                scenario_smtp_load(srv, msgs, 2048, clients,
+                                   sender="sender@" + VERIFY_DOMAIN,
+                                   options=["-F", path, "-M", VERIFY_HELO])
+            total += msgs
+        srv.stop()
+        checks = verify_checks(srv)
+        if on == "yes" and checks != {want: total}:
+            raise RuntimeError("postern verify %s: %d messages, checks %r, "
+                               "want all %r" % (name, total, checks, want))
+        if on == "no" and checks:
+            raise RuntimeError("postern verify off checked mail: %r" % checks)
+    for d in dns.values():
+        d.stop()
+    res["verify_what"] = "SPF (MAIL FROM and HELO) + %sDMARC p=reject, all " \
+        "pass" % ("DKIM rsa-sha256 2048 + " if dkimpy else "")
+
+
+def verify_lines(res):
+    """The verification table: each configuration and its ratio to off."""
+    metrics = [("accepted_per_s", "all 250s, msgs/s", rate),
+               ("delivered_per_s", "all in the Maildir, msgs/s", rate),
+               ("cpu_s", "CPU seconds", sec)]
+    head = ["measure"]
+    for name, title, _, _ in VERIFY_CONFIGS:
+        head.append(title)
+        if name != "off":
+            head.append("/off")
+    rows = []
+    for label, per in res["verify"].items():
+        base = per.get("off", {})
+        for key, title, fmt in metrics:
+            row = [label + ": " + title]
+            for name, _, _, _ in VERIFY_CONFIGS:
+                v = per.get(name, {}).get(key)
+                row.append(fmt(v) if v is not None else "-")
+                if name != "off":
+                    row.append(ratio(v, base.get(key)))
+            rows.append(tuple(row))
+    return grid(tuple(head), rows)
+
+
 # ---- mailboxes -------------------------------------------------------------------
 
 def make_messages(dirs, count, length, owner, sub="new"):
@@ -1057,13 +1277,18 @@ def metric_rows(rows, prefix, per_server, ref, metrics):
                      fmt(sv) if sv is not None else "", ratio(pv, sv)))
 
 
+def grid(head, rows):
+    """Aligned lines: the first column left, the others right."""
+    w = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+    fmt = "  ".join(["%%-%ds" % w[0]] + ["%%%ds" % x for x in w[1:]])
+    return [fmt % head] + [fmt % r for r in rows]
+
+
 def table(rows, ref):
     head = ("measure", "postern", ref, "ratio", "smtp-sink", "/sink")
     if not any(r[4] for r in rows):
         head, rows = head[:4], [r[:4] for r in rows]
-    w = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
-    fmt = "  ".join(["%%-%ds" % w[0]] + ["%%%ds" % x for x in w[1:]])
-    return [fmt % head] + [fmt % r for r in rows]
+    return grid(head, rows)
 
 
 # issue targets: (clients of the 2 KB load, minimum delivered ratio to
@@ -1150,6 +1375,17 @@ def report(res, machine):
         if "postern" in per:
             w("postern smtpd peak RSS (VmHWM) after %s: %s"
               % (label, mib(per["postern"]["smtpd_hwm_kib"])))
+    if "verify" in res:
+        w("")
+        w("Incoming verification, postern alone: a stranger's dkimpy-signed "
+          "2 KB messages (%s)" % res.get("verify_what", "?"))
+        out.extend(verify_lines(res))
+        w("  (/off = that figure over verify off's, same run. DNS from a "
+          "loopback dnsmasq; smtpd caches each answer for its TTL "
+          "(dns_cache.c): with %d s every lookup after the first message is "
+          "a cache hit, so the 'on' column is the cost of the checks "
+          "themselves; 'TTL 0' asks dnsmasq for every record of every "
+          "message)" % VERIFY_TTL)
     if "callgrind" in res:
         c = res["callgrind"]
         w("")
@@ -1325,6 +1561,8 @@ def run(res, servers, root):
             mail_group(res, servers, pst, root, postern_imap)
         else:
             notes.append("dovecot-pop3d not installed: no POP3/IMAP rows")
+    if wanted("verify"):
+        verify_group(res, servers, root)
     if wanted("callgrind"):
         log("bench: callgrind, %d messages" % CALLGRIND_MSGS)
         res["callgrind"] = scenario_callgrind(root)

@@ -2,8 +2,10 @@
  * hostile input to the queue process (a compromised smtpd, a hand edit).
  * Checks beyond "no crash": an accepted envelope has a valid id, its
  * content starts right after "\n\n" inside the input, every recipient's
- * status byte sits at its status_off with a known status and kind; and
- * formatting it again and re-parsing gives the same envelope. */
+ * status byte sits at its status_off with a known status and kind;
+ * formatting it again and re-parsing gives the same envelope; and the
+ * authres value, written out as the Authentication-Results field
+ * delivery prepends (qfile_authres_header), encodes back to itself. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,7 +21,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct qfile_envelope e, e2;
 	const char *text = (const char *)data, *why = NULL;
-	struct buf out;
+	struct buf out, ar;
+	char back[QFILE_AUTHRES_MAX + 1];
 	size_t i;
 
 	if (qfile_envelope_check(text, size, &e, &why) != 0) {
@@ -48,8 +51,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strcmp(e.id, e2.id) != 0 || e.time != e2.time ||
 	    strcmp(e.client, e2.client) != 0 || strcmp(e.auth, e2.auth) != 0 ||
 	    strcmp(e.from, e2.from) != 0 || strcmp(e.helo, e2.helo) != 0 ||
+	    strcmp(e.authres, e2.authres) != 0 ||
 	    e.nrcpts != e2.nrcpts || (size_t)e2.content_off != out.len)
 		abort();
+	buf_init(&ar, 2 * QFILE_AUTHRES_MAX + 64);
+	if (qfile_authres_header(e.authres, &ar) == -1 ||
+	    memchr(ar.data, '\0', ar.len) != NULL ||
+	    qfile_authres_encode(ar.data, ar.len, back, sizeof(back)) == -1 ||
+	    strcmp(back, e.authres) != 0)
+		abort();
+	buf_free(&ar);
 	for (i = 0; i < e.nrcpts; i++)
 		if (e.rcpts[i].status != e2.rcpts[i].status ||
 		    e.rcpts[i].kind != e2.rcpts[i].kind ||
