@@ -10,9 +10,8 @@
 static const char alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* 0..63, or -1 for anything else (including '=' and NUL). */
-static int
-b64val(unsigned char c)
+int
+base64_value(int c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -78,10 +77,10 @@ base64_decode(void *dst, size_t dstlen, size_t *dstlen_r, const char *src,
 		return BASE64_BAD;
 	for (i = 0; i < srclen; i += 4) {
 		last = i + 4 == srclen;
-		a = b64val(s[i]);
-		b = b64val(s[i + 1]);
-		c = b64val(s[i + 2]);
-		e = b64val(s[i + 3]);
+		a = base64_value(s[i]);
+		b = base64_value(s[i + 1]);
+		c = base64_value(s[i + 2]);
+		e = base64_value(s[i + 3]);
 		npad = 0;
 		if (last && s[i + 3] == '=') {
 			npad = 1;

@@ -24,6 +24,10 @@ enum base64_status {
 	BASE64_TOOBIG = -2,	/* valid so far, but dst is too small */
 };
 
+/* The value of one base64 character: 0..63, or -1 for anything else
+ * (including '=' and NUL). For lenient decoders (a MIME body) that skip
+ * what is not in the alphabet. */
+int	base64_value(int c);
 /* Encode srclen octets of src into dst (dstlen octets) and NUL-terminate.
  * Returns the length written (without the NUL), or -1 if dst is smaller
  * than BASE64_ENCODED_SIZE(srclen) (dst then holds "" when dstlen > 0). */

@@ -27,7 +27,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "base64.h"
 #include "buf.h"
+#include "hex.h"
 #include "imap_mime.h"
 
 /* RFC 2046 limits a boundary to 70 characters; types are short tokens.
@@ -1392,33 +1394,6 @@ imap_search_header(const char *msg, size_t len, const char *field,
 	return 0;
 }
 
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lc(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Lenient transfer decoding into a malloc'd buffer: base64 skips what is
  * not in the alphabet, quoted-printable keeps a broken escape as is. */
 static char *
@@ -1433,7 +1408,7 @@ decode(const char *m, size_t s, size_t e, int b64, size_t *len_r)
 		if (b64) {
 			if (m[i] == '=')
 				break;
-			if ((v = b64val((unsigned char)m[i])) < 0)
+			if ((v = base64_value((unsigned char)m[i])) < 0)
 				continue;
 			acc = (acc << 6) | (unsigned)v;
 			bits += 6;
@@ -1455,8 +1430,8 @@ decode(const char *m, size_t s, size_t e, int b64, size_t *len_r)
 			i += 2;
 			continue;
 		}
-		if (i + 2 < e && (hi = hexval((unsigned char)m[i + 1])) >= 0 &&
-		    (lo = hexval((unsigned char)m[i + 2])) >= 0) {
+		if (i + 2 < e && (hi = hex_value((unsigned char)m[i + 1])) >= 0 &&
+		    (lo = hex_value((unsigned char)m[i + 2])) >= 0) {
 			o[k++] = (char)(hi * 16 + lo);
 			i += 2;
 			continue;
