@@ -1191,6 +1191,15 @@ sigterm_cb(evutil_socket_t sig, short what, void *arg)
 	conn_server_shutdown(d.srv);
 }
 
+/* The auth process or the master went (a shutdown, most often, which may
+ * reach us that way before our SIGTERM): keep the triplets, then exit. */
+static void
+peer_gone_cb(struct ipc *ipc, void *arg)
+{
+	greylist_save();
+	proc_peer_gone(ipc, arg);
+}
+
 /* Each session needs a socket, and one more file while it receives DATA. */
 static void
 limits_check(const struct config *cfg)
@@ -1260,6 +1269,7 @@ smtpd_main(struct runtime *rt, int auth_fd)
 		.setup = smtpd_setup,
 		.master_msg = master_msg_cb,
 		.on_sigterm = sigterm_cb,
+		.master_eof = peer_gone_cb,
 	};
 
 	d.rt = rt;
@@ -1283,7 +1293,7 @@ smtpd_main(struct runtime *rt, int auth_fd)
 	d.srv = smtp_server(rt);
 	d.commit_ev = event_new(d.base, -1, 0, commit_cb, NULL);
 	event_priority_set(d.commit_ev, 1);
-	d.auth = ipc_new(d.base, auth_fd, auth_msg_cb, proc_peer_gone, NULL);
+	d.auth = ipc_new(d.base, auth_fd, auth_msg_cb, peer_gone_cb, NULL);
 	event_base_dispatch(d.base);
 	exit(0);
 }
