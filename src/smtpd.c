@@ -14,7 +14,10 @@
  *         before its commit (verify.c: SPF, DKIM, DMARC through dns.c on
  *         this loop): refused with dmarc_reject, else the verdict goes
  *         into the envelope's authres slot. Bounces to our SRS addresses
- *         are validated at RCPT (srs.c).
+ *         are validated at RCPT (srs.c). Strangers on an MX listener are
+ *         looked up in the dnsbl zones before their greeting (refused
+ *         there or at RCPT) and greylisted at RCPT (greylist = yes; the
+ *         triplets in spool/greylist/).
  * Never:  reads the users file, delivers mail, runs as root, or touches a
  *         socket (conn.c does). */
 #include <errno.h>
