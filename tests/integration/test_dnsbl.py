@@ -88,6 +88,17 @@ class Blocklists(PosternTestCase):
             c.close()
             self.assertNotIn("listed", srv.log())
 
+    def test_weights_below_threshold_greet(self):
+        # Listed in one zone of weight 1, threshold 2: greeted, logged.
+        srv = self.srv("dnsbl other.test = 1", "dnsbl_threshold = 2")
+        c, code, text = self.greeting(srv)
+        self.assertEqual(code, 220, text)
+        c.close()
+        self.assertTrue(srv.wait_log(r"dnsbl bl\.test listed \[127\.0\.0\.2\]"))
+        srv2 = self.srv("dnsbl other.test = 1", "dnsbl_threshold = 2",
+                        "dnsbl another.test = 1")
+        self.assertEqual(self.greeting(srv2)[1], 220)
+
     def test_silent_zone_lets_client_in(self):
         # A server that never answers: the check gives up (5 s) and the
         # client is greeted.
