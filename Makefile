@@ -24,7 +24,7 @@ SRCS     := $(sort $(wildcard src/*.c))
 # outside; tests/unit/pure_fatal.c gives it there. The I/O the linker cannot
 # see (libc's system calls, stdio, the clock) tools/check-pure.sh bans.
 PURE     := address aliases apop authres base64 buf conn_limits decimal \
-	dkim dkim_out dmarc dns_cache dsn grants hex imap_fetch imap_index \
+	dkim dkim_out dmarc dnsbl dns_cache dsn grants greylist hex imap_fetch imap_index \
 	imap_mime imap_parse linebuf log_quote \
 	mailbox_index maildrop msgheader netaddr pop3_session psl qfile \
 	relay rules sasl schedule scram sendmail_args slots smtp_client \

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "decimal.h"
+#include "dnsbl.h"
 #include "fileio.h"
 #include "log.h"
 
@@ -77,6 +78,25 @@ static const struct param config_params[] = {
 	    "no,yes", NULL },
 	{ "dmarc_reject", PT_ENUM, 0, "no", 0, 0, OFF(dmarc_reject), 0,
 	    "no,yes", NULL },
+	/* DNS blocklists ("dnsbl ZONE [= WEIGHT]" lines, see dnsbl_line)
+	 * and greylisting, for strangers (not local_networks, relay_rules
+	 * relay clients, RBLSMTPD="" clients, dnsbl_allow, AUTH). */
+	{ "dnsbl_threshold", PT_UINT, 0, "1", 1, 1000, OFF(dnsbl_threshold),
+	    0, NULL, NULL },
+	{ "dnsbl_tempfail", PT_ENUM, 0, "no", 0, 0, OFF(dnsbl_tempfail), 0,
+	    "no,yes", NULL },
+	{ "dnsbl_reject_at", PT_ENUM, 0, "greeting", 0, 0,
+	    OFF(dnsbl_reject_at), 0, "greeting,rcpt", NULL },
+	{ "dnsbl_allow", PT_CIDRS, 0, NULL, 0, 0,
+	    OFFN(dnsbl_allow, n_dnsbl_allow), NULL, NULL },
+	{ "greylist", PT_ENUM, 0, "no", 0, 0, OFF(greylist), 0, "no,yes",
+	    NULL },
+	{ "greylist_delay", PT_DURATION, 0, "300", 1, 86400,
+	    OFF(greylist_delay), 0, NULL, NULL },
+	{ "greylist_window", PT_DURATION, 0, "4h", 1, 864000,
+	    OFF(greylist_window), 0, NULL, NULL },
+	{ "greylist_expire", PT_DURATION, 0, "36d", 1, 31536000,
+	    OFF(greylist_expire), 0, NULL, NULL },
 	{ "local_domains", PT_DOMAINS, PF_REQUIRED, NULL, 0, 0,
 	    OFFN(local_domains, n_local_domains), NULL, NULL },
 	{ "local_networks", PT_CIDRS, 0, "127.0.0.1/32, ::1/128", 0, 0,
@@ -950,6 +970,70 @@ dkim_selector_valid(const char *s)
 	return 1;
 }
 
+/* "dnsbl ZONE [= WEIGHT]"; rest is what follows "dnsbl". */
+static void
+dnsbl_line(struct config *c, struct pctx *x, unsigned line, char *rest)
+{
+	struct config_dnsbl b;
+	char q[128], *eq, *zone, *w, *end;
+	unsigned long weight = 1;
+	size_t i, lab = 0, len;
+
+	memset(&b, 0, sizeof(b));
+	b.line = line;
+	eq = strchr(rest, '=');
+	if (eq != NULL)
+		*eq = '\0';
+	zone = trim(rest);
+	len = strlen(zone);
+	if (len > 0 && zone[len - 1] == '.')
+		zone[--len] = '\0';
+	for (i = 0; i <= len; i++) {
+		if (zone[i] == '.' || zone[i] == '\0') {
+			if (lab == 0 || lab > 63)
+				break;
+			lab = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)zone[i]) && zone[i] != '-' &&
+		    zone[i] != '_')
+			break;
+		lab++;
+	}
+	if (len == 0 || len >= sizeof(b.zone) || i <= len) {
+		pctx_err(x, line, "dnsbl: '%s' is not a zone name (dnsbl ZONE "
+		    "[= WEIGHT])", qv(zone, q, sizeof(q)));
+		return;
+	}
+	for (i = 0; i < len; i++)
+		b.zone[i] = (char)tolower((unsigned char)zone[i]);
+	if (eq != NULL) {
+		w = trim(eq + 1);
+		errno = 0;
+		weight = strtoul(w, &end, 10);
+		if (!isdigit((unsigned char)*w) || *end != '\0' || errno != 0 ||
+		    weight < 1 || weight > 1000) {
+			pctx_err(x, line, "dnsbl %s: weight '%s' is not a "
+			    "number from 1 to 1000", b.zone, qv(w, q, sizeof(q)));
+			return;
+		}
+	}
+	b.weight = (unsigned)weight;
+	for (i = 0; i < c->n_dnsbl; i++)
+		if (strcmp(c->dnsbl[i].zone, b.zone) == 0) {
+			pctx_err(x, line, "duplicate dnsbl '%s' (first on line "
+			    "%u)", b.zone, c->dnsbl[i].line);
+			return;
+		}
+	if (c->n_dnsbl == DNSBL_ZONES_MAX) {
+		pctx_err(x, line, "too many dnsbl lines (max %d)",
+		    DNSBL_ZONES_MAX);
+		return;
+	}
+	c->dnsbl = xreallocarray(c->dnsbl, c->n_dnsbl + 1, sizeof(*c->dnsbl));
+	c->dnsbl[c->n_dnsbl++] = b;
+}
+
 /* "dkim_sign DOMAIN = SELECTOR:KEYFILE"; dom is what follows "dkim_sign",
  * val what follows '='. */
 static void
@@ -1045,6 +1129,11 @@ parse_line(struct config *c, struct pctx *x, unsigned lineno, char *l)
 	l = trim(l);
 	if (*l == '\0')
 		return;
+	/* The one key whose '=' is optional. */
+	if (strncmp(l, "dnsbl", 5) == 0 && (l[5] == ' ' || l[5] == '\t')) {
+		dnsbl_line(c, x, lineno, l + 5);
+		return;
+	}
 	eq = strchr(l, '=');
 	if (eq == NULL) {
 		pctx_err(x, lineno, "missing '=' in '%s' (expected key = value)",
@@ -1282,6 +1371,7 @@ config_free(struct config *c)
 	for (i = 0; i < c->n_dkim_sign; i++)
 		free(c->dkim_sign[i].keyfile);
 	free(c->dkim_sign);
+	free(c->dnsbl);
 	free(c->path);
 	free(c);
 }
@@ -1382,6 +1472,9 @@ config_print(const struct config *c, FILE *out)
 	for (i = 0; i < c->n_dkim_sign; i++)
 		fprintf(out, "dkim_sign %s = %s:%s\n", c->dkim_sign[i].domain,
 		    c->dkim_sign[i].selector, c->dkim_sign[i].keyfile);
+	for (i = 0; i < c->n_dnsbl; i++)
+		fprintf(out, "dnsbl %s = %u\n", c->dnsbl[i].zone,
+		    c->dnsbl[i].weight);
 }
 
 const struct config_dkim_sign *

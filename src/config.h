@@ -49,6 +49,17 @@ struct config_dkim_sign {
 	unsigned	line;
 };
 
+/* "dnsbl ZONE [= WEIGHT]": clients are looked up under ZONE (RFC 5782). */
+struct config_dnsbl {
+	char		zone[200];	/* lower case, no trailing dot */
+	unsigned	weight;		/* default 1 */
+	unsigned	line;
+};
+
+/* dnsbl_reject_at values, in the order of the table's choices. */
+#define CONFIG_DNSBL_AT_GREETING	0
+#define CONFIG_DNSBL_AT_RCPT		1
+
 /* pop3_auth values, in the order of the parameter table's choices. */
 #define CONFIG_POP3_AUTH_ANY		0
 #define CONFIG_POP3_AUTH_APOP_ONLY	1
@@ -60,6 +71,18 @@ struct config {
 	char		*auth_serv_id;	/* Authentication-Results id; default hostname */
 	int		 verify_incoming;	/* SPF/DKIM/DMARC of strangers' mail, default yes */
 	int		 dmarc_reject;		/* 550 on a p=reject failure, default no */
+	/* DNS blocklists and greylisting of strangers on the MX port */
+	struct config_dnsbl *dnsbl;		/* in file order */
+	size_t		 n_dnsbl;
+	unsigned	 dnsbl_threshold;	/* sum of listing weights, default 1 */
+	int		 dnsbl_tempfail;	/* 451 4.7.1 instead of 554 5.7.1 */
+	int		 dnsbl_reject_at;	/* CONFIG_DNSBL_AT_* */
+	struct cidr	*dnsbl_allow;		/* never checked */
+	size_t		 n_dnsbl_allow;
+	int		 greylist;		/* default no */
+	unsigned	 greylist_delay;	/* seconds before a retry passes, default 300 */
+	unsigned	 greylist_window;	/* seconds the retry may take, default 4h */
+	unsigned	 greylist_expire;	/* seconds a passed triplet is kept, default 36d */
 	char		**local_domains; /* lower case, trailing dot removed */
 	size_t		 n_local_domains;
 	struct cidr	*local_networks; /* default 127.0.0.1/32, ::1/128 */

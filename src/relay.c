@@ -147,6 +147,19 @@ relay_client_is_local(const struct relay_policy *p,
 	return 0;
 }
 
+int
+relay_client_spam_exempt(const struct relay_policy *p,
+    const struct netaddr *client, int dnsbl)
+{
+	struct netaddr addr = unmapped(client);
+	struct rules_match m;
+
+	if (relay_client_is_local(p, client))
+		return 1;
+	rules_lookup(p->rules, &addr, &m);
+	return m.relay || (dnsbl && m.rblsmtpd);
+}
+
 void
 relay_connect(const struct relay_policy *p, const struct netaddr *client,
     struct relay_decision *d)

@@ -59,6 +59,13 @@ void	relay_policy_from_config(struct relay_policy *p,
 void	relay_connect(const struct relay_policy *p, const struct netaddr *client,
 	    struct relay_decision *d);
 
+/* 1 if the client is never checked against DNS blocklists or
+ * greylisted: in local_networks, or matched by a relay_rules allow line
+ * that sets RELAYCLIENT="" (a relay client) or, for DNS blocklists only
+ * (dnsbl 1), RBLSMTPD="" (as rblsmtpd honours it). */
+int	relay_client_spam_exempt(const struct relay_policy *p,
+	    const struct netaddr *client, int dnsbl);
+
 /* 1 if the client is in local_networks: exempt from the per-client and
  * per-port session limits (the room reserved for our own users). */
 int	relay_client_is_local(const struct relay_policy *p,

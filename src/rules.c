@@ -27,6 +27,7 @@ struct rule {
 	unsigned	 rank;		/* prefix length used for ordering */
 	enum rules_action action;
 	int		 relay;
+	int		 rblsmtpd;	/* RBLSMTPD="": never checked against DNSBLs */
 	unsigned	 line;
 	char		*text;
 };
@@ -217,6 +218,12 @@ parse_vars(const char *s, size_t n, struct rule *ru)
 				return "RELAY with a value is not supported; "
 				    "write RELAY=\"\"";
 			ru->relay = 1;
+		} else if (nlen == 8 && memcmp(name, "RBLSMTPD", 8) == 0) {
+			if (vlen != 0)
+				return "RBLSMTPD with a value (rblsmtpd's own "
+				    "reject text) is not supported; write "
+				    "RBLSMTPD=\"\"";
+			ru->rblsmtpd = 1;
 		}
 		/* Other variables belong to tcpserver; accepted, ignored. */
 	}
@@ -279,8 +286,10 @@ parse_line(const char *s, size_t n, struct rule *ru)
 		ru->text = NULL;
 		return err;
 	}
-	if (ru->action == RULES_DENY)
+	if (ru->action == RULES_DENY) {
 		ru->relay = 0;	/* deny never grants relaying */
+		ru->rblsmtpd = 0;
+	}
 	return NULL;
 }
 
@@ -383,6 +392,7 @@ rules_lookup(const struct rules *r, const struct netaddr *client,
 		return;
 	m->action = best->action;
 	m->relay = best->action == RULES_ALLOW && best->relay;
+	m->rblsmtpd = best->action == RULES_ALLOW && best->rblsmtpd;
 	m->line = best->line;
 	m->text = best->text;
 }

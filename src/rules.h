@@ -2,7 +2,8 @@
  * Trusts: nothing; the file is the administrator's, but is checked as if
  *         it were hostile (every bad line is an error with its line number).
  * Gives:  per client address, the rule that applies: allow / deny, and
- *         whether it sets RELAYCLIENT (or RELAY) = "" (relay allowed).
+ *         whether it sets RELAYCLIENT (or RELAY) = "" (relay allowed),
+ *         and RBLSMTPD = "" (never checked against DNS blocklists).
  *         Syntax per line:  ADDRESS:allow[,VAR="value"]...  or  ADDRESS:deny
  *         ADDRESS is "1.2.3.4" (exact), "1.2.3." / "1.2." / "1." (prefix),
  *         "10.0.0.1-50" (range in the last octet), "" (default),
@@ -27,6 +28,8 @@ enum rules_action {
 struct rules_match {
 	enum rules_action action;
 	int		relay;		/* RELAYCLIENT="" or RELAY="" present */
+	int		rblsmtpd;	/* RBLSMTPD="" present: never checked
+					 * against DNS blocklists (rblsmtpd) */
 	unsigned	line;		/* line number of the matching rule */
 	const char	*text;		/* the rule's address part, as written */
 };

@@ -259,6 +259,18 @@ smtp_session_start(struct smtp_session *s, const char *reject_text)
 	s->state = SMTP_STATE_READY;
 }
 
+void
+smtp_session_start_refused(struct smtp_session *s, const char *line,
+    const char *rule)
+{
+	if (s->state != SMTP_STATE_GREETING)
+		return;
+	reply(s, "%s", line);
+	slog(s, "reject client=%s reply=\"%.9s\" rule=\"%s\"", s->client_text,
+	    line, rule);
+	session_close(s);
+}
+
 /* The address as "local@domain" ("" for <>) into buf, for replies
  * and logs; the parser guarantees ASCII. */
 static const char *
@@ -858,6 +870,19 @@ cmd_rcpt(struct smtp_session *s, const char *verb, char *args, size_t rest)
 	relay_decide(s->policy, &s->client, s->grants, s->now, &r.addr, &d);
 	(void)xsnprintf(r.rule, sizeof(r.rule), "%s", d.rule);
 	r.kind = d.result;
+	if ((d.result == RELAY_ACCEPT_RELAY || d.result == RELAY_ACCEPT_LOCAL) &&
+	    s->ops->rcpt_check != NULL) {
+		const char *why = s->ops->rcpt_check(s->arg, &r.addr,
+		    d.result == RELAY_ACCEPT_LOCAL && (r.addr.is_postmaster ||
+		    strcasecmp(r.addr.local, "postmaster") == 0),
+		    text, sizeof(text));
+
+		if (why != NULL) {
+			rcpt_log(s, &r.addr, "reject", why, text);
+			cmd_reply(s, "%s", text);
+			return;
+		}
+	}
 	if (d.result == RELAY_ACCEPT_RELAY) {
 		rcpt_accept(s, &r, "accept-relay");
 		return;

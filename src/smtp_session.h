@@ -100,6 +100,13 @@ struct smtp_session_ops {
 	 * (or no SRS here): the recipient is looked up as usual. */
 	int	(*srs_reverse)(void *arg, const char *local, char *out,
 		    size_t outlen);
+	/* Optional: a recipient the relay policy accepted (postmaster: it
+	 * is postmaster@ one of our domains) may still be refused for its
+	 * client (a DNS blocklist at RCPT, greylisting): NULL goes on, else
+	 * the rule for the log, with the reply ("451 4.7.1 ...", no CRLF)
+	 * in line. */
+	const char *(*rcpt_check)(void *arg, const struct address *rcpt,
+		    int postmaster, char *line, size_t len);
 };
 
 struct smtp_session {
@@ -149,6 +156,10 @@ void	smtp_session_free(struct smtp_session *s);
 /* Queue the 220 greeting (or, with reject_text non-NULL, "554 5.7.1 text"
  * and close: a relay_rules deny). */
 void	smtp_session_start(struct smtp_session *s, const char *reject_text);
+/* Instead of the greeting: the reply line ("554 5.7.1 ..." or "451
+ * 4.7.1 ...", no CRLF), logged with rule, and close. */
+void	smtp_session_start_refused(struct smtp_session *s, const char *line,
+	    const char *rule);
 /* Feed client bytes. Returns how many were consumed: fewer than len when
  * the session became busy (wait != NONE) or is closing; the caller keeps
  * the rest and feeds it again after the answer. Replies are in s->out. */

@@ -14,7 +14,10 @@
  *         before its commit (verify.c: SPF, DKIM, DMARC through dns.c on
  *         this loop): refused with dmarc_reject, else the verdict goes
  *         into the envelope's authres slot. Bounces to our SRS addresses
- *         are validated at RCPT (srs.c).
+ *         are validated at RCPT (srs.c). Strangers on an MX listener are
+ *         looked up in the dnsbl zones before their greeting (refused
+ *         there or at RCPT) and greylisted at RCPT (greylist = yes; the
+ *         triplets in spool/greylist/).
  * Never:  reads the users file, delivers mail, runs as root, or touches a
  *         socket (conn.c does). */
 #include <errno.h>
@@ -29,12 +32,15 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
 #include "conn.h"
 #include "dns.h"
+#include "dnsbl.h"
 #include "fileio.h"
+#include "greylist.h"
 #include "buf.h"
 #include "ipc.h"
 #include "log.h"
@@ -74,6 +80,31 @@ struct session {
 	size_t		content_off;	/* our Received: line, then the message */
 	struct verify	*v;		/* SPF/DKIM/DMARC in flight, else NULL */
 	int		v_starting;	/* inside verify_run() (an answer may come at once) */
+	struct dnsbl_run *bl;		/* blocklist queries before the greeting, else NULL */
+	int		mx;		/* on an MX listener (not submission/smtps) */
+	int		grey_exempt;	/* local_networks or a relay client */
+	char		bl_line[300];	/* dnsbl_reject_at = rcpt: the reply, "" if not listed */
+	char		bl_rule[220];	/* "dnsbl ZONE" */
+};
+
+/* The DNS blocklist check of one client: every zone's A query at once,
+ * then the TXT of each listing. It outlives its session while a query is
+ * in flight (the answers point into it). */
+struct dnsbl_query {
+	struct dnsbl_run *run;
+	size_t		zone;
+	int		txt;		/* the reason query, else the A query */
+};
+
+struct dnsbl_run {
+	struct session	*c;		/* NULL once decided or the client left */
+	unsigned	pending;	/* queries in flight */
+	int		starting;	/* inside dnsbl_start() */
+	struct event	*timer;		/* DNSBL_TIMEOUT_SEC */
+	int		listed[DNSBL_ZONES_MAX];
+	char		name[DNSBL_ZONES_MAX][DNS_NAME_MAX + 1];
+	char		txt[DNSBL_ZONES_MAX][200];
+	struct dnsbl_query q[DNSBL_ZONES_MAX][2];
 };
 
 /* Bound on a wait for our own processes (a user lookup, an AUTH check,
@@ -96,6 +127,10 @@ static struct smtpd {
 	uint32_t	id_salt;
 	struct dns	*dns;		/* verify_incoming: NULL when off or unavailable */
 	struct psl	*psl;
+	struct dns	*bl_dns;	/* dnsbl lines: NULL when none or no resolver */
+	struct greylist	grey;		/* greylist = yes */
+	int		grey_fd;	/* spool/greylist/, -1 when off */
+	struct event	*grey_ev;	/* saves the state when it changed */
 	unsigned char	srs_secret[SRS_SECRET_MAX];	/* srs_len 0: no SRS */
 	size_t		srs_len;
 } d;
@@ -446,6 +481,252 @@ op_srs_reverse(void *arg, const char *local, char *out, size_t outlen)
 	return st == SRS_OK ? 0 : -1;
 }
 
+/* ---- DNS blocklists and greylisting ---- */
+
+static void dnsbl_query_cb(const struct dns_answer *a, void *arg);
+
+/* The verdict: the greeting, or its refusal; with dnsbl_reject_at =
+ * rcpt the refusal waits in bl_line for each RCPT. */
+static void
+dnsbl_finish(struct dnsbl_run *run)
+{
+	const struct config *cfg = d.rt->cfg;
+	struct session *c = run->c;
+	unsigned weights[DNSBL_ZONES_MAX];
+	char ip[INET6_ADDRSTRLEN];
+	size_t i, first = cfg->n_dnsbl;
+
+	run->c = NULL;
+	c->bl = NULL;
+	if (run->timer != NULL) {
+		event_free(run->timer);
+		run->timer = NULL;
+	}
+	netaddr_format(&c->s.client.addr, ip, sizeof(ip));
+	for (i = 0; i < cfg->n_dnsbl; i++) {
+		weights[i] = cfg->dnsbl[i].weight;
+		if (!run->listed[i])
+			continue;
+		if (first == cfg->n_dnsbl)
+			first = i;
+		log_info("session=%s dnsbl %s listed [%s] (%s)", c->sid,
+		    cfg->dnsbl[i].zone, ip, run->txt[i]);
+	}
+	c->s.now = time(NULL);
+	if (dnsbl_decide(weights, run->listed, cfg->n_dnsbl,
+	    cfg->dnsbl_threshold)) {
+		dnsbl_reply(c->bl_line, sizeof(c->bl_line), cfg->dnsbl_tempfail,
+		    ip, cfg->dnsbl[first].zone, run->txt[first]);
+		(void)xsnprintf(c->bl_rule, sizeof(c->bl_rule), "dnsbl %s",
+		    cfg->dnsbl[first].zone);
+		if (cfg->dnsbl_reject_at == CONFIG_DNSBL_AT_GREETING) {
+			smtp_session_start_refused(&c->s, c->bl_line, c->bl_rule);
+			c->bl_line[0] = '\0';
+		} else
+			smtp_session_start(&c->s, NULL);
+	} else
+		smtp_session_start(&c->s, NULL);
+	if (!run->starting)
+		conn_process(c->conn);
+}
+
+static void
+dnsbl_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dnsbl_run *run = arg;
+
+	(void)fd; (void)what;
+	log_info("session=%s dnsbl: no answer within %ds; not listed where "
+	    "unanswered", run->c->sid, DNSBL_TIMEOUT_SEC);
+	dnsbl_finish(run);
+	if (run->pending == 0)
+		free(run);
+}
+
+/* A query answered: the A of a listing asks for its TXT. A timeout or a
+ * SERVFAIL is "not listed". */
+static void
+dnsbl_query_cb(const struct dns_answer *a, void *arg)
+{
+	struct dnsbl_query *q = arg;
+	struct dnsbl_run *run = q->run;
+	size_t i, z = q->zone;
+
+	if (run->c != NULL && a->status == OUTCOME_OK) {
+		if (!q->txt) {
+			for (i = 0; i < a->nrr; i++)
+				if (a->type == DNS_T_A &&
+				    dnsbl_address_lists(&a->rr[i].addr))
+					run->listed[z] = 1;
+			if (run->listed[z]) {
+				/* Counted before it is asked: the answer
+				 * may come at once, from the cache. */
+				run->pending++;
+				dns_query(d.bl_dns, DNS_T_TXT, run->name[z],
+				    dnsbl_query_cb, &run->q[z][1]);
+			}
+		} else if (a->nrr > 0)
+			(void)xsnprintf(run->txt[z], sizeof(run->txt[z]), "%s",
+			    dns_rr_text(a, 0));
+	}
+	if (--run->pending > 0)
+		return;
+	if (run->c != NULL)
+		dnsbl_finish(run);
+	if (!run->starting)
+		free(run);
+}
+
+/* Ask every zone about the client; the greeting (or its refusal) comes
+ * from dnsbl_finish, possibly before this returns. 0. */
+static int
+dnsbl_start(struct session *c)
+{
+	const struct config *cfg = d.rt->cfg;
+	struct dnsbl_run *run = xcalloc(1, sizeof(*run));
+	struct timeval tv = { DNSBL_TIMEOUT_SEC, 0 };
+	size_t i;
+
+	run->c = c;
+	run->starting = 1;
+	run->pending = 1;	/* ours, until every query is asked */
+	c->bl = run;
+	c->own_since = time(NULL);
+	run->timer = evtimer_new(d.base, dnsbl_timeout_cb, run);
+	if (run->timer == NULL || evtimer_add(run->timer, &tv) == -1)
+		fatal("dnsbl: cannot set a timer");
+	for (i = 0; i < cfg->n_dnsbl && run->c != NULL; i++) {
+		run->q[i][0] = (struct dnsbl_query){ run, i, 0 };
+		run->q[i][1] = (struct dnsbl_query){ run, i, 1 };
+		if (dnsbl_query_name(&c->s.client.addr, cfg->dnsbl[i].zone,
+		    run->name[i], sizeof(run->name[i])) == -1)
+			continue;
+		run->pending++;
+		dns_query(d.bl_dns, DNS_T_A, run->name[i], dnsbl_query_cb,
+		    &run->q[i][0]);
+	}
+	if (--run->pending == 0) {
+		if (run->c != NULL)
+			dnsbl_finish(run);
+		free(run);
+		return 0;
+	}
+	run->starting = 0;
+	return 0;
+}
+
+/* Whether this client is asked about at all. */
+static int
+dnsbl_applies(const struct session *c)
+{
+	const struct config *cfg = d.rt->cfg;
+	struct netaddr addr = c->s.client.addr;
+	size_t i;
+
+	if (d.bl_dns == NULL || !c->mx ||
+	    relay_client_spam_exempt(&d.policy, &addr, 1))
+		return 0;
+	for (i = 0; i < cfg->n_dnsbl_allow; i++)
+		if (cidr_match(&cfg->dnsbl_allow[i], &addr))
+			return 0;
+	return 1;
+}
+
+static const char *
+op_rcpt_check(void *arg, const struct address *rcpt, int postmaster,
+    char *line, size_t len)
+{
+	struct session *c = arg;
+	char from[ADDRESS_PATH_MAX + 8], to[ADDRESS_PATH_MAX + 8];
+	enum greylist_verdict v;
+
+	if (c->s.client.auth_user != NULL)
+		return NULL;		/* authenticated: never refused here */
+	if (c->bl_line[0] != '\0' && !postmaster) {
+		(void)xsnprintf(line, len, "%s", c->bl_line);
+		return c->bl_rule;
+	}
+	if (d.grey_fd == -1 || !c->mx || c->grey_exempt)
+		return NULL;
+	from[0] = to[0] = '\0';
+	if (!c->s.txn.from.is_null &&
+	    address_format(&c->s.txn.from, from, sizeof(from)) == NULL)
+		from[0] = '\0';
+	if (address_format(rcpt, to, sizeof(to)) == NULL)
+		to[0] = '\0';
+	v = greylist_check(&d.grey, greylist_key(&c->s.client.addr, from, to),
+	    (int64_t)time(NULL));
+	if (v == GREYLIST_PASS)
+		return NULL;
+	log_info("session=%s greylist %s client=%s", c->sid,
+	    greylist_verdict_name(v), c->s.client_text);
+	(void)xsnprintf(line, len, "451 4.7.1 Greylisted, please try again "
+	    "later");
+	return "greylist";
+}
+
+/* spool/greylist/greylist, rewritten whole when it changed. */
+#define GREYLIST_FILE		"greylist"
+#define GREYLIST_FILE_MAX	((size_t)GREYLIST_ENTRIES_MAX * 80)
+#define GREYLIST_SAVE_SEC	10
+
+static void
+greylist_save(void)
+{
+	/* Only smtpd writes it: a temporary left is a crash leftover. */
+	struct fileio_new nf = { 0600, (uid_t)-1, (gid_t)-1,
+	    FILEIO_TMP_LEFTOVER };
+	enum fileio_step step;
+	struct buf b;
+
+	if (d.grey_fd == -1 || !d.grey.dirty)
+		return;
+	buf_init(&b, GREYLIST_FILE_MAX);
+	if (greylist_format(&d.grey, &b, (int64_t)time(NULL)) == -1 ||
+	    fileio_replace(d.grey_fd, GREYLIST_FILE, GREYLIST_FILE ".tmp",
+	    b.data != NULL ? b.data : "", b.len, &nf, &step) == -1)
+		log_warn("greylist: cannot save %s: %s", GREYLIST_FILE,
+		    strerror(errno));
+	buf_free(&b);
+}
+
+static void
+greylist_save_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+	greylist_save();
+}
+
+/* Before the privilege drop: spool/greylist/ (ours), and what it kept. */
+static void
+greylist_open(const struct runtime *rt)
+{
+	const struct config *cfg = rt->cfg;
+	struct buf b;
+
+	d.grey_fd = -1;
+	if (!cfg->greylist)
+		return;
+	greylist_init(&d.grey, cfg->greylist_delay, cfg->greylist_window,
+	    cfg->greylist_expire);
+	if (mkdirat(rt->spool_fd, "greylist", 0700) == -1 && errno != EEXIST)
+		fatal("spool: cannot create greylist: %s", strerror(errno));
+	d.grey_fd = openat(rt->spool_fd, "greylist", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC | O_NOFOLLOW);
+	if (d.grey_fd == -1)
+		fatal("spool: cannot open greylist: %s", strerror(errno));
+	if (rt->drop && fchown(d.grey_fd, rt->uid, rt->gid) == -1)
+		fatal("spool: cannot chown greylist: %s", strerror(errno));
+	if (fileio_read_file(d.grey_fd, GREYLIST_FILE, 0, GREYLIST_FILE_MAX,
+	    &b, NULL) == 0)
+		greylist_parse(&d.grey, b.data != NULL ? b.data : "", b.len,
+		    (int64_t)time(NULL));
+	else if (errno != ENOENT)
+		log_warn("greylist: cannot read %s: %s", GREYLIST_FILE,
+		    strerror(errno));
+	buf_free(&b);
+}
+
 static void
 op_log(void *arg, const char *line)
 {
@@ -463,6 +744,7 @@ static const struct smtp_session_ops ops = {
 	.log = op_log,
 	.auth_request = op_auth_request,
 	.srs_reverse = op_srs_reverse,
+	.rcpt_check = op_rcpt_check,
 };
 
 /* ---- group commit ---- */
@@ -534,7 +816,7 @@ static int
 own_wait(const struct session *c)
 {
 	return c->s.wait == SMTP_WAIT_USER || c->s.wait == SMTP_WAIT_AUTH ||
-	    c->s.wait == SMTP_WAIT_COMMIT;
+	    c->s.wait == SMTP_WAIT_COMMIT || c->bl != NULL;
 }
 
 static void *
@@ -574,7 +856,12 @@ sop_opened(struct conn *conn)
 		log_info("session=%s denied by %s", c->sid, dec.rule);
 	}
 	c->s.now = time(NULL);
-	smtp_session_start(&c->s, deny);
+	c->mx = kind == LISTEN_SMTP;
+	c->grey_exempt = relay_client_spam_exempt(&d.policy, &client.addr, 0);
+	/* A listed client is told so instead of the greeting: the DNS
+	 * blocklists are asked first (the session waits on our side). */
+	if (deny != NULL || !dnsbl_applies(c) || dnsbl_start(c) == -1)
+		smtp_session_start(&c->s, deny);
 	return c;
 }
 
@@ -746,6 +1033,15 @@ sop_closed(struct conn *conn, void *p)
 		ipc_send(d.auth, IPC_SMTP_SCRAM_ABORT, c->id, NULL, 0);
 		c->scram = 0;
 	}
+	if (c->bl != NULL) {
+		/* Its queries finish without us. */
+		c->bl->c = NULL;
+		if (c->bl->timer != NULL) {
+			event_free(c->bl->timer);
+			c->bl->timer = NULL;
+		}
+		c->bl = NULL;
+	}
 	/* A commit in flight owns the file; commit_cb frees us afterwards
 	 * (verify_done, for checks in flight: they hold a DNS query). */
 	if (!c->committing && c->v == NULL)
@@ -894,7 +1190,17 @@ static void
 sigterm_cb(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig; (void)what; (void)arg;
+	greylist_save();
 	conn_server_shutdown(d.srv);
+}
+
+/* The auth process or the master went (a shutdown, most often, which may
+ * reach us that way before our SIGTERM): keep the triplets, then exit. */
+static void
+peer_gone_cb(struct ipc *ipc, void *arg)
+{
+	greylist_save();
+	proc_peer_gone(ipc, arg);
 }
 
 /* Each session needs a socket, and one more file while it receives DATA. */
@@ -921,6 +1227,20 @@ smtpd_setup(struct event_base *base, void *arg)
 	char err[256];
 
 	conn_tls_preload(base, arg);
+	if (cfg->n_dnsbl > 0) {
+		d.bl_dns = dns_new(base, cfg->dns_servers, err, sizeof(err));
+		if (d.bl_dns == NULL)
+			log_warn("dnsbl: no resolver (%s); clients are not "
+			    "checked against DNS blocklists", err);
+	}
+	if (cfg->greylist) {
+		struct timeval tv = { GREYLIST_SAVE_SEC, 0 };
+
+		d.grey_ev = event_new(base, -1, EV_PERSIST, greylist_save_cb,
+		    NULL);
+		if (d.grey_ev == NULL || event_add(d.grey_ev, &tv) == -1)
+			fatal("greylist: cannot set a timer");
+	}
 	if (!cfg->verify_incoming)
 		return;
 	d.psl = psl_load_file(PSL_FILE_DEFAULT, PSL_ICANN | PSL_PRIVATE, NULL);
@@ -943,7 +1263,7 @@ smtpd_main(struct runtime *rt, int auth_fd)
 {
 	/* smtpd reaches incoming/ and queue/ only. Two event priorities:
 	 * the commit of finished messages runs after each round's I/O. */
-	const struct proc_child pc = {
+	struct proc_child pc = {
 		.keep = PROC_KEEP_INCOMING | PROC_KEEP_QUEUE | PROC_KEEP_SMTP,
 		.dirs = { { rt->incoming_fd, PROC_FS_READ | PROC_FS_WRITE },
 		    { rt->queue_fd, PROC_FS_READ | PROC_FS_WRITE } },
@@ -952,6 +1272,7 @@ smtpd_main(struct runtime *rt, int auth_fd)
 		.setup = smtpd_setup,
 		.master_msg = master_msg_cb,
 		.on_sigterm = sigterm_cb,
+		.master_eof = peer_gone_cb,
 	};
 
 	d.rt = rt;
@@ -965,12 +1286,17 @@ smtpd_main(struct runtime *rt, int auth_fd)
 		d.srs_len = 0;
 	}
 	relay_policy_from_config(&d.policy, rt->cfg);
+	/* With greylist = yes, spool/greylist/ too (the triplets). */
+	greylist_open(rt);
+	if (d.grey_fd != -1)
+		pc.dirs[pc.ndirs++] = (struct proc_dir){ d.grey_fd,
+		    PROC_FS_READ | PROC_FS_WRITE };
 	d.base = proc_child_start(rt, &pc, &d.master);
 	limits_check(rt->cfg);
 	d.srv = smtp_server(rt);
 	d.commit_ev = event_new(d.base, -1, 0, commit_cb, NULL);
 	event_priority_set(d.commit_ev, 1);
-	d.auth = ipc_new(d.base, auth_fd, auth_msg_cb, proc_peer_gone, NULL);
+	d.auth = ipc_new(d.base, auth_fd, auth_msg_cb, peer_gone_cb, NULL);
 	event_base_dispatch(d.base);
 	exit(0);
 }

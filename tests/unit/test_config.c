@@ -840,10 +840,61 @@ test_load_too_big(void **state)
 	errlist_free(&errs);
 }
 
+/* dnsbl lines (the key without '=' when the weight is left out) and
+ * the greylisting keys. */
+static void
+test_dnsbl_greylist(void **state)
+{
+	struct errlist errs = { NULL, 0 };
+	struct config *c;
+
+	(void)state;
+	c = parse(BASE "dnsbl zen.example.org\n"
+	    "dnsbl  BL.Example.NET. = 3\n"
+	    "dnsbl_threshold = 2\ndnsbl_tempfail = yes\n"
+	    "dnsbl_reject_at = rcpt\ndnsbl_allow = 192.0.2.0/24, 2001:db8::1\n"
+	    "greylist = yes\ngreylist_delay = 2m\n", &errs);
+	assert_int_equal(errs.n, 0);
+	assert_non_null(c);
+	assert_int_equal(c->n_dnsbl, 2);
+	assert_string_equal(c->dnsbl[0].zone, "zen.example.org");
+	assert_int_equal(c->dnsbl[0].weight, 1);
+	assert_string_equal(c->dnsbl[1].zone, "bl.example.net");
+	assert_int_equal(c->dnsbl[1].weight, 3);
+	assert_int_equal(c->dnsbl_threshold, 2);
+	assert_int_equal(c->dnsbl_tempfail, 1);
+	assert_int_equal(c->dnsbl_reject_at, CONFIG_DNSBL_AT_RCPT);
+	assert_int_equal(c->n_dnsbl_allow, 2);
+	assert_int_equal(c->greylist, 1);
+	assert_int_equal(c->greylist_delay, 120);
+	assert_int_equal(c->greylist_window, 4 * 3600);
+	assert_int_equal(c->greylist_expire, 36 * 86400);
+	config_free(c);
+	c = parse(BASE, &errs);
+	assert_non_null(c);
+	assert_int_equal(c->n_dnsbl, 0);
+	assert_int_equal(c->dnsbl_threshold, 1);
+	assert_int_equal(c->dnsbl_tempfail, 0);
+	assert_int_equal(c->dnsbl_reject_at, CONFIG_DNSBL_AT_GREETING);
+	assert_int_equal(c->greylist, 0);
+	assert_int_equal(c->greylist_delay, 300);
+	config_free(c);
+	assert_null(parse_with("dnsbl bad..zone", &errs));
+	assert_true(errs_have(&errs, "is not a zone name"));
+	errlist_free(&errs);
+	assert_null(parse_with("dnsbl bl.example = 0", &errs));
+	assert_true(errs_have(&errs, "weight"));
+	errlist_free(&errs);
+	assert_null(parse(BASE "dnsbl bl.example\ndnsbl BL.example\n", &errs));
+	assert_true(errs_have(&errs, "duplicate dnsbl"));
+	errlist_free(&errs);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dnsbl_greylist),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_required_values),

@@ -357,10 +357,47 @@ test_rules_prefixes(void **state)
 	}
 }
 
+/* RBLSMTPD="" (rblsmtpd: never blocked) on an allow line; with a value
+ * (rblsmtpd's own refusal) it is an error; a deny sets nothing. */
+static void
+test_rules_rblsmtpd(void **state)
+{
+	static const char text[] = "1.2.3.4:allow,RBLSMTPD=\"\"\n"
+	    "1.2.3.5:allow,RELAYCLIENT=\"\",RBLSMTPD=\"\"\n"
+	    "1.2.3.6:deny,RBLSMTPD=\"\"\n"
+	    ":allow\n";
+	static const char valued[] = "1.2.3.4:allow,RBLSMTPD=\"-go away\"\n";
+	struct errlist errs = { NULL, 0 };
+	struct rules_match m;
+	struct netaddr a;
+	struct rules *r;
+
+	(void)state;
+	r = parse(text, strlen(text), &errs);
+	assert_non_null(r);
+	assert_int_equal(netaddr_parse("1.2.3.4", &a), 0);
+	rules_lookup(r, &a, &m);
+	assert_true(m.rblsmtpd && !m.relay);
+	assert_int_equal(netaddr_parse("1.2.3.5", &a), 0);
+	rules_lookup(r, &a, &m);
+	assert_true(m.rblsmtpd && m.relay);
+	assert_int_equal(netaddr_parse("1.2.3.6", &a), 0);
+	rules_lookup(r, &a, &m);
+	assert_false(m.rblsmtpd);
+	assert_int_equal(netaddr_parse("9.9.9.9", &a), 0);
+	rules_lookup(r, &a, &m);
+	assert_false(m.rblsmtpd);
+	rules_free(r);
+	assert_null(parse(valued, strlen(valued), &errs));
+	assert_true(errs.n > 0);
+	errlist_free(&errs);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rules_rblsmtpd),
 		cmocka_unit_test(test_rules_lookup),
 		cmocka_unit_test(test_rules_order),
 		cmocka_unit_test(test_rules_errors),

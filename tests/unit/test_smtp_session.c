@@ -133,10 +133,26 @@ fake_srs_reverse(void *arg, const char *local, char *out, size_t outlen)
 	return 0;
 }
 
+/* A blocklist at RCPT: with refuse_rcpts, every recipient but
+ * postmaster's is refused. */
+static int refuse_rcpts;
+
+static const char *
+fake_rcpt_check(void *arg, const struct address *rcpt, int postmaster,
+    char *line, size_t len)
+{
+	(void)arg;
+	(void)rcpt;
+	if (!refuse_rcpts || postmaster)
+		return NULL;
+	snprintf(line, len, "451 4.7.1 Greylisted, please try again later");
+	return "greylist";
+}
+
 static const struct smtp_session_ops fake_ops = {
 	fake_user_lookup, fake_message_open, fake_message_write,
 	fake_message_commit, fake_message_abort, fake_log, fake_auth_request,
-	fake_srs_reverse,
+	fake_srs_reverse, fake_rcpt_check,
 };
 
 /* ---- config and policy --------------------------------------------- */
@@ -1234,10 +1250,33 @@ test_srs_rcpt(void **state)
 	finish(r);
 }
 
+/* rcpt_check refuses after the relay policy accepted, postmaster aside. */
+static void
+test_rcpt_check(void **state)
+{
+	static const char in[] = "EHLO c\r\nMAIL FROM:<s@x.example>\r\n"
+	    "RCPT TO:<bob@mydomain.test>\r\n"
+	    "RCPT TO:<Postmaster@mydomain.test>\r\n"
+	    "RCPT TO:<postmaster>\r\n";
+	struct run *r;
+
+	(void)state;
+	refuse_rcpts = 1;
+	r = start(STRANGER, NULL);
+	feed(r, in, strlen(in), 0);
+	assert_non_null(strstr(r->out.data, "451 4.7.1 Greylisted"));
+	assert_int_equal(r->s.txn.nrcpts, 1);
+	assert_true(r->s.txn.rcpts[0].addr.is_postmaster == 0);
+	assert_non_null(strstr(F.logs.data, "decision=reject rule=\"greylist\""));
+	finish(r);
+	refuse_rcpts = 0;
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rcpt_check),
 		cmocka_unit_test(test_dialogues),
 		cmocka_unit_test(test_srs_rcpt),
 		cmocka_unit_test(test_starttls),
