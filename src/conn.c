@@ -49,7 +49,8 @@ struct conn {
 	struct bufferevent *bev;
 	struct event	*timer;
 	void		*p;		/* the protocol's session */
-	time_t		started;	/* max_session_time counts from here */
+	uint64_t	started_ms;	/* max_session_time counts from here
+					 * (monotonic, milliseconds) */
 	time_t		active;		/* last input used: the idlest goes first */
 	int		closing;	/* close once the output is flushed */
 	unsigned	close_polls;
@@ -91,15 +92,27 @@ tls_handshaking(const struct conn *c)
 	return ssl != NULL && !SSL_is_init_finished(ssl);
 }
 
+static uint64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void
 conn_timer_arm(struct conn *c)
 {
 	const struct conn_ops *ops = c->srv->cfg.ops;
 	struct timeval tv = { 0, 0 };
+	uint64_t ms;
 
-	tv.tv_sec = conn_clock(ops->idle_seconds(c->p), c->started,
-	    c->srv->cfg.max_session_time, time(NULL),
+	ms = conn_clock(ops->idle_seconds(c->p), c->started_ms,
+	    c->srv->cfg.max_session_time, monotonic_ms(),
 	    ops->phase(c->p) == CONN_PHASE_US);
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	event_add(c->timer, &tv);
 }
 
@@ -304,9 +317,9 @@ conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		return;
 	}
-	ops->timeout(c, c->p, time(NULL) - c->started >=
-	    (time_t)c->srv->cfg.max_session_time ? CONN_TIMEOUT_SESSION :
-	    CONN_TIMEOUT_IDLE);
+	ops->timeout(c, c->p, monotonic_ms() - c->started_ms >=
+	    (uint64_t)c->srv->cfg.max_session_time * 1000 ?
+	    CONN_TIMEOUT_SESSION : CONN_TIMEOUT_IDLE);
 	conn_flush(c);
 }
 
@@ -470,7 +483,8 @@ conn_accept_cb(struct evconnlistener *el, evutil_socket_t fd,
 	snprintf(c->ip, sizeof(c->ip), "%s", ip);
 	if (getsockname(fd, (struct sockaddr *)&local, &locallen) == 0)
 		netaddr_from_sockaddr((struct sockaddr *)&local, &c->local_addr);
-	c->started = c->active = time(NULL);
+	c->active = time(NULL);
+	c->started_ms = monotonic_ms();
 	/* Unique per process lifetime (slots are reused, the counter is not),
 	 * and across restarts by the time prefix. */
 	snprintf(c->sid, sizeof(c->sid), "%s%08X%06X", srv->cfg.sid_prefix,

@@ -79,12 +79,14 @@ enum conn_limit_hit conn_limit_check(const struct conn_count *n,
 /* The index of the idlest evictable connection in v[0..n), or -1. */
 long	conn_idlest(const struct conn_snapshot *v, size_t n);
 
-/* Seconds on a session's clock: `idle` for the current state, cut short by
- * what is left of max_session_time. Once that is over: 0 (now), or 1
- * while the session waits for our own processes (a second look soon,
+/* Milliseconds on a session's clock: `idle` seconds for the current state,
+ * cut short by what is left of max_session_time, counted from started_ms
+ * to now_ms (a monotonic clock in milliseconds: whole seconds would let
+ * a session end up to a second early). Once that is over: 0 (now), or
+ * 1000 while the session waits for our own processes (a second look soon,
  * rather than a busy loop). */
-unsigned conn_clock(unsigned idle, time_t started, unsigned max_session_time,
-	    time_t now, int waiting_for_us);
+uint64_t conn_clock(unsigned idle, uint64_t started_ms,
+	    unsigned max_session_time, uint64_t now_ms, int waiting_for_us);
 
 /* ---- the protocol's side ---- */
 

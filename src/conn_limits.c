@@ -59,13 +59,14 @@ conn_idlest(const struct conn_snapshot *v, size_t n)
 	return best;
 }
 
-unsigned
-conn_clock(unsigned idle, time_t started, unsigned max_session_time, time_t now,
-    int waiting_for_us)
+uint64_t
+conn_clock(unsigned idle, uint64_t started_ms, unsigned max_session_time,
+    uint64_t now_ms, int waiting_for_us)
 {
-	time_t left = started + (time_t)max_session_time - now;
+	uint64_t end = started_ms + (uint64_t)max_session_time * 1000;
+	uint64_t left = end > now_ms ? end - now_ms : 0;
 
-	if (left < 1)	/* over: now, or soon while we wait ourselves */
-		left = waiting_for_us ? 1 : 0;
-	return left < (time_t)idle ? (unsigned)left : idle;
+	if (left == 0)	/* over: now, or soon while we wait ourselves */
+		left = waiting_for_us ? 1000 : 0;
+	return left < (uint64_t)idle * 1000 ? left : (uint64_t)idle * 1000;
 }

@@ -109,18 +109,21 @@ test_clock(void **state)
 {
 	(void)state;
 	/* plenty of session time left: the state's own clock */
-	assert_int_equal(conn_clock(300, 1000, 3600, 1000, 0), 300);
-	assert_int_equal(conn_clock(300, 1000, 3600, 4000, 0), 300);
+	assert_int_equal(conn_clock(300, 1000000, 3600, 1000000, 0), 300000);
+	assert_int_equal(conn_clock(300, 1000000, 3600, 4000000, 0), 300000);
 	/* cut short by what is left of max_session_time */
-	assert_int_equal(conn_clock(300, 1000, 3600, 4500, 0), 100);
-	assert_int_equal(conn_clock(300, 1000, 3600, 4599, 1), 1);
+	assert_int_equal(conn_clock(300, 1000000, 3600, 4500000, 0), 100000);
+	assert_int_equal(conn_clock(300, 1000000, 3600, 4599000, 1), 1000);
 	/* over: now, or a second while we wait ourselves */
-	assert_int_equal(conn_clock(300, 1000, 3600, 4600, 0), 0);
-	assert_int_equal(conn_clock(300, 1000, 3600, 9999, 0), 0);
-	assert_int_equal(conn_clock(300, 1000, 3600, 4600, 1), 1);
-	assert_int_equal(conn_clock(300, 1000, 3600, 9999, 1), 1);
+	assert_int_equal(conn_clock(300, 1000000, 3600, 4600000, 0), 0);
+	assert_int_equal(conn_clock(300, 1000000, 3600, 9999000, 0), 0);
+	assert_int_equal(conn_clock(300, 1000000, 3600, 4600000, 1), 1000);
+	assert_int_equal(conn_clock(300, 1000000, 3600, 9999000, 1), 1000);
 	/* a zero idle clock stays zero */
-	assert_int_equal(conn_clock(0, 1000, 3600, 1000, 1), 0);
+	assert_int_equal(conn_clock(0, 1000000, 3600, 1000000, 1), 0);
+	/* milliseconds: 300 ms into the last second leaves 700, not 1000 */
+	assert_int_equal(conn_clock(300, 1000000, 3600, 4599300, 0), 700);
+	assert_int_equal(conn_clock(300, 1000250, 3600, 4600000, 0), 250);
 }
 
 int
