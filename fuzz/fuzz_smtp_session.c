@@ -85,6 +85,8 @@ static const struct smtp_session_ops ops = {
 	f_user_lookup, f_message_open, f_message_write, f_message_commit,
 	f_message_abort, f_log,
 	NULL,	/* auth_request: not a submission session, AUTH answers 503 */
+	NULL,	/* srs_reverse: no SRS secret, SRS0= addresses are users */
+	NULL,	/* rcpt_check: no DNSBL or greylisting */
 };
 
 static char *domains[] = { "mydomain.test", "other.test" };
