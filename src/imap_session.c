@@ -1591,7 +1591,7 @@ c_search(struct cmdctx *x)
 	struct imap_search *q = xcalloc(1, sizeof(*q));
 	const char *why = "Invalid SEARCH arguments";
 	uint32_t maxuid = pv->f.n ? pv->f.msgs[pv->f.n - 1].uid : 0;
-	uint32_t min = 0, max = 0, count = 0;
+	uint32_t count = 0;
 	uint32_t *hits = xcalloc(pv->f.n + 1, sizeof(*hits));
 	size_t i;
 	int r;
@@ -1636,32 +1636,13 @@ c_search(struct cmdctx *x)
 		if (hit)
 			hits[count++] = x->uid ? m->uid : (uint32_t)(i + 1);
 	}
-	if (count) {
-		min = hits[0];
-		max = hits[count - 1];
-	}
-	if (q->esearch || pv->rev2) {
-		unsigned ret = q->ret ? q->ret : IMAP_SEARCH_RET_ALL;
-
-		(void)buf_printf(&s->out, "* ESEARCH (TAG \"%s\")%s", x->c->tag,
-		    x->uid ? " UID" : "");
-		if ((ret & IMAP_SEARCH_RET_MIN) && count)
-			(void)buf_printf(&s->out, " MIN %" PRIu32, min);
-		if ((ret & IMAP_SEARCH_RET_MAX) && count)
-			(void)buf_printf(&s->out, " MAX %" PRIu32, max);
-		if (ret & IMAP_SEARCH_RET_COUNT)
-			(void)buf_printf(&s->out, " COUNT %" PRIu32, count);
-		if ((ret & IMAP_SEARCH_RET_ALL) && count) {
-			(void)buf_appends(&s->out, " ALL ");
-			put_uidset(&s->out, hits, count);
-		}
-		(void)buf_appends(&s->out, "\r\n");
-	} else {
-		(void)buf_appends(&s->out, "* SEARCH");
-		for (i = 0; i < count; i++)
-			(void)buf_printf(&s->out, " %" PRIu32, hits[i]);
-		(void)buf_appends(&s->out, "\r\n");
-	}
+	/* IMAP4rev2 clients always get ESEARCH (RFC 9051 6.4.4), ALL when
+	 * they asked for nothing in particular. */
+	if (pv->rev2)
+		q->esearch = 1;
+	if (q->esearch && q->ret == 0)
+		q->ret = IMAP_SEARCH_RET_ALL;
+	(void)imap_search_format(&s->out, q, x->c->tag, x->uid, hits, count);
 	reply(s, "%s OK %sSEARCH completed", x->c->tag, x->uid ? "UID " : "");
 out:
 	free(hits);
